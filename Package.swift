@@ -1,0 +1,54 @@
+// swift-tools-version:6.0
+import PackageDescription
+
+// cnsgw — TS-CNS identity-provider gateway.
+// Dependency arrows point one way: pure libraries (ItalianIdentity, CNSValidation) under the thin `cnsgw` CLI.
+let package = Package(
+    name: "cnsgw",
+    platforms: [.macOS(.v14)],
+    products: [
+        .executable(name: "cnsgw", targets: ["cnsgw"]),
+        .library(name: "CNSValidation", targets: ["CNSValidation"]),
+        .library(name: "ItalianIdentity", targets: ["ItalianIdentity"]),
+        .library(name: "CNSTestPKI", targets: ["CNSTestPKI"]),
+    ],
+    dependencies: [
+        .package(url: "https://github.com/apple/swift-argument-parser", from: "1.5.0"),
+        .package(url: "https://github.com/apple/swift-log", from: "1.6.0"),
+        .package(url: "https://github.com/apple/swift-metrics", from: "2.5.0"),
+    ],
+    targets: [
+        // System libcrypto (OpenSSL 3). Used for RFC 5280 path validation, OCSP and signatures: swift-certificates
+        // cannot parse RSA-1024 card keys, has no CRLs and no policy tree (see ../shared/docs/STACK.md §6).
+        .systemLibrary(name: "COpenSSL", pkgConfig: "libcrypto", providers: [.apt(["libssl-dev"])]),
+        .target(
+            name: "ItalianIdentity",
+            resources: [.copy("Resources/belfiore.tsv")]
+        ),
+        .target(
+            name: "CNSValidation",
+            dependencies: [
+                "COpenSSL", "ItalianIdentity",
+                .product(name: "Logging", package: "swift-log"),
+                .product(name: "Metrics", package: "swift-metrics"),
+            ]
+        ),
+        .target(name: "CNSTestPKI", dependencies: ["COpenSSL", "CNSValidation"]),
+        .executableTarget(
+            name: "cnsgw",
+            dependencies: [
+                "CNSValidation", "ItalianIdentity", "CNSTestPKI",
+                .product(name: "ArgumentParser", package: "swift-argument-parser"),
+                .product(name: "Logging", package: "swift-log"),
+            ]
+        ),
+        .executableTarget(
+            name: "cnsgw-bench",
+            dependencies: ["CNSValidation", "CNSTestPKI", "ItalianIdentity"],
+            path: "Benchmarks/CNSBenchmarks"
+        ),
+        .testTarget(name: "ItalianIdentityTests", dependencies: ["ItalianIdentity"]),
+        .testTarget(name: "CNSValidationTests", dependencies: ["CNSValidation", "CNSTestPKI", "ItalianIdentity"]),
+        .testTarget(name: "CNSGatewayCLITests", dependencies: ["CNSTestPKI", "CNSValidation"]),
+    ]
+)
