@@ -23,6 +23,7 @@
 #include <time.h>
 
 static const unsigned long CNSGW_MBSTRING_UTF8 = MBSTRING_UTF8;
+static const unsigned long CNSGW_XN_FLAG_RFC2253_UTF8 = (XN_FLAG_RFC2253 & ~ASN1_STRFLGS_ESC_MSB);
 
 static inline void cnsgw_free(void *p) { OPENSSL_free(p); }
 
@@ -163,6 +164,12 @@ static inline EVP_PKEY *cnsgw_generate_p256(void) {
     return pkey;
 }
 
-static inline void cnsgw_X509V3_set_ctx_nodb(X509V3_CTX *ctx) { X509V3_set_ctx_nodb(ctx); }
+#include <openssl/conf.h>
+/// An empty configuration database: some extension parsers (certificatePolicies) insist on having one.
+static inline CONF *cnsgw_X509V3_set_empty_conf(X509V3_CTX *ctx) {
+    CONF *conf = NCONF_new(NULL);
+    if (conf != NULL) X509V3_set_nconf(ctx, conf);
+    return conf;
+}
 
 #endif

@@ -1,0 +1,125 @@
+import Foundation
+internal import COpenSSL
+
+/// A private key generated for the test PKI. Never use these outside tests and demos.
+public final class TestKey: @unchecked Sendable {
+    // @unchecked Sendable: the EVP_PKEY is never mutated after generation.
+    let ref: OpaquePointer
+
+    /// Key types a test card can carry (CNS v1.0 cards are RSA-1024, newer ones RSA-2048).
+    public enum Kind: String, Sendable, CaseIterable {
+        case rsa1024, rsa2048, rsa4096, p256
+    }
+
+    public let kind: Kind
+
+    public init(_ kind: Kind) throws {
+        let key: OpaquePointer? = switch kind {
+        case .rsa1024: cnsgw_generate_rsa(1024)
+        case .rsa2048: cnsgw_generate_rsa(2048)
+        case .rsa4096: cnsgw_generate_rsa(4096)
+        case .p256: cnsgw_generate_p256()
+        }
+        guard let key else { throw TestPKIError("cannot generate a \(kind.rawValue) key: \(drainErrors())") }
+        self.ref = key
+        self.kind = kind
+    }
+
+    /// Loads a PEM private key written by ``pemPrivateKey``.
+    public init(pem: String) throws {
+        let bytes = Array(pem.utf8)
+        let key: OpaquePointer? = bytes.withUnsafeBytes { raw in
+            guard let bio = BIO_new_mem_buf(raw.baseAddress, Int32(raw.count)) else { return nil }
+            defer { BIO_free(bio) }
+            return PEM_read_bio_PrivateKey(bio, nil, nil, nil)
+        }
+        guard let key else { throw TestPKIError("not a PEM private key: \(drainErrors())") }
+        self.ref = key
+        let bits = EVP_PKEY_get_bits(key)
+        self.kind = EVP_PKEY_get_base_id(key) == EVP_PKEY_EC ? .p256 : bits <= 1024 ? .rsa1024 : bits <= 2048 ? .rsa2048 : .rsa4096
+    }
+
+    deinit { EVP_PKEY_free(ref) }
+
+    /// PKCS#8 PEM, unencrypted.
+    public var pemPrivateKey: String {
+        withMemoryBIO { PEM_write_bio_PrivateKey($0, ref, nil, nil, 0, nil, nil) }
+    }
+
+    /// Signs `data` with SHA-256 (PKCS#1 v1.5 for RSA, ECDSA DER for EC).
+    func sign(_ data: UnsafeRawBufferPointer) throws -> [UInt8] {
+        guard let ctx = EVP_MD_CTX_new() else { throw TestPKIError("no digest context") }
+        defer { EVP_MD_CTX_free(ctx) }
+        guard EVP_DigestSignInit(ctx, nil, EVP_sha256(), nil, ref) == 1 else { throw TestPKIError("sign init: \(drainErrors())") }
+        var len = 0
+        guard EVP_DigestSign(ctx, nil, &len, data.baseAddress?.assumingMemoryBound(to: UInt8.self), data.count) == 1 else {
+            throw TestPKIError("sign: \(drainErrors())")
+        }
+        var out = [UInt8](repeating: 0, count: len)
+        guard EVP_DigestSign(ctx, &out, &len, data.baseAddress?.assumingMemoryBound(to: UInt8.self), data.count) == 1 else {
+            throw TestPKIError("sign: \(drainErrors())")
+        }
+        return Array(out.prefix(len))
+    }
+
+    /// DER AlgorithmIdentifier of the SHA-256 signature this key makes.
+    var signatureAlgorithmDER: [UInt8] {
+        kind == .p256
+            ? [0x30, 0x0A, 0x06, 0x08, 0x2A, 0x86, 0x48, 0xCE, 0x3D, 0x04, 0x03, 0x02]
+            : [0x30, 0x0D, 0x06, 0x09, 0x2A, 0x86, 0x48, 0x86, 0xF7, 0x0D, 0x01, 0x01, 0x0B, 0x05, 0x00]
+    }
+}
+
+/// A failure of the test PKI tooling.
+public struct TestPKIError: Error, CustomStringConvertible, Sendable {
+    public let description: String
+    public init(_ description: String) { self.description = description }
+}
+
+func drainErrors() -> String {
+    var out: [String] = []
+    while true {
+        let e = ERR_get_error()
+        if e == 0 { break }
+        var buf = [CChar](repeating: 0, count: 256)
+        ERR_error_string_n(e, &buf, buf.count)
+        out.append(String(decoding: buf.prefix { $0 != 0 }.map { UInt8(bitPattern: $0) }, as: UTF8.self))
+    }
+    return out.joined(separator: "; ")
+}
+
+/// Runs `write` against a memory BIO and returns what it wrote as text.
+func withMemoryBIO(_ write: (OpaquePointer) -> Int32) -> String {
+    guard let bio = BIO_new(BIO_s_mem()) else { return "" }
+    defer { BIO_free(bio) }
+    _ = write(bio)
+    var p: UnsafeMutablePointer<CChar>? = nil
+    let n = cnsgw_BIO_mem_data(bio, &p)
+    guard n > 0, let p else { return "" }
+    return String(decoding: UnsafeRawBufferPointer(start: p, count: n), as: UTF8.self)
+}
+
+/// Signs data fed in pieces with SHA-256 (for CRLs of millions of entries written straight to disk).
+final class StreamingSigner {
+    private let ctx: OpaquePointer
+
+    init(key: TestKey) throws {
+        guard let ctx = EVP_MD_CTX_new() else { throw TestPKIError("no digest context") }
+        self.ctx = ctx
+        guard EVP_DigestSignInit(ctx, nil, EVP_sha256(), nil, key.ref) == 1 else { throw TestPKIError("sign init: \(drainErrors())") }
+    }
+
+    func update(_ bytes: UnsafeRawBufferPointer) {
+        if bytes.count > 0 { EVP_DigestSignUpdate(ctx, bytes.baseAddress, bytes.count) }
+    }
+
+    func finish() throws -> [UInt8] {
+        var len = 0
+        guard EVP_DigestSignFinal(ctx, nil, &len) == 1 else { throw TestPKIError("sign: \(drainErrors())") }
+        var out = [UInt8](repeating: 0, count: len)
+        guard EVP_DigestSignFinal(ctx, &out, &len) == 1 else { throw TestPKIError("sign: \(drainErrors())") }
+        return Array(out.prefix(len))
+    }
+
+    deinit { EVP_MD_CTX_free(ctx) }
+}

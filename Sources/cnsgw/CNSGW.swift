@@ -1,0 +1,48 @@
+import ArgumentParser
+import Foundation
+import Logging
+
+/// `cnsgw` — the TS-CNS identity-provider gateway's command line.
+@main
+struct CNSGW: AsyncParsableCommand {
+    static let configuration = CommandConfiguration(
+        commandName: "cnsgw",
+        abstract: "Identity-provider gateway for the Italian TS-CNS smart card.",
+        discussion: """
+        Exit status: 0 success (a valid certificate or code), 1 a negative decision (not valid), \
+        2 a bad invocation or an unreadable file.
+        """,
+        subcommands: [VerifyCommand.self, CodiceFiscaleCommand.self, TestPKICommand.self]
+    )
+
+    /// Runs the command and maps every outcome onto the documented exit statuses (ArgumentParser's own
+    /// usage errors would otherwise exit 64).
+    static func main() async {
+        LoggingSystem.bootstrap { label in
+            var handler = StreamLogHandler.standardError(label: label)
+            handler.logLevel = ProcessInfo.processInfo.environment["CNSGW_LOG_LEVEL"].flatMap(Logger.Level.init(rawValue:)) ?? .warning
+            return handler
+        }
+        do {
+            var command = try parseAsRoot()
+            if var asyncCommand = command as? AsyncParsableCommand {
+                try await asyncCommand.run()
+            } else {
+                try command.run()
+            }
+        } catch {
+            let code = exitCode(for: error)
+            if code == .success { exit(withError: error) }
+            if let exit = error as? ExitCode, exit.rawValue == 1 { Foundation.exit(1) }
+            let message = fullMessage(for: error)
+            if !message.isEmpty { FileHandle.standardError.write(Data((message + "\n").utf8)) }
+            Foundation.exit(2)
+        }
+    }
+}
+
+/// A usage or input problem: printed on stderr, exit status 2.
+struct UsageError: Error, CustomStringConvertible {
+    let description: String
+    init(_ description: String) { self.description = description }
+}

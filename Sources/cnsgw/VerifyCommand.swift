@@ -1,0 +1,146 @@
+import ArgumentParser
+import CNSValidation
+import Foundation
+import ItalianIdentity
+import Logging
+
+struct VerifyCommand: AsyncParsableCommand {
+    static let configuration = CommandConfiguration(
+        commandName: "verify",
+        abstract: "Decide whether a certificate is a valid, unrevoked CNS certificate from a trusted CA.",
+        discussion: """
+        Exit status: 0 valid, 1 not valid, 2 bad invocation or unreadable file. An unparsable certificate is \
+        "not valid" with reason "malformed". With --json one object is printed: valid, reason, detail, chain, \
+        revocation {method, status, source}, level and, for a valid CNS, identity.
+        """
+    )
+
+    @Argument(help: "The certificate to check (PEM or DER).")
+    var certificate: String
+
+    @Option(name: .customLong("chain"), help: "Untrusted intermediate certificates (file, PEM or DER). Repeatable.")
+    var chain: [String] = []
+
+    @Option(name: .customLong("trust"), help: "Trusted CA certificates: a file or a folder of .pem/.crt/.cer/.der files. Repeatable; at least one.")
+    var trust: [String] = []
+
+    @Option(name: .customLong("crl"), help: "CRL files (DER or PEM), used before any other revocation source. Repeatable.")
+    var crl: [String] = []
+
+    @Option(name: .customLong("ocsp"), help: "OCSP responder URL replacing the one in the certificate.")
+    var ocsp: String?
+
+    @Flag(name: .customLong("offline"), help: "Never use the network: only --crl files and cached answers.")
+    var offline = false
+
+    @Flag(name: .customLong("no-revocation"), help: "Skip revocation checking.")
+    var noRevocation = false
+
+    @Option(name: .customLong("policy"), help: "Acceptable certificate policy OID (repeatable). Default: any policy.")
+    var policy: [String] = []
+
+    @Option(name: .customLong("at"), help: "Validation time, ISO 8601 (default: now).")
+    var at: String?
+
+    @Flag(name: .customLong("json"), help: "Print one JSON object.")
+    var json = false
+
+    @Option(name: .customLong("level"), help: "SPID level the trusted CAs yield (SpidL1, SpidL2, SpidL3). Default SpidL2.")
+    var level: String = SpidLevel.spidL2.rawValue
+
+    @Option(name: .customLong("revocation"), help: "Revocation order: ocsp-then-crl (default), crl-only, ocsp-only, none.")
+    var revocationOrder: String = RevocationPolicy.Order.ocspThenCRL.rawValue
+
+    @Option(name: .customLong("soft-fail-max-age"), help: "Seconds past nextUpdate a CRL/OCSP answer may still be used when no fresh one is reachable. Default: fail closed.")
+    var softFailMaxAge: Double?
+
+    @Flag(name: .customLong("no-ocsp-nonce"), help: "Do not send (or require) an OCSP nonce.")
+    var noOCSPNonce = false
+
+    @Option(name: .customLong("timeout"), help: "Seconds to wait for an OCSP responder or CRL server. Default 5.")
+    var timeout: Double = 5
+
+    @Option(name: .customLong("cache-dir"), help: "Folder where downloaded CRLs are kept between runs.")
+    var cacheDir: String?
+
+    func run() async throws {
+        guard !trust.isEmpty else { throw UsageError("--trust is required: give the CA certificates you trust (a file or a folder)") }
+        guard let level = SpidLevel(rawValue: level) else { throw UsageError("--level must be SpidL1, SpidL2 or SpidL3, not '\(self.level)'") }
+        guard let order = RevocationPolicy.Order(rawValue: revocationOrder) else {
+            throw UsageError("--revocation must be one of \(RevocationPolicy.Order.allCases.map(\.rawValue).joined(separator: ", "))")
+        }
+        let time = try at.map(Self.parseTime) ?? Date()
+        for file in crl where !FileManager.default.isReadableFile(atPath: file) { throw UsageError("cannot read CRL file \(file)") }
+        for oid in policy where oid.split(separator: ".").count < 2 || oid.contains(where: { !$0.isNumber && $0 != "." }) {
+            throw UsageError("--policy '\(oid)' is not a dotted OID")
+        }
+        let anchorPolicy = AnchorPolicy(
+            acceptedPolicies: Set(policy), level: level,
+            revocation: RevocationPolicy(order: order, softFailMaxStaleness: softFailMaxAge, ocspNonce: !noOCSPNonce, networkTimeout: timeout))
+        let trustStore: TrustStore
+        do { trustStore = try TrustStore.load(anchorPaths: trust, policy: anchorPolicy) } catch {
+            throw UsageError("cannot load the trusted CAs: \(error)")
+        }
+
+        // The certificate and chain: unreadable is a usage error (2), unparsable is a "malformed" decision (1).
+        let report: VerificationReport
+        switch try loadCertificates() {
+        case .refused(let refusal): report = refusal
+        case .certificates(let leaf, let intermediates):
+            let transport = URLSessionTransport()
+            let store = CRLStore(configuration: .init(cacheDirectory: cacheDir, timeout: timeout), transport: transport)
+            var verifier = CNSVerifier(trustStore: trustStore, revocation: RevocationChecker(crlStore: store, ocsp: OCSPClient(transport: transport)),
+                                       identityMapper: CNSSubjectMapper(registry: try? BelfioreRegistry.bundled()))
+            verifier.policyOverride = Set(policy)
+            verifier.skipRevocation = noRevocation
+            verifier.revocationOptions = .init(crlFiles: crl.map(Self.pemToDERIfNeeded), ocspResponder: ocsp, offline: offline)
+            report = await verifier.verify(leaf: leaf, intermediates: intermediates, at: time)
+        }
+        print(json ? ReportFormatter.json(report) : ReportFormatter.text(report))
+        if !report.valid { throw ExitCode(1) }
+    }
+
+    enum Loaded {
+        case certificates(X509Certificate, [X509Certificate])
+        case refused(VerificationReport)
+    }
+
+    /// Reads the certificate and chain. Unreadable files throw (exit 2); unparsable ones are a "malformed" refusal.
+    private func loadCertificates() throws -> Loaded {
+        let now = Date()
+        func read(_ path: String) throws -> [X509Certificate] {
+            do { return try CertificateLoader.certificates(from: CertificateLoader.readFile(path), origin: path) } catch let e as CertificateLoadError {
+                if e.code == .unreadable { throw UsageError(e.detail) }
+                throw e
+            }
+        }
+        do {
+            let leafCerts = try read(certificate)
+            let intermediates = try chain.flatMap(read) + leafCerts.dropFirst()
+            return .certificates(leafCerts[0], Array(intermediates))
+        } catch let e as CertificateLoadError {
+            return .refused(.refused(.malformed, "the certificate cannot be read: \(e.detail)", at: now))
+        }
+    }
+
+    /// CRLs given as PEM are converted to a DER file next to the system temp folder (the CRL parser reads DER).
+    static func pemToDERIfNeeded(_ path: String) -> String {
+        guard let data = FileManager.default.contents(atPath: path), data.first != 0x30,
+              let text = String(data: data, encoding: .utf8), text.contains("-----BEGIN X509 CRL-----") else { return path }
+        let body = text.components(separatedBy: "\n").filter { !$0.hasPrefix("-----") }.joined()
+        guard let der = Data(base64Encoded: body) else { return path }
+        let out = NSTemporaryDirectory() + "cnsgw-crl-\(UUID().uuidString).der"
+        FileManager.default.createFile(atPath: out, contents: der)
+        return out
+    }
+
+    static func parseTime(_ text: String) throws -> Date {
+        let full = ISO8601DateFormatter()
+        let fractional = ISO8601DateFormatter()
+        fractional.formatOptions = [.withInternetDateTime, .withFractionalSeconds]
+        let dateOnly = ISO8601DateFormatter()
+        dateOnly.formatOptions = [.withFullDate]
+        if let d = full.date(from: text) ?? fractional.date(from: text) ?? dateOnly.date(from: text) { return d }
+        throw UsageError("--at '\(text)' is not an ISO 8601 time (for example 2026-11-30T12:00:00Z)")
+    }
+}
