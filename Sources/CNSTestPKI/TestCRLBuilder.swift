@@ -76,7 +76,7 @@ public struct TestCRLBuilder {
     /// and returns its size. `listed` serials must be 16 bytes with the top bit clear, like the synthetic ones.
     @discardableResult
     public func writeSynthetic(count: Int, listed: [TestCRLEntry] = [], seed: UInt64 = 1, to path: String) throws -> Int {
-        let entrySize = 50
+        let entrySize = 49
         for e in listed where e.serial.count != 16 || e.serial[0] & 0x80 != 0 || e.serial[0] == 0 {
             throw TestPKIError("listed serials must be 16 bytes, positive, without a leading zero")
         }
@@ -88,7 +88,8 @@ public struct TestCRLBuilder {
         let tbsHeader = DER.header(0x30, length: tbsLength)
         let signer = try StreamingSigner(key: issuerKey)
         let revokedTime = DER.time(thisUpdate.addingTimeInterval(-86_400))
-        precondition(revokedTime.count == 15, "synthetic CRLs use UTCTime dates")
+        guard revokedTime.count == 15 else { throw TestPKIError("synthetic CRLs use UTCTime dates") }
+        assert(revokedTime.count == 15, "synthetic CRLs use UTCTime dates")
 
         FileManager.default.createFile(atPath: path, contents: nil)
         guard let handle = FileHandle(forWritingAtPath: path) else { throw TestPKIError("cannot write \(path)") }
@@ -114,8 +115,8 @@ public struct TestCRLBuilder {
         }
         try emit(tbsHeader + prefix + listHeader)
         var state = seed
-        var entry: [UInt8] = [0x30, 48, 0x02, 16] + [UInt8](repeating: 0, count: 16) + revokedTime
-            + [0x30, 0x0D, 0x30, 0x0B, 0x06, 0x03, 0x55, 0x1D, 0x15, 0x04, 0x04, 0x0A, 0x01, 0x01]
+        var entry: [UInt8] = [0x30, 47, 0x02, 16] + [UInt8](repeating: 0, count: 16) + revokedTime
+            + [0x30, 0x0C, 0x30, 0x0A, 0x06, 0x03, 0x55, 0x1D, 0x15, 0x04, 0x03, 0x0A, 0x01, 0x01]
         for i in 0..<count {
             for half in 0..<2 {
                 state &+= 0x9E37_79B9_7F4A_7C15

@@ -12,6 +12,8 @@ public struct TestCertificateBuilder: Sendable {
     public var notAfter: Date
     /// (extension name, value) in OpenSSL `x509v3_config` syntax, e.g. `("basicConstraints", "critical,CA:TRUE,pathlen:0")`.
     public var extensions: [(String, String)]
+    /// The signature's digest: `sha256`, or `sha1` to imitate legacy CAs.
+    public var digest: String = "sha256"
 
     public init(subject: [(String, String)], serial: [UInt8], notBefore: Date, notAfter: Date, extensions: [(String, String)]) {
         self.subject = subject
@@ -58,7 +60,7 @@ public struct TestCertificateBuilder: Sendable {
             X509_add_ext(x, ext, -1)
             X509_EXTENSION_free(ext)
         }
-        guard X509_sign(x, issuerKey.ref, EVP_sha256()) > 0 else {
+        guard let md = EVP_get_digestbyname(digest), X509_sign(x, issuerKey.ref, md) > 0 else {
             throw TestPKIError("sign: \(drainErrors())")
         }
         var out: UnsafeMutablePointer<UInt8>? = nil

@@ -227,7 +227,7 @@ public struct TestPKI {
         Issue a card:   cnsgw testpki card \(pki.directory) --cf RSSMRA80A01H501U --given-name Mario --surname Rossi
         Serve the CRL:  python3 -m http.server 8080 --bind 127.0.0.1 --directory \(pki.directory)
         Serve OCSP:     openssl ocsp -index \(pki.path("index.txt")) -CA \(pki.path("ca.pem")) \\
-                          -rsigner \(pki.path("ocsp.pem")) -rkey \(pki.path("ocsp.key")) -port 127.0.0.1:8081 -nmin 5
+                          -rsigner \(pki.path("ocsp.pem")) -rkey \(pki.path("ocsp.key")) -port 8081 -nmin 5
                         (restart it after issuing or revoking cards: it reads index.txt at start)
         Verify a card:  cnsgw verify \(pki.path("cards/NAME.pem")) --trust \(pki.path("ca.pem")) --json
         Offline check:  cnsgw verify \(pki.path("cards/NAME.pem")) --trust \(pki.path("ca.pem")) --crl \(pki.path("crl.der")) --offline

@@ -188,7 +188,7 @@ public actor CRLStore {
         if !isRemote(source) {
             let path = source.hasPrefix("file://") ? String(source.dropFirst(7)) : source
             do { return .loaded(try CertificateRevocationList.load(contentsOf: path, issuer: issuer, limits: configuration.limits), etag: nil, lastModified: nil) }
-            catch { return .failed(error) }
+            catch { return .failed(CRLError(error.code, "\(path): \(error.detail)")) }
         }
         let fetched: HTTPFetch
         do {

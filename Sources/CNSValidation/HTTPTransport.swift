@@ -74,7 +74,12 @@ public struct URLSessionTransport: HTTPTransport {
     private func send(_ request: URLRequest, timeout: TimeInterval) async throws -> (Data, Int, HTTPURLResponse) {
         try await withThrowingTaskGroup(of: (Data, Int, HTTPURLResponse).self) { group in
             group.addTask {
-                let (data, response) = try await session.data(for: request)
+                let (data, response): (Data, URLResponse)
+                do { (data, response) = try await session.data(for: request) } catch {
+                    // Foundation's errors print as NSError dumps; keep libcurl's sentence.
+                    let ns = error as NSError
+                    throw HTTPTransportError((ns.userInfo[NSLocalizedDescriptionKey] as? String) ?? "\(error)")
+                }
                 guard let http = response as? HTTPURLResponse else { throw HTTPTransportError("not an HTTP response") }
                 return (data, http.statusCode, http)
             }
