@@ -40,7 +40,8 @@ public struct CNSVerifier: Sendable {
 
     private func decide(leaf: X509Certificate, intermediates: [X509Certificate], at time: Date) async -> VerificationReport {
         let unionPolicies = acceptablePolicies(for: trustStore.anchors.map(\.policy))
-        let options = PathValidationOptions(time: time, acceptablePolicies: unionPolicies)
+        let strict = trustStore.anchors.allSatisfy(\.policy.strictRFC5280)
+        let options = PathValidationOptions(time: time, acceptablePolicies: unionPolicies, strict: strict)
         var path: [X509Certificate]
         switch trustStore.validatePath(leaf: leaf, untrusted: intermediates, options: options) {
         case .invalid(let reason, let detail):
@@ -56,9 +57,11 @@ public struct CNSVerifier: Sendable {
                                legacyCrypto: legacy, anchor: anchor.name, validationTime: time)
         }
         // The union of all anchors' policies was enforced; enforce this anchor's own set when it is narrower.
-        if let own = acceptablePolicies(for: [anchor.policy]), own != unionPolicies {
+        let own = acceptablePolicies(for: [anchor.policy])
+        if own != unionPolicies || anchor.policy.strictRFC5280 != strict {
             var narrow = options
             narrow.acceptablePolicies = own
+            narrow.strict = anchor.policy.strictRFC5280
             if case .invalid(let reason, let detail) = trustStore.validatePath(leaf: leaf, untrusted: intermediates, options: narrow) {
                 return refuse(reason, detail)
             }

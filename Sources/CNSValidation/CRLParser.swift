@@ -177,6 +177,7 @@ struct CRLExtensions {
             var v = f.inside(value)
             switch oid {
             case "2.5.29.20":
+                if critical { throw CRLError(.malformed, "the CRL number extension is critical; RFC 5280 §5.2.3 requires it non-critical") }
                 result.crlNumber = v.bytes(try v.read(expecting: 0x02, "CRLNumber"))
             case "2.5.29.27":
                 result.deltaBase = v.bytes(try v.read(expecting: 0x02, "BaseCRLNumber"))

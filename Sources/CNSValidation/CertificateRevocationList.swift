@@ -33,11 +33,27 @@ public struct CertificateRevocationList: Sendable {
     public static func load(contentsOf path: String, issuer: X509Certificate, limits: CRLLimits = CRLLimits()) throws(CRLError) -> CertificateRevocationList {
         let file: MappedFile
         do { file = try MappedFile(path: path) } catch { throw CRLError(.unreadable, "cannot read \(path): \(error)") }
+        if file.count > 0, file.base[0] == UInt8(ascii: "-") {
+            // PEM: small enough in practice to decode in memory (large CRLs are published as DER).
+            let text = String(decoding: UnsafeBufferPointer(start: file.base, count: min(file.count, limits.maximumBytes)), as: UTF8.self)
+            return try parse(pem: text, issuer: issuer, limits: limits)
+        }
         guard file.count <= limits.maximumBytes else {
             throw CRLError(.tooLarge, "\(path) is \(file.count) bytes; the configured limit is \(limits.maximumBytes)")
         }
         return try CRLParser(base: file.base, count: file.count, issuer: issuer, limits: limits,
                              dropConsumed: { file.drop(upTo: $0) }).parse()
+    }
+
+    /// Parses a PEM `X509 CRL` block.
+    public static func parse(pem: String, issuer: X509Certificate, limits: CRLLimits = CRLLimits()) throws(CRLError) -> CertificateRevocationList {
+        guard let begin = pem.range(of: "-----BEGIN X509 CRL-----"), let end = pem.range(of: "-----END X509 CRL-----"),
+              begin.upperBound <= end.lowerBound else {
+            throw CRLError(.malformed, "not a PEM CRL (no BEGIN/END X509 CRL lines)")
+        }
+        let body = pem[begin.upperBound..<end.lowerBound].filter { !$0.isWhitespace }
+        guard let der = Data(base64Encoded: String(body)) else { throw CRLError(.malformed, "the PEM CRL is not valid base64") }
+        return try parse([UInt8](der), issuer: issuer, limits: limits)
     }
 
     /// Parses DER bytes held in memory.

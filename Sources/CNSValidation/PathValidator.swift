@@ -18,7 +18,7 @@ public struct PathValidationOptions: Sendable, Hashable {
     public static let serverAuth = "1.3.6.1.5.5.7.3.1"
 
     public init(time: Date, acceptablePolicies: Set<String>? = nil, requiredExtendedKeyUsage: String? = clientAuth,
-                maximumDepth: Int? = nil, strict: Bool = false) {
+                maximumDepth: Int? = nil, strict: Bool = true) {
         self.time = time
         self.acceptablePolicies = acceptablePolicies
         self.requiredExtendedKeyUsage = requiredExtendedKeyUsage
@@ -57,9 +57,9 @@ extension TrustStore {
             return .invalid(.malformed, detail: "cannot start path validation: \(OpenSSLErrorQueue.drain())")
         }
         let param = X509_STORE_CTX_get0_param(ctx)
-        X509_VERIFY_PARAM_set_time(param, time_t(options.time.timeIntervalSince1970.rounded(.down)))
         // Anchors need not be self-signed (an admin may trust a sub-CA); their own signature is not checked.
-        var flags = UInt(X509_V_FLAG_PARTIAL_CHAIN)
+        // Validity is checked below, inclusively at both ends as RFC 5280 §4.1.2.5 says (OpenSSL's notAfter is exclusive).
+        var flags = UInt(X509_V_FLAG_PARTIAL_CHAIN) | UInt(X509_V_FLAG_NO_CHECK_TIME)
         if options.strict { flags |= UInt(X509_V_FLAG_X509_STRICT) }
         if let policies = options.acceptablePolicies {
             flags |= UInt(X509_V_FLAG_POLICY_CHECK) | UInt(X509_V_FLAG_EXPLICIT_POLICY)
@@ -95,6 +95,7 @@ extension TrustStore {
                 return .invalid(.extendedKeyUsage, detail: "the certificate's extended key usage does not include \(eku)")
             }
             OpenSSLErrorQueue.clear()
+            if let (reason, detail) = RFC5280Supplement.problem(path: path, at: options.time) { return .invalid(reason, detail: detail) }
             return .valid(path)
         }
         let code = X509_STORE_CTX_get_error(ctx)

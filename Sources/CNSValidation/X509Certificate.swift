@@ -40,6 +40,10 @@ public final class X509Certificate: @unchecked Sendable, Hashable, CustomStringC
     public let publicKeyBits: Int
     /// OpenSSL's long name of the signature algorithm, e.g. `sha1WithRSAEncryption`.
     public let signatureAlgorithm: String
+    /// Whether the serial is encoded as a negative number (forbidden by RFC 5280 §4.1.2.2).
+    public let serialIsNegative: Bool
+    /// Criticality of extensions the RFC 5280 supplement checks, by name: absent keys mean absent extensions.
+    let criticality: [String: Bool]
 
     /// Parses one DER certificate. Throws ``CertificateLoadError`` with the library's reason when it is not one.
     public convenience init(derEncoded der: [UInt8]) throws {
@@ -106,6 +110,14 @@ public final class X509Certificate: @unchecked Sendable, Hashable, CustomStringC
             publicKeyAlgorithm = "unknown"
         }
         signatureAlgorithm = String(cString: OBJ_nid2ln(X509_get_signature_nid(x509)))
+        serialIsNegative = cnsgw_serial_is_negative(x509) == 1
+        var crit: [String: Bool] = [:]
+        for (name, nid) in [("nameConstraints", NID_name_constraints), ("policyConstraints", NID_policy_constraints),
+                            ("basicConstraints", NID_basic_constraints)] {
+            let c = cnsgw_extension_criticality(x509, nid)
+            if c >= 0 { crit[name] = c == 1 }
+        }
+        criticality = crit
         OpenSSLErrorQueue.clear()
     }
 

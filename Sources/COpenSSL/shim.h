@@ -143,6 +143,18 @@ static inline long long cnsgw_asn1_time_to_unix(const ASN1_TIME *t, int *ok) {
     return (long long)timegm(&tm);
 }
 
+/// Criticality of the extension with `nid`: -1 absent, 0 non-critical, 1 critical.
+static inline int cnsgw_extension_criticality(X509 *x, int nid) {
+    int i = X509_get_ext_by_NID(x, nid, -1);
+    if (i < 0) return -1;
+    return X509_EXTENSION_get_critical(X509_get_ext(x, i)) ? 1 : 0;
+}
+
+/// 1 when the serial number is encoded as a negative INTEGER.
+static inline int cnsgw_serial_is_negative(X509 *x) {
+    return ASN1_STRING_type(X509_get0_serialNumber(x)) == V_ASN1_NEG_INTEGER;
+}
+
 // MARK: key generation for the test PKI
 static inline EVP_PKEY *cnsgw_generate_rsa(int bits) {
     EVP_PKEY *pkey = NULL;

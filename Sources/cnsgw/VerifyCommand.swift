@@ -93,7 +93,7 @@ struct VerifyCommand: AsyncParsableCommand {
                                        identityMapper: CNSSubjectMapper(registry: try? BelfioreRegistry.bundled()))
             verifier.policyOverride = Set(policy)
             verifier.skipRevocation = noRevocation
-            verifier.revocationOptions = .init(crlFiles: crl.map(Self.pemToDERIfNeeded), ocspResponder: ocsp, offline: offline)
+            verifier.revocationOptions = .init(crlFiles: crl, ocspResponder: ocsp, offline: offline)
             report = await verifier.verify(leaf: leaf, intermediates: intermediates, at: time)
         }
         print(json ? ReportFormatter.json(report) : ReportFormatter.text(report))
@@ -121,17 +121,6 @@ struct VerifyCommand: AsyncParsableCommand {
         } catch let e as CertificateLoadError {
             return .refused(.refused(.malformed, "the certificate cannot be read: \(e.detail)", at: now))
         }
-    }
-
-    /// CRLs given as PEM are converted to a DER file next to the system temp folder (the CRL parser reads DER).
-    static func pemToDERIfNeeded(_ path: String) -> String {
-        guard let data = FileManager.default.contents(atPath: path), data.first != 0x30,
-              let text = String(data: data, encoding: .utf8), text.contains("-----BEGIN X509 CRL-----") else { return path }
-        let body = text.components(separatedBy: "\n").filter { !$0.hasPrefix("-----") }.joined()
-        guard let der = Data(base64Encoded: body) else { return path }
-        let out = NSTemporaryDirectory() + "cnsgw-crl-\(UUID().uuidString).der"
-        FileManager.default.createFile(atPath: out, contents: der)
-        return out
     }
 
     static func parseTime(_ text: String) throws -> Date {
