@@ -39,6 +39,16 @@ public struct TestCRLBuilder {
         self.extraExtensions = extraExtensions
     }
 
+    /// A freshestCRL extension (where delta CRLs are published), for ``extraExtensions``.
+    public static func freshestCRLExtension(uri: String) -> [UInt8] {
+        DER.extension("2.5.29.46", value: DER.sequence(DER.sequence(DER.tlv(0xA0, DER.tlv(0xA0, DER.tlv(0x86, Array(uri.utf8)))))))
+    }
+
+    /// An arbitrary extension, for tests of unknown (critical) extensions.
+    public static func customExtension(oid: String, critical: Bool, value: [UInt8] = [0x05, 0x00]) -> [UInt8] {
+        DER.extension(oid, critical: critical, value: value)
+    }
+
     static func entryDER(_ e: TestCRLEntry) -> [UInt8] {
         var ext: [UInt8] = []
         if let reason = e.reason {

@@ -60,8 +60,7 @@ public struct TestPKI {
         let ca = try TestCertificateBuilder(
             subject: [("C", "IT"), ("O", "Test PKI cnsgw"), ("OU", "Servizi di Certificazione"), ("CN", caName)],
             serial: randomSerial(), notBefore: now.addingTimeInterval(-86_400), notAfter: now.addingTimeInterval(10 * 365 * 86_400),
-            extensions: [("basicConstraints", "critical,CA:TRUE,pathlen:0"), ("keyUsage", "critical,keyCertSign,cRLSign"),
-                         ("subjectKeyIdentifier", "hash"), ("certificatePolicies", "2.5.29.32.0")]
+            extensions: caProfile
         ).build(key: caKey, issuer: nil, issuerKey: caKey)
         let ocspKey = try TestKey(.rsa2048)
         let ocsp = try TestCertificateBuilder(
@@ -109,22 +108,14 @@ public struct TestPKI {
         let cf = codiceFiscale.uppercased()
         let key = try TestKey(kind)
         let serial = Self.randomSerial()
-        let cardId = "6" + String((0..<15).map { _ in "0123456789".randomElement()! })
-        let hash = Data((0..<20).map { _ in UInt8.random(in: 0...255) }).base64EncodedString()
         let (notBefore, notAfter) = expired
             ? (now.addingTimeInterval(-3 * 365 * 86_400), now.addingTimeInterval(-86_400))
             : (now.addingTimeInterval(-86_400), now.addingTimeInterval(6 * 365 * 86_400))
-        var extensions: [(String, String)] = [
-            ("basicConstraints", "critical,CA:FALSE"), ("keyUsage", "critical,digitalSignature,keyEncipherment"),
-            ("extendedKeyUsage", "clientAuth,emailProtection"),
-            ("crlDistributionPoints", "URI:\(state.crlURL)"), ("authorityInfoAccess", "OCSP;URI:\(state.ocspURL)"),
-            ("subjectKeyIdentifier", "hash"), ("authorityKeyIdentifier", "keyid"),
-        ]
-        if !omitPolicy { extensions.insert(("certificatePolicies", AnchorPolicy.cnsPolicy), at: 3) }
+        var extensions = Self.cardProfile(crlURL: state.crlURL, ocspURL: state.ocspURL, policy: omitPolicy ? nil : AnchorPolicy.cnsPolicy)
         extensions += extraExtensions
         let cert = try TestCertificateBuilder(
             subject: [("C", "IT"), ("O", "Test PKI cnsgw"), ("OU", "Azienda Sanitaria Demo"), ("SN", surname.uppercased()),
-                      ("GN", givenName.uppercased()), ("CN", "\(cf)/\(cardId).\(hash)")],
+                      ("GN", givenName.uppercased()), ("CN", Self.cardCommonName(codiceFiscale: cf))],
             serial: serial, notBefore: notBefore, notAfter: notAfter, extensions: extensions
         ).build(key: key, issuer: ca, issuerKey: caKey)
 
@@ -172,6 +163,31 @@ public struct TestPKI {
         encoder.outputFormatting = [.prettyPrinted, .sortedKeys]
         encoder.dateEncodingStrategy = .iso8601
         try Self.write(String(decoding: try encoder.encode(state), as: UTF8.self) + "\n", to: path("pki.json"))
+    }
+
+    /// Extensions of a TS-CNS authentication certificate (DOMAIN.md §1.2), in `x509v3_config` syntax.
+    public static func cardProfile(crlURL: String?, ocspURL: String?, policy: String? = AnchorPolicy.cnsPolicy) -> [(String, String)] {
+        var e: [(String, String)] = [
+            ("basicConstraints", "critical,CA:FALSE"), ("keyUsage", "critical,digitalSignature,keyEncipherment"),
+            ("extendedKeyUsage", "clientAuth,emailProtection"), ("subjectKeyIdentifier", "hash"), ("authorityKeyIdentifier", "keyid"),
+        ]
+        if let policy { e.append(("certificatePolicies", policy)) }
+        if let crlURL { e.append(("crlDistributionPoints", "URI:\(crlURL)")) }
+        if let ocspURL { e.append(("authorityInfoAccess", "OCSP;URI:\(ocspURL)")) }
+        return e
+    }
+
+    /// Extensions of a "CA Cittadini" root: CA, path length 0, certificate and CRL signing, any policy.
+    public static let caProfile: [(String, String)] = [
+        ("basicConstraints", "critical,CA:TRUE,pathlen:0"), ("keyUsage", "critical,keyCertSign,cRLSign"),
+        ("subjectKeyIdentifier", "hash"), ("certificatePolicies", "2.5.29.32.0"),
+    ]
+
+    /// A CN in the TS-CNS form `<CF>/<card id>.<hash>`.
+    public static func cardCommonName(codiceFiscale: String) -> String {
+        let cardId = "6" + String((0..<15).map { _ in "0123456789".randomElement()! })
+        let hash = Data((0..<20).map { _ in UInt8.random(in: 0...255) }).base64EncodedString()
+        return "\(codiceFiscale)/\(cardId).\(hash)"
     }
 
     // MARK: helpers
