@@ -50,8 +50,8 @@ struct Fixture {
     }
 
     func verify(_ leaf: X509Certificate, intermediates: [X509Certificate] = [], policy: AnchorPolicy = AnchorPolicy(revocation: RevocationPolicy(order: .none)),
-                crlFiles: [String] = [], at time: Date = Fixture.referenceTime) async throws -> VerificationReport {
-        await verifier(try trustStore(policy), crlFiles: crlFiles, now: time).verify(leaf: leaf, intermediates: intermediates, at: time)
+                crlFiles: [String] = [], at time: Date = Fixture.referenceTime, now: Date? = nil) async throws -> VerificationReport {
+        await verifier(try trustStore(policy), crlFiles: crlFiles, now: now ?? time).verify(leaf: leaf, intermediates: intermediates, at: time)
     }
 
     /// Writes bytes to a fresh temporary file and returns its path.
