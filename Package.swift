@@ -47,8 +47,10 @@ let package = Package(
             dependencies: ["CNSValidation", "CNSTestPKI", "ItalianIdentity"],
             path: "Benchmarks/CNSBenchmarks"
         ),
+        // Test support: real helper processes (openssl ocsp, http.server) and a command runner.
+        .target(name: "CNSTestSupport", path: "Tests/Support"),
         .testTarget(name: "ItalianIdentityTests", dependencies: ["ItalianIdentity"]),
-        .testTarget(name: "CNSValidationTests", dependencies: ["CNSValidation", "CNSTestPKI", "ItalianIdentity"]),
-        .testTarget(name: "CNSGatewayCLITests", dependencies: ["CNSTestPKI", "CNSValidation"]),
+        .testTarget(name: "CNSValidationTests", dependencies: ["CNSValidation", "CNSTestPKI", "ItalianIdentity", "CNSTestSupport"]),
+        .testTarget(name: "CNSGatewayCLITests", dependencies: ["CNSTestPKI", "CNSValidation", "CNSTestSupport"]),
     ]
 )

@@ -1,4 +1,5 @@
 import CNSTestPKI
+import CNSTestSupport
 import CNSValidation
 import Foundation
 import ItalianIdentity
