@@ -1,1 +1,120 @@
-print("x")
+// cnsgw-bench — the certificate-decision benchmark (issue 2). Run through bench/run.sh, which builds it in
+// release mode, pins it to one core and measures peak memory with /usr/bin/time.
+//
+//   cnsgw-bench make-crls DIR          test CA + CRLs of 100,000 and 2,000,000 entries in DIR
+//   cnsgw-bench load-crl DIR FILE      load one CRL once (run under /usr/bin/time for time and peak memory)
+//   cnsgw-bench lookups DIR FILE       revoked-serial lookups per second, against OpenSSL's X509_CRL_get0_by_serial
+//   cnsgw-bench decisions DIR FILE     full verify decisions per second (warm CRL), against bare X509_verify_cert
+import CNSTestPKI
+import CNSValidation
+import COpenSSL
+import Foundation
+import ItalianIdentity
+import Logging
+
+// Decisions are logged at info level in production; the benchmark measures the decision, not stderr.
+LoggingSystem.bootstrap { label in
+    var handler = StreamLogHandler.standardError(label: label)
+    handler.logLevel = .warning
+    return handler
+}
+
+@inline(never) func blackHole<T>(_ x: T) { withExtendedLifetime(x) {} }
+
+func seconds(_ body: () throws -> Void) rethrows -> Double {
+    let start = DispatchTime.now().uptimeNanoseconds
+    try body()
+    return Double(DispatchTime.now().uptimeNanoseconds - start) / 1e9
+}
+
+func fail(_ message: String) -> Never {
+    FileHandle.standardError.write(Data("cnsgw-bench: \(message)\n".utf8))
+    exit(2)
+}
+
+let args = CommandLine.arguments
+guard args.count >= 3 else { fail("usage: cnsgw-bench make-crls|load-crl|lookups|decisions DIR [FILE]") }
+let dir = args[2]
+
+func loadPKI() -> TestPKI {
+    do { return try TestPKI.open(at: dir) } catch { fail("\(error)") }
+}
+
+switch args[1] {
+case "make-crls":
+    var pki = (try? TestPKI.open(at: dir)) ?? (try! TestPKI.initialize(at: dir))
+    let card = try! pki.issueCard(codiceFiscale: "RCCMNL83S18D969H", givenName: "Mario", surname: "Rossi")
+    let revoked = try! pki.issueCard(codiceFiscale: "RSSMRA80A01H501U", givenName: "Maria", surname: "Rossi", revoked: true)
+    let now = Date()
+    for n in [100_000, 2_000_000] {
+        let path = "\(dir)/crl-\(n).der"
+        let size = try! TestCRLBuilder(issuer: pki.ca, issuerKey: pki.caKey, thisUpdate: now - 60, nextUpdate: now + 86_400, crlNumber: UInt64(n))
+            .writeSynthetic(count: n, listed: [TestCRLEntry(serial: revoked.certificate.serialNumber, revokedAt: now - 3600, reason: .keyCompromise)], to: path)
+        print("\(path) \(n + 1) entries \(size) bytes")
+    }
+    try! card.certificate.pem.write(toFile: "\(dir)/good.pem", atomically: true, encoding: .utf8)
+
+case "load-crl":
+    let pki = loadPKI()
+    let crl = try! CertificateRevocationList.load(contentsOf: args[3], issuer: pki.ca)
+    print("entries=\(crl.entries.count) indexBytes=\(crl.entries.memoryFootprint)")
+
+case "lookups":
+    let pki = loadPKI()
+    let crl = try! CertificateRevocationList.load(contentsOf: args[3], issuer: pki.ca)
+    let listedSerials = Array(SyntheticSerials(seed: 1).prefix(500_000))
+    let probes = zip(listedSerials, (0..<500_000).map { _ in TestPKI.randomSerial() }).flatMap { [$0, $1] }
+    let listed = pki.state.cards.compactMap { $0.revokedAt == nil ? nil : $0.serialHex }.map { hex in
+        stride(from: 0, to: hex.count, by: 2).map { UInt8(hex[hex.index(hex.startIndex, offsetBy: $0)..<hex.index(hex.startIndex, offsetBy: $0 + 2)], radix: 16)! }
+    }
+    guard let present = listed.first, crl.entries.entry(forSerial: present) != nil else { fail("the revoked card is not found") }
+    // Half the probes are listed serials (regenerated from the CRL's seed), half random: both paths are timed.
+    var hits = 0
+    let ours = seconds { for p in probes { if crl.entries.entry(forSerial: p) != nil { hits += 1 } } }
+    // Baseline: OpenSSL's own CRL lookup on the same file (parsed once by d2i_X509_CRL, sorted on first lookup).
+    let der = [UInt8](FileManager.default.contents(atPath: args[3])!)
+    let x509crl: OpaquePointer = der.withUnsafeBufferPointer { b in var p: UnsafePointer<UInt8>? = b.baseAddress; return d2i_X509_CRL(nil, &p, b.count) }
+    let integers: [OpaquePointer] = probes.map { p in
+        let bn = p.withUnsafeBufferPointer { BN_bin2bn($0.baseAddress, Int32($0.count), nil) }
+        defer { BN_free(bn) }
+        return OpaquePointer(BN_to_ASN1_INTEGER(bn, nil))!
+    }
+    var revokedEntry: OpaquePointer? = nil
+    _ = X509_CRL_get0_by_serial(x509crl, &revokedEntry, UnsafeMutablePointer(integers[0]))   // first call sorts
+    var opensslHits = 0
+    let theirs = seconds { for i in integers { if X509_CRL_get0_by_serial(x509crl, &revokedEntry, UnsafeMutablePointer(i)) == 1 { opensslHits += 1 } } }
+    print(String(format: "lookups: cnsgw %.0f/s, openssl %.0f/s, ratio %.2f (hits %d/%d)", Double(probes.count) / ours,
+                 Double(probes.count) / theirs, theirs / ours, hits, opensslHits))
+
+case "decisions":
+    let pki = loadPKI()
+    let leaf = try! CertificateLoader.certificates(atPath: "\(dir)/good.pem")[0]
+    let policy = AnchorPolicy(revocation: RevocationPolicy(order: .crlOnly))
+    let store = try! TrustStore(anchors: [TrustAnchor(certificate: pki.ca, policy: policy)])
+    let transport = URLSessionTransport()
+    var verifier = CNSVerifier(trustStore: store, revocation: RevocationChecker(crlStore: CRLStore(configuration: .init(), transport: transport),
+                                                                                 ocsp: OCSPClient(transport: transport)),
+                               identityMapper: CNSSubjectMapper(registry: try! BelfioreRegistry.bundled()))
+    verifier.revocationOptions = .init(crlFiles: [args[3]], offline: true)
+    let n = 20_000
+    let done = DispatchSemaphore(value: 0)
+    nonisolated(unsafe) var decisionRate = 0.0
+    Task.detached {
+        let warm = await verifier.verify(leaf: leaf, at: Date())   // loads the CRL once
+        guard warm.valid else { fail("warm-up decision was \(warm.reason?.rawValue ?? "?"): \(warm.detail)") }
+        let start = DispatchTime.now().uptimeNanoseconds
+        for _ in 0..<n { blackHole(await verifier.verify(leaf: leaf, at: Date())) }
+        decisionRate = Double(n) / (Double(DispatchTime.now().uptimeNanoseconds - start) / 1e9)
+        done.signal()
+    }
+    done.wait()
+    // Baseline: OpenSSL's X509_verify_cert alone on the same leaf and anchor (what a TLS server does per handshake
+    // before any revocation or identity work).
+    let options = PathValidationOptions(time: Date())
+    let pathOnly = seconds { for _ in 0..<n { blackHole(store.validatePath(leaf: leaf, untrusted: [], options: options)) } }
+    print(String(format: "decisions: cnsgw verify %.0f/s (full decision, warm CRL), path validation alone %.0f/s, ratio %.2f",
+                 decisionRate, Double(n) / pathOnly, decisionRate / (Double(n) / pathOnly)))
+
+default:
+    fail("unknown benchmark \(args[1])")
+}

@@ -124,19 +124,11 @@ public struct TestCRLBuilder {
             buffer.removeAll(keepingCapacity: true)
         }
         try emit(tbsHeader + prefix + listHeader)
-        var state = seed
+        var serials = SyntheticSerials(seed: seed)
         var entry: [UInt8] = [0x30, 47, 0x02, 16] + [UInt8](repeating: 0, count: 16) + revokedTime
             + [0x30, 0x0C, 0x30, 0x0A, 0x06, 0x03, 0x55, 0x1D, 0x15, 0x04, 0x03, 0x0A, 0x01, 0x01]
         for i in 0..<count {
-            for half in 0..<2 {
-                state &+= 0x9E37_79B9_7F4A_7C15
-                var z = state
-                z = (z ^ (z >> 30)) &* 0xBF58_476D_1CE4_E5B9
-                z = (z ^ (z >> 27)) &* 0x94D0_49BB_1331_11EB
-                z ^= z >> 31
-                for k in 0..<8 { entry[4 + half * 8 + k] = UInt8(truncatingIfNeeded: z >> (56 - 8 * k)) }
-            }
-            entry[4] = entry[4] & 0x7F | 0x01
+            entry.withUnsafeMutableBufferPointer { serials.write(into: UnsafeMutableBufferPointer(rebasing: $0[4..<20])) }
             entry[entrySize - 1] = i % 3 == 0 ? CRLReason.keyCompromise.rawValue : CRLReason.superseded.rawValue
             buffer += entry
             if buffer.count >= 1 << 20 { try flush(signed: true) }
@@ -154,5 +146,31 @@ public struct TestCRLBuilder {
         guard signature.count == sigLength else { throw TestPKIError("signature length changed") }
         try handle.write(contentsOf: sigPart + signature)
         return DER.header(0x30, length: outerLength).count + outerLength
+    }
+}
+
+/// The serials of a synthetic CRL, reproducible from the seed (so benchmarks can probe listed serials).
+public struct SyntheticSerials: Sequence, IteratorProtocol {
+    private var state: UInt64
+
+    public init(seed: UInt64 = 1) { state = seed }
+
+    /// Writes the next 16-byte positive serial into `out`.
+    public mutating func write(into out: UnsafeMutableBufferPointer<UInt8>) {
+        for half in 0..<2 {
+            state &+= 0x9E37_79B9_7F4A_7C15   // SplitMix64
+            var z = state
+            z = (z ^ (z >> 30)) &* 0xBF58_476D_1CE4_E5B9
+            z = (z ^ (z >> 27)) &* 0x94D0_49BB_1331_11EB
+            z ^= z >> 31
+            for k in 0..<8 { out[half * 8 + k] = UInt8(truncatingIfNeeded: z >> (56 - 8 * k)) }
+        }
+        out[0] = out[0] & 0x7F | 0x01
+    }
+
+    public mutating func next() -> [UInt8]? {
+        var serial = [UInt8](repeating: 0, count: 16)
+        serial.withUnsafeMutableBufferPointer { write(into: $0) }
+        return serial
     }
 }
