@@ -5,4 +5,14 @@ set -euo pipefail
 cd "$(dirname "$0")/.."
 scripts/install-deps.sh
 swift build --build-tests
-swift test --skip-build "$@"
+log=$(mktemp)
+trap 'rm -f "$log"' EXIT
+set +e
+swift test --skip-build "$@" 2>&1 | tee "$log"
+status=${PIPESTATUS[0]}
+set -e
+# One plain closing line for CI (swift-testing's own summary is the line above it).
+passed=$(grep -cE '^.{0,12}✔ Test "' "$log" || true)
+failed=$(grep -cE '^.{0,12}✘ Test "[^"]*" failed' "$log" || true)
+echo "swift-testing: $passed passed, $failed failed"
+exit "$status"
