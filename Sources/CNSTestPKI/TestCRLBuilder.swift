@@ -101,7 +101,7 @@ public struct TestCRLBuilder {
         guard revokedTime.count == 15 else { throw TestPKIError("synthetic CRLs use UTCTime dates") }
         assert(revokedTime.count == 15, "synthetic CRLs use UTCTime dates")
 
-        FileManager.default.createFile(atPath: path, contents: nil)
+        _ = FileManager.default.createFile(atPath: path, contents: nil)
         guard let handle = FileHandle(forWritingAtPath: path) else { throw TestPKIError("cannot write \(path)") }
         defer { try? handle.close() }
         // The outer SEQUENCE header needs the signature length: sign a probe to learn it (RSA: fixed; EC: varies,

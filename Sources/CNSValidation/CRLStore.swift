@@ -225,7 +225,7 @@ public actor CRLStore {
 
     static func writeMeta(path: String, source: String, etag: String?, lastModified: String?, fetchedAt: Date) {
         let data = try? JSONEncoder().encode(Meta(source: source, etag: etag, lastModified: lastModified, fetchedAt: fetchedAt))
-        FileManager.default.createFile(atPath: path + ".json", contents: data)
+        _ = FileManager.default.createFile(atPath: path + ".json", contents: data)
     }
 
     static func readMeta(path: String) -> Meta? {

@@ -77,7 +77,7 @@ import Testing
     @Test("unparsable certificates are 'not valid (malformed)'; bad invocations and unreadable files exit 2")
     func badInput() throws {
         let garbage = NSTemporaryDirectory() + "garbage-\(UUID().uuidString).pem"
-        FileManager.default.createFile(atPath: garbage, contents: Data("-----BEGIN CERTIFICATE-----\nZ2FyYmFnZQ==\n-----END CERTIFICATE-----\n".utf8))
+        _ = FileManager.default.createFile(atPath: garbage, contents: Data("-----BEGIN CERTIFICATE-----\nZ2FyYmFnZQ==\n-----END CERTIFICATE-----\n".utf8))
         let m = try Self.cnsgw("verify", garbage, "--trust", Self.pki + "/ca.pem", "--json")
         #expect(m.status == 1 && m.stdout.contains("\"reason\":\"malformed\""), "\(m.stdout)")
         #expect(try Self.cnsgw("verify", "/nonexistent.pem", "--trust", Self.pki + "/ca.pem").status == 2)

@@ -57,7 +57,7 @@ struct Fixture {
     /// Writes bytes to a fresh temporary file and returns its path.
     static func temporaryFile(_ bytes: [UInt8], suffix: String = ".der") -> String {
         let path = NSTemporaryDirectory() + "cnsgw-test-\(UUID().uuidString)\(suffix)"
-        FileManager.default.createFile(atPath: path, contents: Data(bytes))
+        _ = FileManager.default.createFile(atPath: path, contents: Data(bytes))
         return path
     }
 }

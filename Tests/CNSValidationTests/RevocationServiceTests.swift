@@ -58,7 +58,7 @@ import Testing
         #expect(await v.verify(leaf: unlisted, at: Date()).reason == .revocationUnknown)
         let http = try LocalService.httpServer(directory: env.folder, port: env.httpPort)
         defer { http.stop() }
-        let fallback = await try env.verifier(.ocspThenCRL).verify(leaf: unlisted, at: Date())
+        let fallback = try await env.verifier(.ocspThenCRL).verify(leaf: unlisted, at: Date())
         #expect(fallback.valid && fallback.revocation?.method == .crl, "\(fallback.detail)")
     }
 
@@ -66,9 +66,9 @@ import Testing
     func responderDown() async throws {
         var env = try Environment()
         let card = try env.pki.issueCard(codiceFiscale: "RCCMNL83S18D969H", givenName: "Mario", surname: "Rossi").certificate
-        #expect(await try env.verifier(.ocspOnly, timeout: 2).verify(leaf: card, at: Date()).reason == .revocationUnknown)
+        #expect(try await env.verifier(.ocspOnly, timeout: 2).verify(leaf: card, at: Date()).reason == .revocationUnknown)
         let http = try LocalService.httpServer(directory: env.folder, port: env.httpPort)
-        let viaCRL = await try env.verifier(.ocspThenCRL, timeout: 2).verify(leaf: card, at: Date())
+        let viaCRL = try await env.verifier(.ocspThenCRL, timeout: 2).verify(leaf: card, at: Date())
         #expect(viaCRL.valid && viaCRL.revocation?.method == .crl, "\(viaCRL.detail)")
         http.stop()
 
@@ -95,7 +95,7 @@ import Testing
         let silent = try LocalService.silentServer(port: env.ocspPort)
         defer { silent.stop() }
         let started = Date()
-        let report = await try env.verifier(.ocspOnly, timeout: 1).verify(leaf: card, at: Date())
+        let report = try await env.verifier(.ocspOnly, timeout: 1).verify(leaf: card, at: Date())
         #expect(report.reason == .revocationUnknown)
         #expect(report.detail.contains("did not answer"), "\(report.detail)")
         #expect(Date().timeIntervalSince(started) < 10)
@@ -133,7 +133,7 @@ import Testing
         sleep(1)
         let rogueKey = try TestKey(.rsa2048)
         let rogue = try TestCRLBuilder(issuer: env.pki.ca, issuerKey: rogueKey, thisUpdate: Date(), nextUpdate: Date() + 86_400, crlNumber: 99).build(entries: [])
-        FileManager.default.createFile(atPath: env.folder + "/crl.der", contents: Data(rogue))
+        _ = FileManager.default.createFile(atPath: env.folder + "/crl.der", contents: Data(rogue))
         clock.advance(7 * 86_400)
         #expect(await store.refreshDue() == 1)
         let status = await store.status()
@@ -160,8 +160,8 @@ import Testing
                                        deltaBaseCRLNumber: 10)
             .build(entries: [TestCRLEntry(serial: held.serialNumber, revokedAt: now - 60, reason: .removeFromCRL),
                              TestCRLEntry(serial: fresh.serialNumber, revokedAt: now - 60, reason: .keyCompromise)])
-        FileManager.default.createFile(atPath: env.folder + "/base.der", contents: Data(base))
-        FileManager.default.createFile(atPath: env.folder + "/delta.der", contents: Data(delta))
+        _ = FileManager.default.createFile(atPath: env.folder + "/base.der", contents: Data(base))
+        _ = FileManager.default.createFile(atPath: env.folder + "/delta.der", contents: Data(delta))
         let http = try LocalService.httpServer(directory: env.folder, port: env.httpPort)
         defer { http.stop() }
         let v = try env.verifier(.crlOnly, crlSources: [baseURL])
