@@ -1,3 +1,4 @@
+import CNSValidation
 import Foundation
 internal import COpenSSL
 
@@ -76,17 +77,7 @@ public struct TestPKIError: Error, CustomStringConvertible, Sendable {
     public init(_ description: String) { self.description = description }
 }
 
-func drainErrors() -> String {
-    var out: [String] = []
-    while true {
-        let e = ERR_get_error()
-        if e == 0 { break }
-        var buf = [CChar](repeating: 0, count: 256)
-        ERR_error_string_n(e, &buf, buf.count)
-        out.append(String(decoding: buf.prefix { $0 != 0 }.map { UInt8(bitPattern: $0) }, as: UTF8.self))
-    }
-    return out.joined(separator: "; ")
-}
+func drainErrors() -> String { OpenSSLErrorQueue.drain() }
 
 /// Runs `write` against a memory BIO and returns what it wrote as text.
 func withMemoryBIO(_ write: (OpaquePointer) -> Int32) -> String {

@@ -1,5 +1,5 @@
 /// Why a CRL cannot be used. `code` is stable; `detail` says what was found.
-public struct CRLError: Error, Sendable, Hashable, CustomStringConvertible {
+public struct CRLError: CodedError {
     public enum Code: String, Sendable, Hashable {
         case malformed
         case tooLarge = "too_large"
@@ -20,8 +20,4 @@ public struct CRLError: Error, Sendable, Hashable, CustomStringConvertible {
         self.code = code
         self.detail = detail
     }
-
-    public var description: String { "\(code.rawValue): \(detail)" }
-    public static func == (a: Self, b: Self) -> Bool { a.code == b.code }
-    public func hash(into h: inout Hasher) { h.combine(code) }
 }

@@ -1,5 +1,5 @@
 /// Why certificate bytes or files could not be loaded. `code` is stable; `detail` says what to do.
-public struct CertificateLoadError: Error, Sendable, Hashable, CustomStringConvertible {
+public struct CertificateLoadError: CodedError {
     public enum Code: String, Sendable, Hashable {
         /// The bytes are not a certificate (truncated, garbage, wrong PEM type).
         case malformed
@@ -20,8 +20,4 @@ public struct CertificateLoadError: Error, Sendable, Hashable, CustomStringConve
         self.code = code
         self.detail = detail
     }
-
-    public var description: String { detail }
-    public static func == (a: Self, b: Self) -> Bool { a.code == b.code }
-    public func hash(into h: inout Hasher) { h.combine(code) }
 }

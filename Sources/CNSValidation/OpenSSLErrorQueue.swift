@@ -1,8 +1,8 @@
 internal import COpenSSL
 
 /// Drains libcrypto's thread-local error queue into one readable line (for typed errors and logs).
-enum OpenSSLErrorQueue {
-    static func drain() -> String {
+package enum OpenSSLErrorQueue {
+    package static func drain() -> String {
         var messages: [String] = []
         while true {
             let code = ERR_get_error()
@@ -14,5 +14,5 @@ enum OpenSSLErrorQueue {
         return messages.joined(separator: "; ")
     }
 
-    static func clear() { ERR_clear_error() }
+    package static func clear() { ERR_clear_error() }
 }

@@ -1,5 +1,5 @@
 /// Why a revocation source could not answer.
-public struct RevocationError: Error, Sendable, Hashable, CustomStringConvertible {
+public struct RevocationError: CodedError {
     public enum Code: String, Sendable, Hashable {
         case unreachable
         case responderError = "responder_error"
@@ -16,8 +16,4 @@ public struct RevocationError: Error, Sendable, Hashable, CustomStringConvertibl
         self.code = code
         self.detail = detail
     }
-
-    public var description: String { detail }
-    public static func == (a: Self, b: Self) -> Bool { a.code == b.code }
-    public func hash(into h: inout Hasher) { h.combine(code) }
 }
