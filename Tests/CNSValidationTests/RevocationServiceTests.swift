@@ -62,6 +62,40 @@ import Testing
         #expect(fallback.valid && fallback.revocation?.method == .crl, "\(fallback.detail)")
     }
 
+    @Test("an OCSP response signed by a responder the CA did not authorise is refused; nonce can be switched off")
+    func unauthorisedResponder() async throws {
+        var env = try Environment()
+        let card = try env.pki.issueCard(codiceFiscale: "RCCMNL83S18D969H", givenName: "Mario", surname: "Rossi").certificate
+        // A responder certificate with id-kp-OCSPSigning, but issued by another CA.
+        let otherKey = try TestKey(.rsa2048)
+        let otherCA = try TestCertificateBuilder(subject: [("CN", "Other CA")], serial: TestPKI.randomSerial(), notBefore: Date() - 86_400,
+                                                 notAfter: Date() + 86_400, extensions: TestPKI.caProfile)
+            .build(key: otherKey, issuer: nil, issuerKey: otherKey)
+        let rogueKey = try TestKey(.rsa2048)
+        let rogue = try TestCertificateBuilder(subject: [("CN", "Rogue responder")], serial: TestPKI.randomSerial(), notBefore: Date() - 86_400,
+                                               notAfter: Date() + 86_400, extensions: [("keyUsage", "critical,digitalSignature"), ("extendedKeyUsage", "OCSPSigning")])
+            .build(key: rogueKey, issuer: otherCA, issuerKey: otherKey)
+        try rogue.pem.write(toFile: env.folder + "/rogue.pem", atomically: true, encoding: .utf8)
+        try rogueKey.pemPrivateKey.write(toFile: env.folder + "/rogue.key", atomically: true, encoding: .utf8)
+        let d = env.folder
+        let responder = try LocalService(["openssl", "ocsp", "-index", "\(d)/index.txt", "-CA", "\(d)/ca.pem", "-rsigner", "\(d)/rogue.pem",
+                                          "-rkey", "\(d)/rogue.key", "-port", "\(env.ocspPort)", "-nmin", "5"], port: env.ocspPort)
+        try responder.waitUntilListening(marker: "waiting for OCSP client connections")
+        let refused = try await env.verifier(.ocspOnly).verify(leaf: card, at: Date())
+        #expect(refused.reason == .revocationUnknown)
+        #expect(refused.detail.contains("not signed by"), "\(refused.detail)")
+        responder.stop()
+
+        let genuine = try LocalService.openSSLOCSP(pkiDirectory: env.folder, port: env.ocspPort)
+        defer { genuine.stop() }
+        let policy = AnchorPolicy(revocation: RevocationPolicy(order: .ocspOnly, ocspNonce: false))
+        let transport = URLSessionTransport()
+        let noNonce = CNSVerifier(trustStore: try TrustStore(anchors: [TrustAnchor(certificate: env.pki.ca, policy: policy)]),
+                                  revocation: RevocationChecker(crlStore: CRLStore(configuration: .init(), transport: transport), ocsp: OCSPClient(transport: transport)),
+                                  identityMapper: CNSSubjectMapper(registry: nil))
+        #expect(await noNonce.verify(leaf: card, at: Date()).valid)
+    }
+
     @Test("responder down: fail closed; ocsp-then-crl uses the CRL; soft-fail uses a cached answer within the staleness bound")
     func responderDown() async throws {
         var env = try Environment()
