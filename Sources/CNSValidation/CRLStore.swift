@@ -75,16 +75,24 @@ public actor CRLStore {
     /// folder, else downloaded (only when `network` is true). A stale CRL is returned as is: the caller decides.
     public func crl(source: String, issuer: X509Certificate, network: Bool) async -> Result<CertificateRevocationList, CRLError> {
         let key = Self.key(source, issuer)
-        if let crl = slots[key]?.crl { return .success(crl) }
         if slots[key] == nil { slots[key] = Slot(source: source, issuer: issuer) }
-        if !Self.isRemote(source) || slots[key]?.loading != nil {
+        guard let slot = slots[key] else { return .failure(CRLError(.fetchFailed, "unknown source")) }
+        if !Self.isRemote(source) {
+            if let crl = slot.crl { return .success(crl) }
             return await load(key, network: false)
         }
-        if let cached = await loadCached(key) { return .success(cached) }
-        guard network else {
-            return .failure(CRLError(.fetchFailed, "no cached CRL from \(source) and the network is off"))
+        if slot.loading != nil { return await load(key, network: network) }
+        var held = slot.crl
+        if held == nil { held = await loadCached(key) }
+        // Due (or never fetched) and not in a retry back-off: fetch now, once for all waiting logins. Otherwise
+        // answer from what is held, so an unreachable server is not asked again on every login.
+        let current = slots[key] ?? slot
+        if network, let due = nextRefresh(current), due <= now() {
+            return await load(key, network: true)
         }
-        return await load(key, network: true)
+        if let held { return .success(held) }
+        let why = current.lastError.map { "the last download failed (\($0)); next attempt after \(nextRefresh(current).map { "\($0)" } ?? "?")" }
+        return .failure(CRLError(.fetchFailed, "no CRL from \(source): " + (why ?? (network ? "not fetched" : "no cached copy and the network is off"))))
     }
 
     /// Refreshes every source whose CRL is due (or whose last attempt failed long enough ago). Returns how many

@@ -181,6 +181,26 @@ import Testing
         #expect(reloaded.crlNumber == second.crlNumber)
     }
 
+    @Test("a failing CRL source is not asked again on every login, only after the retry interval")
+    func failedDownloadBackOff() async throws {
+        var env = try Environment()
+        let card = try env.pki.issueCard(codiceFiscale: "RCCMNL83S18D969H", givenName: "Mario", surname: "Rossi").certificate
+        let empty = NSTemporaryDirectory() + "cnsgw-empty-\(UUID().uuidString)"
+        try FileManager.default.createDirectory(atPath: empty, withIntermediateDirectories: true)
+        let http = try LocalService.httpServer(directory: empty, port: env.httpPort)   // answers 404 for crl.der
+        defer { http.stop() }
+        let clock = TestClock()
+        let v = try env.verifier(.crlOnly, clock: clock)
+        func gets() -> Int { http.log.components(separatedBy: "GET /crl.der").count - 1 }
+        #expect(await v.verify(leaf: card, at: Date()).reason == .revocationUnknown)
+        #expect(gets() == 1)
+        for _ in 0..<5 { #expect(await v.verify(leaf: card, at: Date()).reason == .revocationUnknown) }
+        #expect(gets() == 1, "\(http.log)")
+        clock.advance(61)
+        _ = await v.verify(leaf: card, at: Date())
+        #expect(gets() == 2)
+    }
+
     @Test("a delta CRL lifts a hold (removeFromCRL) and adds a revocation on top of the base CRL")
     func deltaCRL() async throws {
         let env = try Environment()
