@@ -1,0 +1,107 @@
+import Crypto
+import Foundation
+import GatewayStorage
+
+/// The append-only, hash-chained audit log: every login attempt and every admin change.
+///
+/// Each record's hash is SHA-256 over the previous record's hash and this record's sequence, time, kind and
+/// payload, so changing, removing or reordering any record breaks every hash after it (`cnsgw audit verify`).
+/// Appends are compare-and-swap on the chain head, so several writers (or instances) never fork the chain.
+public struct AuditLog: Sendable {
+    public let storage: any GatewayStorage
+    public let now: @Sendable () -> Date
+
+    public init(storage: any GatewayStorage, now: @escaping @Sendable () -> Date = { Date() }) {
+        self.storage = storage
+        self.now = now
+    }
+
+    /// Appends an event; `fields` become the record's canonical JSON payload.
+    @discardableResult
+    public func append(kind: String, fields: [String: String]) async throws -> AuditRecord {
+        let payload = try Self.canonicalJSON(fields)
+        for _ in 0..<64 {
+            let head = try await storage.lastAuditRecord()
+            let sequence = (head?.sequence ?? 0) + 1
+            let time = max(now(), head?.time ?? .distantPast)
+            let previous = head?.hash ?? ""
+            let record = AuditRecord(sequence: sequence, time: time, kind: kind, payload: payload, previousHash: previous,
+                                     hash: Self.hash(previous: previous, sequence: sequence, time: time, kind: kind, payload: payload))
+            do {
+                try await storage.appendAudit(record)
+                return record
+            } catch let error as StorageError where error.code == .conflict {
+                try await Task.sleep(nanoseconds: UInt64.random(in: 100_000...2_000_000))
+                continue
+            }
+        }
+        throw StorageError(.conflict, "could not append to the audit log after 64 attempts (too many concurrent writers)")
+    }
+
+    /// Sorted-key JSON, so the same fields always hash the same.
+    public static func canonicalJSON(_ fields: [String: String]) throws -> Data {
+        let encoder = JSONEncoder()
+        encoder.outputFormatting = [.sortedKeys, .withoutEscapingSlashes]
+        return try encoder.encode(fields)
+    }
+
+    public static func hash(previous: String, sequence: Int64, time: Date, kind: String, payload: Data) -> String {
+        var hasher = SHA256()
+        hasher.update(data: Data(previous.utf8))
+        hasher.update(data: Data("|\(sequence)|\(time.storageMilliseconds)|\(kind)|".utf8))
+        hasher.update(data: payload)
+        return hasher.finalize().map { String(format: "%02x", $0) }.joined()
+    }
+
+    /// The result of checking a chain.
+    public enum Verification: Sendable, Equatable {
+        /// Every record links to the one before; `firstSequence` > 1 when retention removed older records.
+        case intact(records: Int, firstSequence: Int64?)
+        case broken(sequence: Int64, reason: String)
+    }
+
+    /// Checks that `records` (in sequence order) form an unbroken chain.
+    public static func verify(_ records: [AuditRecord]) -> Verification {
+        var previous: AuditRecord?
+        for r in records {
+            if let p = previous {
+                guard r.sequence == p.sequence + 1 else { return .broken(sequence: r.sequence, reason: "sequence jumps from \(p.sequence) to \(r.sequence): records were removed") }
+                guard r.previousHash == p.hash else { return .broken(sequence: r.sequence, reason: "it does not link to record \(p.sequence)") }
+            } else if r.sequence == 1 && !r.previousHash.isEmpty {
+                return .broken(sequence: 1, reason: "the first record claims a predecessor")
+            }
+            guard hash(previous: r.previousHash, sequence: r.sequence, time: r.time, kind: r.kind, payload: r.payload) == r.hash else {
+                return .broken(sequence: r.sequence, reason: "its content does not match its hash: it was altered")
+            }
+            previous = r
+        }
+        return .intact(records: records.count, firstSequence: records.first?.sequence)
+    }
+
+    /// Export formats of `cnsgw audit export`.
+    public enum ExportFormat: String, Sendable, CaseIterable {
+        case jsonl, csv
+    }
+
+    /// Records as JSON lines (one object each, fields flattened under `fields`) or CSV (fields as a JSON column).
+    public static func export(_ records: [AuditRecord], format: ExportFormat) -> String {
+        let iso = ISO8601DateFormatter()
+        iso.formatOptions = [.withInternetDateTime, .withFractionalSeconds]
+        switch format {
+        case .jsonl:
+            return records.map { r in
+                let fields = (try? JSONSerialization.jsonObject(with: r.payload)) ?? [:]
+                let object: [String: Any] = ["sequence": r.sequence, "time": iso.string(from: r.time), "kind": r.kind, "fields": fields,
+                                             "previousHash": r.previousHash, "hash": r.hash]
+                let data = (try? JSONSerialization.data(withJSONObject: object, options: [.sortedKeys, .withoutEscapingSlashes])) ?? Data()
+                return String(decoding: data, as: UTF8.self) + "\n"
+            }.joined()
+        case .csv:
+            func quote(_ s: String) -> String { "\"" + s.replacingOccurrences(of: "\"", with: "\"\"") + "\"" }
+            return "sequence,time,kind,fields,previous_hash,hash\n" + records.map { r in
+                [String(r.sequence), iso.string(from: r.time), quote(r.kind), quote(String(decoding: r.payload, as: UTF8.self)),
+                 r.previousHash, r.hash].joined(separator: ",") + "\n"
+            }.joined()
+        }
+    }
+}

@@ -1,0 +1,41 @@
+import Foundation
+
+/// Everything the gateway persists, behind one async protocol that every backend (SQLite for one instance,
+/// PostgreSQL for several) implements and proves with the shared conformance suite.
+///
+/// Conventions (after dex's storage): create fails with `.alreadyExists`, reads return `nil` for a missing
+/// record, update is a compare-and-swap through an updater closure (`.notFound`, `.conflict`), and
+/// `garbageCollect(now:)` removes what has expired.
+public protocol GatewayStorage: Sendable {
+    // MARK: trusted CAs
+    func addTrustedCA(_ record: TrustedCARecord) async throws
+    func trustedCAs() async throws -> [TrustedCARecord]
+    func trustedCA(id: String) async throws -> TrustedCARecord?
+    func updateTrustedCA(id: String, _ updater: @Sendable (TrustedCARecord) throws -> TrustedCARecord) async throws -> TrustedCARecord
+    func removeTrustedCA(id: String) async throws
+
+    // MARK: pending logins
+    func createPendingLogin(_ record: PendingLoginRecord) async throws
+    func pendingLogin(id: String) async throws -> PendingLoginRecord?
+    /// Applies `updater` to the stored record and stores the result with `version + 1`, unless another writer
+    /// updated it in between (`.conflict`).
+    func updatePendingLogin(id: String, _ updater: @Sendable (PendingLoginRecord) throws -> PendingLoginRecord) async throws -> PendingLoginRecord
+    func deletePendingLogin(id: String) async throws
+
+    // MARK: replay cache
+    /// Records `key` in `namespace` until `expiresAt`. Returns false when it was already there and had not
+    /// expired at `now` (a replay).
+    func rememberOnce(namespace: String, key: String, now: Date, expiresAt: Date) async throws -> Bool
+
+    // MARK: audit log
+    /// Appends `record` if the last stored record's hash is `record.previousHash` and its sequence is
+    /// `record.sequence - 1`; otherwise `.conflict` (another writer appended first: rebuild and retry).
+    func appendAudit(_ record: AuditRecord) async throws
+    func lastAuditRecord() async throws -> AuditRecord?
+    /// Records in sequence order, optionally from a time on.
+    func auditRecords(since: Date?, limit: Int?) async throws -> [AuditRecord]
+
+    // MARK: housekeeping
+    /// Removes expired pending logins and replay entries, and audit records older than `auditRetention`.
+    func garbageCollect(now: Date, auditRetention: TimeInterval?) async throws -> GarbageCollectionResult
+}

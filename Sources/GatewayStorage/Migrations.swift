@@ -1,0 +1,43 @@
+import Foundation
+
+/// The schema as an ordered list of steps, each with its SQL per dialect, shared by every SQL backend.
+/// Never edit a released step: append a new one.
+public enum StorageMigrations {
+    public struct Step: Sendable {
+        public let id: Int
+        public let sqlite: [String]
+        public let postgres: [String]
+    }
+
+    public static let steps: [Step] = [
+        Step(id: 1, sqlite: [
+            "CREATE TABLE trusted_ca (id TEXT PRIMARY KEY, name TEXT NOT NULL, certificate BLOB NOT NULL, policy BLOB NOT NULL, added_at INTEGER NOT NULL)",
+            """
+            CREATE TABLE pending_login (id TEXT PRIMARY KEY, requester TEXT NOT NULL, requested_level TEXT NOT NULL, comparison TEXT NOT NULL,
+              attributes TEXT NOT NULL, force_fresh INTEGER NOT NULL, return_path TEXT NOT NULL, state TEXT NOT NULL, outcome BLOB,
+              created_at INTEGER NOT NULL, expires_at INTEGER NOT NULL, version INTEGER NOT NULL)
+            """,
+            "CREATE INDEX pending_login_expiry ON pending_login (expires_at)",
+            "CREATE TABLE replay_cache (namespace TEXT NOT NULL, key TEXT NOT NULL, expires_at INTEGER NOT NULL, PRIMARY KEY (namespace, key))",
+            "CREATE TABLE audit_log (sequence INTEGER PRIMARY KEY, time INTEGER NOT NULL, kind TEXT NOT NULL, payload BLOB NOT NULL, previous_hash TEXT NOT NULL, hash TEXT NOT NULL)",
+            "CREATE INDEX audit_log_time ON audit_log (time)",
+        ], postgres: [
+            "CREATE TABLE trusted_ca (id TEXT PRIMARY KEY, name TEXT NOT NULL, certificate BYTEA NOT NULL, policy BYTEA NOT NULL, added_at BIGINT NOT NULL)",
+            """
+            CREATE TABLE pending_login (id TEXT PRIMARY KEY, requester TEXT NOT NULL, requested_level TEXT NOT NULL, comparison TEXT NOT NULL,
+              attributes TEXT NOT NULL, force_fresh BOOLEAN NOT NULL, return_path TEXT NOT NULL, state TEXT NOT NULL, outcome BYTEA,
+              created_at BIGINT NOT NULL, expires_at BIGINT NOT NULL, version BIGINT NOT NULL)
+            """,
+            "CREATE INDEX pending_login_expiry ON pending_login (expires_at)",
+            "CREATE TABLE replay_cache (namespace TEXT NOT NULL, key TEXT NOT NULL, expires_at BIGINT NOT NULL, PRIMARY KEY (namespace, key))",
+            "CREATE TABLE audit_log (sequence BIGINT PRIMARY KEY, time BIGINT NOT NULL, kind TEXT NOT NULL, payload BYTEA NOT NULL, previous_hash TEXT NOT NULL, hash TEXT NOT NULL)",
+            "CREATE INDEX audit_log_time ON audit_log (time)",
+        ]),
+    ]
+}
+
+extension Date {
+    /// Milliseconds since 1970: how every backend stores instants (portable, sortable).
+    public var storageMilliseconds: Int64 { Int64((timeIntervalSince1970 * 1000).rounded()) }
+    public init(storageMilliseconds ms: Int64) { self.init(timeIntervalSince1970: TimeInterval(ms) / 1000) }
+}

@@ -1,0 +1,231 @@
+import Foundation
+import GatewayStorage
+import GRDB
+
+/// ``GatewayStorage`` on SQLite (system libsqlite3 through GRDB), in WAL mode: one gateway instance.
+public final class SQLiteGatewayStorage: GatewayStorage {
+    // Sendable: GRDB's DatabasePool serialises writers and is safe to share.
+    private let pool: DatabasePool
+    public let path: String
+
+    /// Opens (or creates) the database at `path` and applies pending migrations. A file that is not a cnsgw
+    /// database is refused with `.corrupted` and left untouched.
+    public init(path: String) throws {
+        self.path = path
+        var configuration = Configuration()
+        configuration.busyMode = .timeout(10)
+        do {
+            pool = try DatabasePool(path: path, configuration: configuration)
+            try pool.write { db in try Self.migrate(db) }
+        } catch let error as DatabaseError where [.SQLITE_NOTADB, .SQLITE_CORRUPT].contains(error.resultCode) {
+            throw StorageError(.corrupted, "\(path) is not a readable cnsgw database (\(error.message ?? "\(error.resultCode)")); nothing was changed: move it away or restore a backup")
+        } catch let error as StorageError {
+            throw error
+        } catch {
+            throw StorageError(.unavailable, "cannot open \(path): \(error)")
+        }
+    }
+
+    static func migrate(_ db: Database) throws {
+        try db.execute(sql: "CREATE TABLE IF NOT EXISTS schema_migrations (id INTEGER PRIMARY KEY)")
+        let applied = Set(try Int.fetchAll(db, sql: "SELECT id FROM schema_migrations"))
+        if let newest = applied.max(), newest > (StorageMigrations.steps.map(\.id).max() ?? 0) {
+            throw StorageError(.corrupted, "the database schema (\(newest)) is newer than this cnsgw; upgrade cnsgw")
+        }
+        for step in StorageMigrations.steps where !applied.contains(step.id) {
+            for sql in step.sqlite { try db.execute(sql: sql) }
+            try db.execute(sql: "INSERT INTO schema_migrations (id) VALUES (?)", arguments: [step.id])
+        }
+    }
+
+    private func write<T: Sendable>(_ body: @escaping @Sendable (Database) throws -> T) async throws -> T {
+        do { return try await pool.write(body) } catch let e as StorageError { throw e } catch {
+            throw StorageError(.unavailable, "SQLite write failed: \(error)")
+        }
+    }
+
+    private func read<T: Sendable>(_ body: @escaping @Sendable (Database) throws -> T) async throws -> T {
+        do { return try await pool.read(body) } catch let e as StorageError { throw e } catch {
+            throw StorageError(.unavailable, "SQLite read failed: \(error)")
+        }
+    }
+
+    // MARK: trusted CAs
+
+    public func addTrustedCA(_ r: TrustedCARecord) async throws {
+        try await write { db in
+            if try Bool.fetchOne(db, sql: "SELECT 1 FROM trusted_ca WHERE id = ?", arguments: [r.id]) == true {
+                throw StorageError(.alreadyExists, "a trusted CA with id \(r.id) exists")
+            }
+            try db.execute(sql: "INSERT INTO trusted_ca (id, name, certificate, policy, added_at) VALUES (?, ?, ?, ?, ?)",
+                           arguments: [r.id, r.name, r.certificateDER, r.policyJSON, r.addedAt.storageMilliseconds])
+        }
+    }
+
+    public func trustedCAs() async throws -> [TrustedCARecord] {
+        try await read { db in try Row.fetchAll(db, sql: "SELECT * FROM trusted_ca ORDER BY added_at, id").map(Self.trustedCA) }
+    }
+
+    public func trustedCA(id: String) async throws -> TrustedCARecord? {
+        try await read { db in try Row.fetchOne(db, sql: "SELECT * FROM trusted_ca WHERE id = ?", arguments: [id]).map(Self.trustedCA) }
+    }
+
+    public func updateTrustedCA(id: String, _ updater: @Sendable (TrustedCARecord) throws -> TrustedCARecord) async throws -> TrustedCARecord {
+        try await withoutActuallyEscaping(updater) { updater in
+            let box = UncheckedBox(updater)
+            return try await write { db in
+                guard let current = try Row.fetchOne(db, sql: "SELECT * FROM trusted_ca WHERE id = ?", arguments: [id]).map(Self.trustedCA) else {
+                    throw StorageError(.notFound, "no trusted CA with id \(id)")
+                }
+                let next = try box.value(current)
+                guard next.id == id else { throw StorageError(.conflict, "an update cannot change a trusted CA's id") }
+                try db.execute(sql: "UPDATE trusted_ca SET name = ?, certificate = ?, policy = ? WHERE id = ?",
+                               arguments: [next.name, next.certificateDER, next.policyJSON, id])
+                return next
+            }
+        }
+    }
+
+    public func removeTrustedCA(id: String) async throws {
+        try await write { db in
+            try db.execute(sql: "DELETE FROM trusted_ca WHERE id = ?", arguments: [id])
+            if db.changesCount == 0 { throw StorageError(.notFound, "no trusted CA with id \(id)") }
+        }
+    }
+
+    static func trustedCA(_ row: Row) -> TrustedCARecord {
+        TrustedCARecord(id: row["id"], name: row["name"], certificateDER: row["certificate"], policyJSON: row["policy"],
+                        addedAt: Date(storageMilliseconds: row["added_at"]))
+    }
+
+    // MARK: pending logins
+
+    public func createPendingLogin(_ r: PendingLoginRecord) async throws {
+        try await write { db in
+            if try Bool.fetchOne(db, sql: "SELECT 1 FROM pending_login WHERE id = ?", arguments: [r.id]) == true {
+                throw StorageError(.alreadyExists, "a pending login with id \(r.id) exists")
+            }
+            try Self.insert(r, db)
+        }
+    }
+
+    public func pendingLogin(id: String) async throws -> PendingLoginRecord? {
+        try await read { db in try Row.fetchOne(db, sql: "SELECT * FROM pending_login WHERE id = ?", arguments: [id]).map(Self.pendingLogin) }
+    }
+
+    public func updatePendingLogin(id: String, _ updater: @Sendable (PendingLoginRecord) throws -> PendingLoginRecord) async throws -> PendingLoginRecord {
+        try await withoutActuallyEscaping(updater) { updater in
+            let box = UncheckedBox(updater)
+            return try await write { db in
+                guard let current = try Row.fetchOne(db, sql: "SELECT * FROM pending_login WHERE id = ?", arguments: [id]).map(Self.pendingLogin) else {
+                    throw StorageError(.notFound, "no pending login with id \(id)")
+                }
+                var next = try box.value(current)
+                guard next.id == id else { throw StorageError(.conflict, "an update cannot change a pending login's id") }
+                next.version = current.version + 1
+                try db.execute(sql: """
+                    UPDATE pending_login SET requester = ?, requested_level = ?, comparison = ?, attributes = ?, force_fresh = ?, return_path = ?,
+                      state = ?, outcome = ?, expires_at = ?, version = ? WHERE id = ? AND version = ?
+                    """, arguments: [next.requester, next.requestedLevel, next.comparison, Self.join(next.attributes), next.forceFresh,
+                                     next.returnPath, next.state.rawValue, next.outcomeJSON, next.expiresAt.storageMilliseconds,
+                                     next.version, id, current.version])
+                if db.changesCount == 0 { throw StorageError(.conflict, "pending login \(id) changed concurrently") }
+                return next
+            }
+        }
+    }
+
+    public func deletePendingLogin(id: String) async throws {
+        try await write { db in
+            try db.execute(sql: "DELETE FROM pending_login WHERE id = ?", arguments: [id])
+            if db.changesCount == 0 { throw StorageError(.notFound, "no pending login with id \(id)") }
+        }
+    }
+
+    static func insert(_ r: PendingLoginRecord, _ db: Database) throws {
+        try db.execute(sql: """
+            INSERT INTO pending_login (id, requester, requested_level, comparison, attributes, force_fresh, return_path, state, outcome,
+              created_at, expires_at, version) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)
+            """, arguments: [r.id, r.requester, r.requestedLevel, r.comparison, join(r.attributes), r.forceFresh, r.returnPath,
+                             r.state.rawValue, r.outcomeJSON, r.createdAt.storageMilliseconds, r.expiresAt.storageMilliseconds, r.version])
+    }
+
+    static func pendingLogin(_ row: Row) -> PendingLoginRecord {
+        let attributes: String = row["attributes"]
+        return PendingLoginRecord(
+            id: row["id"], requester: row["requester"], requestedLevel: row["requested_level"], comparison: row["comparison"],
+            attributes: attributes.isEmpty ? [] : attributes.split(separator: "\n").map(String.init), forceFresh: row["force_fresh"],
+            returnPath: row["return_path"], state: PendingLoginRecord.State(rawValue: row["state"]) ?? .failed, outcomeJSON: row["outcome"],
+            createdAt: Date(storageMilliseconds: row["created_at"]), expiresAt: Date(storageMilliseconds: row["expires_at"]), version: row["version"])
+    }
+
+    static func join(_ attributes: [String]) -> String { attributes.joined(separator: "\n") }
+
+    // MARK: replay cache
+
+    public func rememberOnce(namespace: String, key: String, now: Date, expiresAt: Date) async throws -> Bool {
+        try await write { db in
+            try db.execute(sql: "DELETE FROM replay_cache WHERE namespace = ? AND key = ? AND expires_at <= ?",
+                           arguments: [namespace, key, now.storageMilliseconds])
+            try db.execute(sql: "INSERT INTO replay_cache (namespace, key, expires_at) VALUES (?, ?, ?) ON CONFLICT (namespace, key) DO NOTHING",
+                           arguments: [namespace, key, expiresAt.storageMilliseconds])
+            return db.changesCount == 1
+        }
+    }
+
+    // MARK: audit
+
+    public func appendAudit(_ r: AuditRecord) async throws {
+        try await write { db in
+            let last = try Row.fetchOne(db, sql: "SELECT sequence, hash FROM audit_log ORDER BY sequence DESC LIMIT 1")
+            let lastSequence: Int64 = last?["sequence"] ?? 0
+            let lastHash: String = last?["hash"] ?? ""
+            guard r.sequence == lastSequence + 1, r.previousHash == lastHash else {
+                throw StorageError(.conflict, "the audit log moved on (last sequence \(lastSequence)); rebuild the record and retry")
+            }
+            try db.execute(sql: "INSERT INTO audit_log (sequence, time, kind, payload, previous_hash, hash) VALUES (?, ?, ?, ?, ?, ?)",
+                           arguments: [r.sequence, r.time.storageMilliseconds, r.kind, r.payload, r.previousHash, r.hash])
+        }
+    }
+
+    public func lastAuditRecord() async throws -> AuditRecord? {
+        try await read { db in try Row.fetchOne(db, sql: "SELECT * FROM audit_log ORDER BY sequence DESC LIMIT 1").map(Self.audit) }
+    }
+
+    public func auditRecords(since: Date?, limit: Int?) async throws -> [AuditRecord] {
+        try await read { db in
+            try Row.fetchAll(db, sql: "SELECT * FROM audit_log WHERE time >= ? ORDER BY sequence LIMIT ?",
+                             arguments: [since?.storageMilliseconds ?? Int64.min, limit ?? -1]).map(Self.audit)
+        }
+    }
+
+    static func audit(_ row: Row) -> AuditRecord {
+        AuditRecord(sequence: row["sequence"], time: Date(storageMilliseconds: row["time"]), kind: row["kind"], payload: row["payload"],
+                    previousHash: row["previous_hash"], hash: row["hash"])
+    }
+
+    // MARK: housekeeping
+
+    public func garbageCollect(now: Date, auditRetention: TimeInterval?) async throws -> GarbageCollectionResult {
+        try await write { db in
+            var result = GarbageCollectionResult()
+            try db.execute(sql: "DELETE FROM pending_login WHERE expires_at <= ?", arguments: [now.storageMilliseconds])
+            result.pendingLogins = db.changesCount
+            try db.execute(sql: "DELETE FROM replay_cache WHERE expires_at <= ?", arguments: [now.storageMilliseconds])
+            result.replayEntries = db.changesCount
+            if let auditRetention {
+                // Keep the newest record whatever its age, so the chain always has a head to append to.
+                try db.execute(sql: "DELETE FROM audit_log WHERE time < ? AND sequence < (SELECT MAX(sequence) FROM audit_log)",
+                               arguments: [now.addingTimeInterval(-auditRetention).storageMilliseconds])
+                result.auditRecords = db.changesCount
+            }
+            return result
+        }
+    }
+}
+
+/// Carries a non-escaping updater into GRDB's write closure, which runs before `write` returns.
+private struct UncheckedBox<T>: @unchecked Sendable {
+    let value: T
+    init(_ value: T) { self.value = value }
+}

@@ -1,0 +1,129 @@
+import Foundation
+import GatewayAudit
+import GatewayStorage
+import Testing
+
+/// The behaviour every ``GatewayStorage`` backend must show. A backend's tests call
+/// `try await StorageConformance.run { try await makeFreshStorage() }` (the dex / SQLKitBenchmark pattern).
+public enum StorageConformance {
+    public static func run(_ make: @Sendable () async throws -> any GatewayStorage) async throws {
+        try await trustedCAs(make())
+        try await pendingLogins(make())
+        try await replayCache(make())
+        try await auditChain(make())
+        try await garbageCollection(make())
+        try await concurrentWriters(make())
+    }
+
+    static let t0 = Date(timeIntervalSince1970: 1_790_000_000)
+
+    static func trustedCAs(_ s: any GatewayStorage) async throws {
+        let ca = TrustedCARecord(id: "ab12", name: "Regione Test", certificateDER: Data([0x30, 1, 2]), policyJSON: Data("{}".utf8), addedAt: t0)
+        try await s.addTrustedCA(ca)
+        await #expect(throws: StorageError(.alreadyExists, "")) { try await s.addTrustedCA(ca) }
+        #expect(try await s.trustedCAs() == [ca])
+        #expect(try await s.trustedCA(id: "ab12") == ca)
+        #expect(try await s.trustedCA(id: "nope") == nil)
+        let renamed = try await s.updateTrustedCA(id: "ab12") { var c = $0; c.name = "Regione Toscana"; return c }
+        #expect(renamed.name == "Regione Toscana")
+        #expect(try await s.trustedCA(id: "ab12")?.name == "Regione Toscana")
+        await #expect(throws: StorageError(.notFound, "")) { _ = try await s.updateTrustedCA(id: "nope") { $0 } }
+        try await s.removeTrustedCA(id: "ab12")
+        await #expect(throws: StorageError(.notFound, "")) { try await s.removeTrustedCA(id: "ab12") }
+        #expect(try await s.trustedCAs().isEmpty)
+    }
+
+    static func login(_ id: String, expires: Date = t0 + 600) -> PendingLoginRecord {
+        PendingLoginRecord(id: id, requester: "https://sp.example.it", requestedLevel: "SpidL2", comparison: "minimum",
+                           attributes: ["fiscalNumber", "name"], forceFresh: true, returnPath: "/saml/continue", createdAt: t0, expiresAt: expires)
+    }
+
+    static func pendingLogins(_ s: any GatewayStorage) async throws {
+        try await s.createPendingLogin(login("p1"))
+        await #expect(throws: StorageError(.alreadyExists, "")) { try await s.createPendingLogin(login("p1")) }
+        #expect(try await s.pendingLogin(id: "p1") == login("p1"))
+        let updated = try await s.updatePendingLogin(id: "p1") { var r = $0; r.state = .awaitingConsent; r.outcomeJSON = Data("{}".utf8); return r }
+        #expect(updated.version == 1 && updated.state == .awaitingConsent)
+        #expect(try await s.pendingLogin(id: "p1") == updated)
+        await #expect(throws: StorageError(.notFound, "")) { _ = try await s.updatePendingLogin(id: "p2") { $0 } }
+        try await s.deletePendingLogin(id: "p1")
+        #expect(try await s.pendingLogin(id: "p1") == nil)
+    }
+
+    static func replayCache(_ s: any GatewayStorage) async throws {
+        #expect(try await s.rememberOnce(namespace: "saml-request", key: "_id1", now: t0, expiresAt: t0 + 300))
+        #expect(try await !s.rememberOnce(namespace: "saml-request", key: "_id1", now: t0 + 10, expiresAt: t0 + 300))
+        #expect(try await s.rememberOnce(namespace: "oidc-jti", key: "_id1", now: t0 + 10, expiresAt: t0 + 300))
+        #expect(try await s.rememberOnce(namespace: "saml-request", key: "_id1", now: t0 + 301, expiresAt: t0 + 900))
+    }
+
+    static func auditChain(_ s: any GatewayStorage) async throws {
+        let log = AuditLog(storage: s, now: { t0 })
+        for i in 0..<20 { try await log.append(kind: i % 2 == 0 ? "login" : "admin", fields: ["i": "\(i)", "result": "ok"]) }
+        let records = try await s.auditRecords(since: nil, limit: nil)
+        #expect(records.map(\.sequence) == Array(1...20))
+        #expect(AuditLog.verify(records) == .intact(records: 20, firstSequence: 1))
+        #expect(try await s.auditRecords(since: nil, limit: 5).count == 5)
+        // A stale head cannot be appended after: the chain never forks.
+        let stale = AuditRecord(sequence: 5, time: t0, kind: "login", payload: Data(), previousHash: records[3].hash, hash: "x")
+        await #expect(throws: StorageError(.conflict, "")) { try await s.appendAudit(stale) }
+        // Tampering is detected.
+        var tampered = records
+        tampered[7].payload = Data(#"{"i":"7","result":"forged"}"#.utf8)
+        #expect(AuditLog.verify(tampered) == .broken(sequence: 8, reason: "its content does not match its hash: it was altered"))
+        var removed = records
+        removed.remove(at: 10)
+        if case .broken(let at, _) = AuditLog.verify(removed) { #expect(at == 12) } else { Issue.record("a removed record went unnoticed") }
+        let jsonl = AuditLog.export(records, format: .jsonl)
+        #expect(jsonl.split(separator: "\n").count == 20 && jsonl.contains("\"result\":\"ok\""))
+        #expect(AuditLog.export(records, format: .csv).split(separator: "\n").count == 21)
+    }
+
+    static func garbageCollection(_ s: any GatewayStorage) async throws {
+        try await s.createPendingLogin(login("old", expires: t0 + 10))
+        try await s.createPendingLogin(login("new", expires: t0 + 1000))
+        _ = try await s.rememberOnce(namespace: "n", key: "k", now: t0, expiresAt: t0 + 10)
+        let log = AuditLog(storage: s, now: { t0 })
+        try await log.append(kind: "login", fields: [:])
+        let later = AuditLog(storage: s, now: { t0 + 86_400 * 800 })
+        try await later.append(kind: "login", fields: [:])
+        let soon = try await s.garbageCollect(now: t0 + 100, auditRetention: nil)
+        #expect(soon.pendingLogins == 1 && soon.replayEntries == 1 && soon.auditRecords == 0)
+        #expect(try await s.pendingLogin(id: "new") != nil)
+        #expect(try await s.pendingLogin(id: "old") == nil)
+        let result = try await s.garbageCollect(now: t0 + 86_400 * 800, auditRetention: 86_400 * 730)
+        #expect(result.auditRecords == 1)
+        let remaining = try await s.auditRecords(since: nil, limit: nil)
+        #expect(remaining.count == 1 && AuditLog.verify(remaining) == .intact(records: 1, firstSequence: 2))
+    }
+
+    static func concurrentWriters(_ s: any GatewayStorage) async throws {
+        try await s.createPendingLogin(login("shared"))
+        let log = AuditLog(storage: s)
+        try await withThrowingTaskGroup(of: Void.self) { group in
+            for w in 0..<8 {
+                group.addTask {
+                    for i in 0..<25 { try await log.append(kind: "login", fields: ["writer": "\(w)", "i": "\(i)"]) }
+                }
+                group.addTask {
+                    for _ in 0..<10 {
+                        while true {
+                            do { _ = try await s.updatePendingLogin(id: "shared") { $0 }; break }
+                            catch let e as StorageError where e.code == .conflict { continue }
+                        }
+                    }
+                }
+            }
+            try await group.waitForAll()
+        }
+        let records = try await s.auditRecords(since: nil, limit: nil)
+        #expect(records.count == 200)
+        #expect(AuditLog.verify(records) == .intact(records: 200, firstSequence: 1))
+        #expect(try await s.pendingLogin(id: "shared")?.version == 80)
+        let firsts = try await withThrowingTaskGroup(of: Bool.self) { group in
+            for _ in 0..<16 { group.addTask { try await s.rememberOnce(namespace: "race", key: "same", now: t0, expiresAt: t0 + 60) } }
+            return try await group.reduce(into: 0) { $0 += $1 ? 1 : 0 }
+        }
+        #expect(firsts == 1)
+    }
+}
