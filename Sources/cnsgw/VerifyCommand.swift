@@ -63,8 +63,13 @@ struct VerifyCommand: AsyncParsableCommand {
     @Option(name: .customLong("cache-dir"), help: "Folder where downloaded CRLs are kept between runs.")
     var cacheDir: String?
 
+    @Option(name: .customLong("data-dir"), help: "Also trust the CAs added with `cnsgw ca add` to this data folder, each with its stored policy.")
+    var dataDir: String?
+
     func run() async throws {
-        guard !trust.isEmpty else { throw UsageError("--trust is required: give the CA certificates you trust (a file or a folder)") }
+        guard !trust.isEmpty || dataDir != nil else {
+            throw UsageError("--trust is required: give the CA certificates you trust (a file or a folder), or --data-dir with CAs added by `cnsgw ca add`")
+        }
         guard let level = SpidLevel(rawValue: level) else { throw UsageError("--level must be SpidL1, SpidL2 or SpidL3, not '\(self.level)'") }
         guard let order = RevocationPolicy.Order(rawValue: revocationOrder) else {
             throw UsageError("--revocation must be one of \(RevocationPolicy.Order.allCases.map(\.rawValue).joined(separator: ", "))")
@@ -77,9 +82,14 @@ struct VerifyCommand: AsyncParsableCommand {
         let anchorPolicy = AnchorPolicy(
             acceptedPolicies: Set(policy), level: level,
             revocation: RevocationPolicy(order: order, softFailMaxStaleness: softFailMaxAge, ocspNonce: !noOCSPNonce, networkTimeout: timeout))
-        let trustStore: TrustStore
+        var trustStore: TrustStore
         do { trustStore = try TrustStore.load(anchorPaths: trust, policy: anchorPolicy) } catch {
             throw UsageError("cannot load the trusted CAs: \(error)")
+        }
+        if let dataDir {
+            let data = try DataDirectoryOptions.parse(["--data-dir", dataDir])
+            let stored = try await data.trustStore(data.openStorage())
+            trustStore = try TrustStore(anchors: trustStore.anchors + stored.anchors)
         }
 
         // The certificate and chain: unreadable is a usage error (2), unparsable is a "malformed" decision (1).

@@ -1,0 +1,117 @@
+import ArgumentParser
+import CNSValidation
+import Foundation
+import GatewayAudit
+import GatewayStorage
+
+struct CACommand: AsyncParsableCommand {
+    static let configuration = CommandConfiguration(
+        commandName: "ca",
+        abstract: "Manage the CAs whose cards the gateway accepts (stored in the data folder, audited).",
+        subcommands: [Add.self, List.self, Remove.self]
+    )
+
+    struct Add: AsyncParsableCommand {
+        static let configuration = CommandConfiguration(abstract: "Trust the CA certificates in FILE... (PEM or DER) with one policy.")
+
+        @Argument(help: "CA certificate files (PEM or DER), or folders of them.") var files: [String]
+        @Option(help: "A name for logs and lists (default: the certificate's CN).") var name: String?
+        @Option(help: "SPID level its cards yield: SpidL1, SpidL2 (default), SpidL3.") var level = SpidLevel.spidL2.rawValue
+        @Option(name: .customLong("policy"), help: "Accepted certificate policy OID (repeatable). Default: CNS 1.3.76.16.2.1.") var policies: [String] = []
+        @Option(help: "Revocation order: ocsp-then-crl (default), crl-only, ocsp-only, none.") var revocation = RevocationPolicy.Order.ocspThenCRL.rawValue
+        @Option(help: "Accept CRL/OCSP answers this long past nextUpdate when no fresh one is reachable (e.g. 12h). Default: fail closed.")
+        var softFailMaxAge: String?
+        @Option(help: "Extra CRL URL or file for this CA (repeatable).") var crl: [String] = []
+        @Option(help: "OCSP responder replacing the one in the cards.") var ocsp: String?
+        @Flag(help: "Do not send OCSP nonces (for responders that ignore them).") var noOCSPNonce = false
+        @Flag(help: "Refuse cards with RSA keys under 2048 bits.") var refuseWeakKeys = false
+        @Flag(help: "Refuse SHA-1 signatures below this CA.") var refuseSHA1 = false
+        @Flag(help: "Relax OpenSSL's X.509 strict checks for this CA's paths.") var lenientRFC5280 = false
+        @OptionGroup var data: DataDirectoryOptions
+
+        func run() async throws {
+            guard let level = SpidLevel(rawValue: level) else { throw UsageError("--level must be SpidL1, SpidL2 or SpidL3") }
+            guard let order = RevocationPolicy.Order(rawValue: revocation) else {
+                throw UsageError("--revocation must be one of \(RevocationPolicy.Order.allCases.map(\.rawValue).joined(separator: ", "))")
+            }
+            let policy = AnchorPolicy(
+                acceptedPolicies: policies.isEmpty ? [AnchorPolicy.cnsPolicy] : Set(policies), level: level,
+                revocation: RevocationPolicy(order: order, softFailMaxStaleness: try softFailMaxAge.map { try parseDuration($0, option: "--soft-fail-max-age") },
+                                             ocspNonce: !noOCSPNonce, ocspResponder: ocsp, crlSources: crl),
+                refuseWeakKeys: refuseWeakKeys, refuseSHA1: refuseSHA1, strictRFC5280: !lenientRFC5280)
+            let certificates: [X509Certificate]
+            do { certificates = try files.flatMap { try CertificateLoader.certificates(atPath: $0) } } catch {
+                throw UsageError("cannot read the CA certificates: \(error)")
+            }
+            for cert in certificates where !cert.isCA {
+                throw UsageError("\(cert.subject) is not a CA certificate (no CA basic constraint); nothing was added")
+            }
+            let storage = try data.openStorage()
+            let audit = AuditLog(storage: storage)
+            let encoder = JSONEncoder()
+            encoder.outputFormatting = [.sortedKeys]
+            let policyJSON = try encoder.encode(policy)
+            for cert in certificates {
+                let id = cert.sha256Fingerprint.map { String(format: "%02x", $0) }.joined()
+                let label = name ?? cert.subjectAttribute("2.5.4.3") ?? cert.subject
+                do {
+                    try await storage.addTrustedCA(TrustedCARecord(id: id, name: label, certificateDER: Data(cert.derBytes), policyJSON: policyJSON, addedAt: Date()))
+                } catch let e as StorageError where e.code == .alreadyExists {
+                    print("already trusted: \(id.prefix(16)) \(label)")
+                    continue
+                }
+                try await audit.append(kind: "admin", fields: ["action": "ca.add", "id": id, "name": label, "subject": cert.subject,
+                                                                "policy": String(decoding: policyJSON, as: UTF8.self)])
+                let expired = cert.notAfter < Date() ? " (EXPIRED \(cert.notAfter))" : ""
+                print("trusted \(id.prefix(16)) \(label) — \(level.rawValue), \(order.rawValue)\(expired)")
+            }
+        }
+    }
+
+    struct List: AsyncParsableCommand {
+        static let configuration = CommandConfiguration(abstract: "List the trusted CAs.")
+        @Flag(help: "Print a JSON array.") var json = false
+        @OptionGroup var data: DataDirectoryOptions
+
+        func run() async throws {
+            let storage = try data.openStorage()
+            let now = Date()
+            var rows: [[String: Any]] = []
+            for r in try await storage.trustedCAs() {
+                let cert = try X509Certificate(derEncoded: [UInt8](r.certificateDER))
+                let policy = try JSONDecoder().decode(AnchorPolicy.self, from: r.policyJSON)
+                rows.append(["id": r.id, "name": r.name, "subject": cert.subject, "notAfter": ISO8601DateFormatter().string(from: cert.notAfter),
+                             "expired": cert.notAfter < now, "level": policy.level.rawValue, "revocation": policy.revocation.order.rawValue,
+                             "policies": policy.acceptedPolicies.sorted(), "softFailMaxStaleness": policy.revocation.softFailMaxStaleness as Any? ?? NSNull(),
+                             "refuseWeakKeys": policy.refuseWeakKeys, "refuseSHA1": policy.refuseSHA1])
+            }
+            if json {
+                print(String(decoding: try JSONSerialization.data(withJSONObject: rows, options: [.sortedKeys, .withoutEscapingSlashes]), as: UTF8.self))
+            } else if rows.isEmpty {
+                print("no trusted CAs: add them with `cnsgw ca add FILE...`")
+            } else {
+                for row in rows {
+                    let expired = (row["expired"] as? Bool) == true ? " EXPIRED" : ""
+                    print("\((row["id"] as! String).prefix(16))  \(row["level"]!)  \(row["revocation"]!)\(expired)  \(row["name"]!)")
+                }
+            }
+        }
+    }
+
+    struct Remove: AsyncParsableCommand {
+        static let configuration = CommandConfiguration(abstract: "Stop trusting a CA (by id, or a unique id prefix from `ca list`).")
+        @Argument(help: "The CA's id or a unique prefix of it.") var id: String
+        @OptionGroup var data: DataDirectoryOptions
+
+        func run() async throws {
+            let storage = try data.openStorage()
+            let matches = try await storage.trustedCAs().filter { $0.id.hasPrefix(id.lowercased()) }
+            guard matches.count == 1, let match = matches.first, id.count >= 8 || match.id == id else {
+                throw UsageError(matches.isEmpty ? "no trusted CA has id \(id)" : "'\(id)' matches \(matches.count) CAs or is too short; give at least 8 characters")
+            }
+            try await storage.removeTrustedCA(id: match.id)
+            try await AuditLog(storage: storage).append(kind: "admin", fields: ["action": "ca.remove", "id": match.id, "name": match.name])
+            print("removed \(match.id.prefix(16)) \(match.name)")
+        }
+    }
+}

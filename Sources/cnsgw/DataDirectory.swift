@@ -1,0 +1,46 @@
+import ArgumentParser
+import CNSValidation
+import Foundation
+import GatewayAudit
+import GatewayStorage
+import GatewayStorageSQLite
+
+/// `--data-dir`: where the gateway keeps its SQLite database (and, with the server, keys and caches).
+struct DataDirectoryOptions: ParsableArguments {
+    @Option(name: .customLong("data-dir"), help: "The gateway's data folder (SQLite database cnsgw.sqlite). Default ./var.")
+    var dataDir: String = "var"
+
+    var databasePath: String { (dataDir as NSString).appendingPathComponent("cnsgw.sqlite") }
+
+    /// Opens the storage, creating the folder and database when missing; a bad file is a usage error (exit 2).
+    func openStorage() throws -> SQLiteGatewayStorage {
+        do {
+            try FileManager.default.createDirectory(atPath: dataDir, withIntermediateDirectories: true)
+            return try SQLiteGatewayStorage(path: databasePath)
+        } catch let e as StorageError {
+            throw UsageError("cannot open the gateway database: \(e.detail)")
+        } catch {
+            throw UsageError("cannot create \(dataDir): \(error.localizedDescription)")
+        }
+    }
+
+    /// The admin's trusted CAs as a ``TrustStore``, each with its stored policy.
+    func trustStore(_ storage: any GatewayStorage) async throws -> TrustStore {
+        let records = try await storage.trustedCAs()
+        let anchors = try records.map { r -> TrustAnchor in
+            let cert = try X509Certificate(derEncoded: [UInt8](r.certificateDER))
+            let policy = try JSONDecoder().decode(AnchorPolicy.self, from: r.policyJSON)
+            return TrustAnchor(certificate: cert, policy: policy, name: r.name)
+        }
+        return try TrustStore(anchors: anchors)
+    }
+}
+
+/// Parses `90`, `90s`, `15m`, `12h`, `7d` into seconds.
+func parseDuration(_ text: String, option: String) throws -> TimeInterval {
+    let units: [Character: TimeInterval] = ["s": 1, "m": 60, "h": 3600, "d": 86_400]
+    let trimmed = text.trimmingCharacters(in: .whitespaces).lowercased()
+    if let value = Double(trimmed), value >= 0 { return value }
+    if let unit = trimmed.last, let factor = units[unit], let value = Double(trimmed.dropLast()), value >= 0 { return value * factor }
+    throw UsageError("\(option) '\(text)' is not a duration (for example 3600, 90s, 15m, 12h, 7d)")
+}
