@@ -44,6 +44,19 @@ public final class LocalService: @unchecked Sendable {
 
     public var log: String { (try? String(contentsOfFile: logPath, encoding: .utf8)) ?? "" }
 
+    /// Sends SIGTERM and waits up to `timeout` seconds; returns the exit status, or nil if it did not exit.
+    public func terminate(timeout: TimeInterval = 15) -> Int32? {
+        guard pid > 0 else { return nil }
+        kill(pid, SIGTERM)
+        let deadline = Date() + timeout
+        var status: Int32 = 0
+        while Date() < deadline {
+            if waitpid(pid, &status, WNOHANG) == pid { pid = 0; return status & 0x7F == 0 ? (status >> 8) & 0xFF : 128 + (status & 0x7F) }
+            usleep(50_000)
+        }
+        return nil
+    }
+
     public func stop() {
         guard pid > 0 else { return }
         kill(pid, SIGKILL)

@@ -1,0 +1,23 @@
+import Hummingbird
+import NIOCore
+import NIOSSL
+
+/// Request context that keeps the connection, so a handler can read the TLS peer's certificate chain.
+public struct CardRequestContext: RequestContext {
+    public var coreContext: CoreRequestContextStorage
+    public let channel: any Channel
+
+    public init(source: ApplicationRequestContextSource) {
+        coreContext = .init(source: source)
+        channel = source.channel
+    }
+
+    /// The chain the browser presented (leaf first), as DER; empty when it sent none.
+    public func presentedChain() async -> [[UInt8]] {
+        guard let chain = try? await channel.nioSSL_peerValidatedCertificateChain().get() else {
+            if let leaf = try? await channel.nioSSL_peerCertificate().get(), let der = try? leaf.toDERBytes() { return [der] }
+            return []
+        }
+        return chain.compactMap { try? $0.toDERBytes() }
+    }
+}

@@ -1,0 +1,44 @@
+import HummingbirdCore
+import Logging
+import NIOCore
+import NIOSSL
+
+/// TLS for the card listener: asks the browser for a client certificate and records the chain it presents.
+///
+/// Hummingbird's own `TLSChannel` passes only the metadata-less verification callback, so no chain is kept
+/// (STACK.md §2). Here the callback accepts whatever was presented — the TLS layer is not where the decision is
+/// made — and returns it as the "validated" chain, so handlers read it with `nioSSL_peerValidatedCertificateChain`.
+/// The gateway's `CNSVerifier` then decides, and a refusal becomes a page the citizen can read instead of a TLS alert.
+public struct CardTLSChannel<Base: ServerChildChannel>: ServerChildChannel {
+    public typealias Value = Base.Value
+
+    let base: Base
+    let context: NIOSSLContext
+
+    public init(_ base: Base, tlsConfiguration: TLSConfiguration) throws {
+        self.base = base
+        self.context = try NIOSSLContext(configuration: tlsConfiguration)
+    }
+
+    public func setup(channel: any Channel, logger: Logger) -> EventLoopFuture<Value> {
+        channel.eventLoop.makeCompletedFuture {
+            let handler = NIOSSLServerHandler(
+                context: context,
+                configuration: .init(),
+                customVerificationCallbackWithMetadata: { certificates, promise in
+                    promise.succeed(.certificateVerified(VerificationMetadata(NIOSSL.ValidatedCertificateChain(certificates))))
+                })
+            try channel.pipeline.syncOperations.addHandler(handler)
+        }.flatMap {
+            base.setup(channel: channel, logger: logger)
+        }
+    }
+
+    public func handle(value: Base.Value, logger: Logger) async {
+        await base.handle(value: value, logger: logger)
+    }
+}
+
+extension CardTLSChannel: HTTPChannelHandler where Base: HTTPChannelHandler {
+    public var responder: HTTPChannelHandler.Responder { base.responder }
+}

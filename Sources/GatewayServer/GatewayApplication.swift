@@ -1,0 +1,124 @@
+import CNSValidation
+import Foundation
+import GatewayAudit
+import GatewayStorage
+import Hummingbird
+import HummingbirdCore
+import HummingbirdTLS
+import ItalianIdentity
+import Logging
+import NIOCore
+import NIOSSL
+import ServiceLifecycle
+
+/// The two listeners of the gateway as services: the public one (pages, health, protocol endpoints) and the card
+/// listener that asks for the client certificate and runs the CNS decision.
+public struct GatewayApplication: Sendable {
+    public let configuration: GatewayServerConfiguration
+    public let storage: any GatewayStorage
+    public let trust: TrustStoreProvider
+    public let revocation: RevocationChecker
+    public let identityMapper: CNSSubjectMapper
+    public let audit: AuditLog
+    public let logger: Logger
+
+    public init(configuration: GatewayServerConfiguration, storage: any GatewayStorage, revocation: RevocationChecker,
+                identityMapper: CNSSubjectMapper, logger: Logger = Logger(label: "cnsgw.server")) {
+        self.configuration = configuration
+        self.storage = storage
+        self.trust = TrustStoreProvider(storage: storage)
+        self.revocation = revocation
+        self.identityMapper = identityMapper
+        self.audit = AuditLog(storage: storage)
+        self.logger = logger
+    }
+
+    /// Both listeners, ready to run in a `ServiceGroup`.
+    public func services() throws -> [any Service] {
+        let chain = try NIOSSLCertificate.fromPEMFile(configuration.certificatePath).map { NIOSSLCertificateSource.certificate($0) }
+        let key = NIOSSLPrivateKeySource.privateKey(try NIOSSLPrivateKey(file: configuration.privateKeyPath, format: .pem))
+        var publicTLS = TLSConfiguration.makeServerConfiguration(certificateChain: chain, privateKey: key)
+        publicTLS.minimumTLSVersion = .tlsv12
+        var cardTLS = TLSConfiguration.makeServerConfiguration(certificateChain: chain, privateKey: key)
+        cardTLS.minimumTLSVersion = .tlsv12
+        cardTLS.maximumTLSVersion = configuration.cardMaximumTLSVersion
+        cardTLS.certificateVerification = .optionalVerification
+        cardTLS.sendCANameList = configuration.sendCertificateAuthorityNames
+        let cardTLSConfiguration = cardTLS
+
+        let publicApp = Application(
+            router: publicRouter(),
+            server: try .tls(.http1(), tlsConfiguration: publicTLS),
+            configuration: .init(address: .hostname(configuration.publicHost, port: configuration.publicPort), serverName: "cnsgw"),
+            logger: logger)
+        let cardApp = Application(
+            router: cardRouter(),
+            server: HTTPServerBuilder { responder in try CardTLSChannel(HTTP1Channel(responder: responder), tlsConfiguration: cardTLSConfiguration) },
+            configuration: .init(address: .hostname(configuration.cardHost, port: configuration.cardPort), serverName: "cnsgw"),
+            logger: logger)
+        return [publicApp, cardApp]
+    }
+
+    func publicRouter() -> Router<BasicRequestContext> {
+        let router = Router()
+        router.get("/healthz") { _, _ in "ok\n" }
+        router.get("/readyz") { _, _ -> Response in
+            do {
+                let store = try await trust.trustStore()
+                guard !store.anchors.isEmpty else {
+                    return Response(status: .serviceUnavailable, body: .init(byteBuffer: ByteBuffer(string: "no trusted CA configured\n")))
+                }
+                return Response(status: .ok, body: .init(byteBuffer: ByteBuffer(string: "ready: \(store.anchors.count) trusted CAs\n")))
+            } catch {
+                return Response(status: .serviceUnavailable, body: .init(byteBuffer: ByteBuffer(string: "storage unavailable: \(error)\n")))
+            }
+        }
+        router.get("/") { request, _ -> Response in
+            let lang = CardLoginPages.language(acceptLanguage: request.headers[.acceptLanguage])
+            let link = "\(configuration.cardURL)/login/card"
+            let body = lang == .it
+                ? "<p>Accedi con la Tessera Sanitaria – CNS.</p><p><a href=\"\(link)\">Entra con la carta</a></p>"
+                : "<p>Log in with your Tessera Sanitaria – CNS card.</p><p><a href=\"\(link)\">Log in with the card</a></p>"
+            return html(CardLoginPages.page(lang, title: "cnsgw", body: body), status: .ok)
+        }
+        return router
+    }
+
+    func cardRouter() -> Router<CardRequestContext> {
+        let router = Router(context: CardRequestContext.self)
+        router.get("/login/card") { request, context -> Response in
+            let lang = CardLoginPages.language(acceptLanguage: request.headers[.acceptLanguage])
+            let client = context.channel.remoteAddress?.ipAddress ?? "-"
+            let chain = await context.presentedChain()
+            guard let leafDER = chain.first else {
+                try await audit.append(kind: "login", fields: ["result": "refused", "reason": "no_certificate", "client": client])
+                return html(CardLoginPages.noCertificate(lang), status: .unauthorized)
+            }
+            let report: VerificationReport
+            do {
+                let leaf = try X509Certificate(derEncoded: leafDER)
+                let intermediates = chain.dropFirst().compactMap { try? X509Certificate(derEncoded: $0) }
+                let verifier = CNSVerifier(trustStore: try await trust.trustStore(), revocation: revocation, identityMapper: identityMapper,
+                                           logger: logger)
+                report = await verifier.verify(leaf: leaf, intermediates: intermediates, at: Date())
+                try await audit.append(kind: "login", fields: [
+                    "result": report.valid ? "valid" : "refused", "reason": report.reason?.rawValue ?? "", "serial": leaf.serialHex,
+                    "issuer": leaf.issuer, "codiceFiscale": report.identity?.codiceFiscale ?? "", "level": report.level?.rawValue ?? "",
+                    "revocation": report.revocation.map { "\($0.method.rawValue)/\($0.status.rawValue)" } ?? "", "client": client,
+                ])
+            } catch let error as CertificateLoadError {
+                try await audit.append(kind: "login", fields: ["result": "refused", "reason": "malformed", "detail": error.detail, "client": client])
+                return html(CardLoginPages.refused(lang, reason: .malformed), status: .forbidden)
+            }
+            guard report.valid else { return html(CardLoginPages.refused(lang, reason: report.reason ?? .untrusted), status: .forbidden) }
+            return html(CardLoginPages.recognised(lang, report), status: .ok)
+        }
+        router.get("/healthz") { _, _ in "ok\n" }
+        return router
+    }
+
+    func html(_ text: String, status: HTTPResponse.Status) -> Response {
+        Response(status: status, headers: [.contentType: "text/html; charset=utf-8", .cacheControl: "no-store"],
+                 body: .init(byteBuffer: ByteBuffer(string: text)))
+    }
+}

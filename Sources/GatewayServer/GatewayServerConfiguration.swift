@@ -1,0 +1,35 @@
+import Foundation
+import NIOSSL
+
+/// How `cnsgw serve` listens.
+public struct GatewayServerConfiguration: Sendable {
+    /// Protocol endpoints and pages; no client certificate is asked for.
+    public var publicHost: String
+    public var publicPort: Int
+    /// The listener that asks for the card (its own host name in production).
+    public var cardHost: String
+    public var cardPort: Int
+    /// PEM server certificate chain and key for both listeners.
+    public var certificatePath: String
+    public var privateKeyPath: String
+    /// Highest TLS version on the card listener: many cards cannot sign RSA-PSS, which TLS 1.3 requires.
+    public var cardMaximumTLSVersion: TLSVersion
+    /// Put the trusted CAs' names in the CertificateRequest. Off by default: the full Italian list breaks browsers.
+    public var sendCertificateAuthorityNames: Bool
+
+    public init(publicHost: String = "127.0.0.1", publicPort: Int = 8443, cardHost: String = "127.0.0.1", cardPort: Int = 8444,
+                certificatePath: String, privateKeyPath: String, cardMaximumTLSVersion: TLSVersion = .tlsv13,
+                sendCertificateAuthorityNames: Bool = false) {
+        self.publicHost = publicHost
+        self.publicPort = publicPort
+        self.cardHost = cardHost
+        self.cardPort = cardPort
+        self.certificatePath = certificatePath
+        self.privateKeyPath = privateKeyPath
+        self.cardMaximumTLSVersion = cardMaximumTLSVersion
+        self.sendCertificateAuthorityNames = sendCertificateAuthorityNames
+    }
+
+    public var publicURL: String { "https://\(publicHost):\(publicPort)" }
+    public var cardURL: String { "https://\(cardHost):\(cardPort)" }
+}

@@ -1,0 +1,30 @@
+import CNSValidation
+import Foundation
+import GatewayStorage
+
+/// The current trust store, rebuilt from storage when an admin changes the trusted CAs: a running gateway picks
+/// up `cnsgw ca add/remove` without a restart, and each login sees one consistent store.
+public actor TrustStoreProvider {
+    private let storage: any GatewayStorage
+    private var current: TrustStore?
+    private var fingerprint: [String] = []
+
+    public init(storage: any GatewayStorage) {
+        self.storage = storage
+    }
+
+    /// The trust store for a decision now (reloaded when the stored set changed).
+    public func trustStore() async throws -> TrustStore {
+        let records = try await storage.trustedCAs()
+        let ids = records.map { "\($0.id):\($0.policyJSON.hashValue)" }
+        if let current, ids == fingerprint { return current }
+        let anchors = try records.map { r in
+            TrustAnchor(certificate: try X509Certificate(derEncoded: [UInt8](r.certificateDER)),
+                        policy: try JSONDecoder().decode(AnchorPolicy.self, from: r.policyJSON), name: r.name)
+        }
+        let store = try TrustStore(anchors: anchors)
+        current = store
+        fingerprint = ids
+        return store
+    }
+}

@@ -1,0 +1,90 @@
+import CNSTestSupport
+import Foundation
+import Testing
+
+/// `cnsgw serve` with its embedded default, driven by curl with client certificates over real TLS.
+@Suite(.serialized) struct ServeCommandTests {
+    func cnsgw(_ args: String...) throws -> CommandResult { try runCommand(VerifyCommandTests.binary, args) }
+
+    struct Server {
+        let process: LocalService
+        let data: String
+        let publicPort: Int
+        let cardPort: Int
+        var card: String { "https://127.0.0.1:\(cardPort)/login/card" }
+        var demo: String { data + "/demo-pki" }
+
+        init() throws {
+            data = NSTemporaryDirectory() + "cnsgw-serve-\(UUID().uuidString)"
+            publicPort = LocalService.freePort()
+            cardPort = LocalService.freePort()
+            process = try LocalService([VerifyCommandTests.binary, "serve", "--data-dir", data, "--public-port", "\(publicPort)",
+                                        "--card-port", "\(cardPort)"], port: cardPort)
+            try process.waitUntilListening(timeout: 60)
+        }
+
+        /// curl against the card listener, optionally with a card's certificate and key: (status, body).
+        func login(card name: String? = nil, pki: String? = nil, extra: [String] = []) throws -> (Int, String) {
+            var args = ["-sk", "-o", "-", "-w", "\n%{http_code}", "--max-time", "20"] + extra
+            if let name { args += ["--cert", "\(pki ?? demo)/cards/\(name).pem", "--key", "\(pki ?? demo)/cards/\(name).key"] }
+            let r = try runCommand("curl", args + [card])
+            let status = Int(r.stdout.split(separator: "\n").last ?? "") ?? 0
+            return (status, r.stdout)
+        }
+    }
+
+    @Test("embedded default: health, the card login with valid, revoked, expired, foreign and missing certificates, audited")
+    func cardLogin() throws {
+        let server = try Server()
+        defer { server.process.stop() }
+        let health = try runCommand("curl", ["-sk", "https://127.0.0.1:\(server.publicPort)/healthz"])
+        #expect(health.stdout == "ok\n")
+        let ready = try runCommand("curl", ["-sk", "https://127.0.0.1:\(server.publicPort)/readyz"])
+        #expect(ready.stdout.contains("ready: 1 trusted CAs"), "\(ready.stdout)")
+
+        let (noCertStatus, noCert) = try server.login()
+        #expect(noCertStatus == 401 && noCert.contains("Nessun certificato presentato"))
+        let (_, english) = try server.login(extra: ["-H", "Accept-Language: en-GB,en;q=0.8"])
+        #expect(english.contains("No certificate presented") && english.contains("lang=\"en\""))
+
+        let (okStatus, ok) = try server.login(card: "rccmnl83s18d969h")
+        #expect(okStatus == 200 && ok.contains("RCCMNL83S18D969H") && ok.contains("Carta riconosciuta"), "\(ok)")
+        let (tls12Status, _) = try server.login(card: "rccmnl83s18d969h", extra: ["--tls-max", "1.2"])
+        #expect(tls12Status == 200)
+        let (revokedStatus, revoked) = try server.login(card: "rssmra80a01h501u")
+        #expect(revokedStatus == 403 && revoked.contains("<code>revoked</code>"))
+
+        #expect(try cnsgw("testpki", "card", server.demo, "--cf", "BNCLRA90B68H501Z", "--given-name", "Laura", "--surname", "Bianchi", "--expired").status == 0)
+        let (expiredStatus, expired) = try server.login(card: "bnclra90b68h501z")
+        #expect(expiredStatus == 403 && expired.contains("<code>expired</code>"))
+
+        let foreign = NSTemporaryDirectory() + "cnsgw-foreign-\(UUID().uuidString)"
+        #expect(try cnsgw("testpki", "init", foreign, "--ca-name", "Regione Altrove - CA Cittadini").status == 0)
+        #expect(try cnsgw("testpki", "card", foreign, "--cf", "RCCMNL83S18D969H", "--given-name", "Mario", "--surname", "Rossi").status == 0)
+        let (foreignStatus, foreignPage) = try server.login(card: "rccmnl83s18d969h", pki: foreign)
+        #expect(foreignStatus == 403 && foreignPage.contains("<code>untrusted</code>"))
+
+        let export = try cnsgw("audit", "export", "--data-dir", server.data)
+        let logins = export.stdout.split(separator: "\n").filter { $0.contains("\"kind\":\"login\"") }
+        #expect(logins.count == 7, "\(export.stdout)")
+        #expect(logins.contains { $0.contains("\"reason\":\"revoked\"") && $0.contains("\"result\":\"refused\"") })
+        #expect(logins.contains { $0.contains("\"codiceFiscale\":\"RCCMNL83S18D969H\"") && $0.contains("\"result\":\"valid\"") })
+        #expect(try cnsgw("audit", "verify", "--data-dir", server.data).status == 0)
+    }
+
+    @Test("ca remove / ca add reach a running gateway without a restart; SIGTERM stops it cleanly")
+    func liveTrustChanges() throws {
+        let server = try Server()
+        defer { server.process.stop() }
+        #expect(try server.login(card: "rccmnl83s18d969h").0 == 200)
+        let list = try cnsgw("ca", "list", "--data-dir", server.data, "--json")
+        let id = try #require((try JSONSerialization.jsonObject(with: Data(list.stdout.utf8)) as? [[String: Any]])?.first?["id"] as? String)
+        #expect(try cnsgw("ca", "remove", id, "--data-dir", server.data).status == 0)
+        let (status, page) = try server.login(card: "rccmnl83s18d969h")
+        #expect(status == 403 && page.contains("<code>untrusted</code>"))
+        #expect(try cnsgw("ca", "add", server.demo + "/ca.pem", "--data-dir", server.data, "--revocation", "crl-only",
+                          "--crl", server.demo + "/crl.der").status == 0)
+        #expect(try server.login(card: "rccmnl83s18d969h").0 == 200)
+        #expect(server.process.terminate() == 0)
+    }
+}
