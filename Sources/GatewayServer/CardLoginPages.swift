@@ -43,6 +43,12 @@ enum CardLoginPages {
                 """)
     }
 
+    static func proxyHeaderRefused(_ lang: Language) -> String {
+        lang == .it
+            ? page(lang, title: "Richiesta non accettata", body: "<p class=\"err\">La richiesta contiene un certificato inoltrato da un indirizzo non autorizzato.</p><p>Accedi direttamente dalla pagina del servizio.</p>")
+            : page(lang, title: "Request refused", body: "<p class=\"err\">The request carries a forwarded certificate from an address that is not an authorised proxy.</p><p>Log in directly from the service's page.</p>")
+    }
+
     static func refused(_ lang: Language, reason: FailureReason) -> String {
         let (titleIT, textIT, titleEN, textEN): (String, String, String, String) = switch reason {
         case .expired: ("Carta scaduta", "Il certificato della carta è scaduto. Richiedi una nuova tessera all'Agenzia delle Entrate.",

@@ -89,7 +89,22 @@ public struct GatewayApplication: Sendable {
         router.get("/login/card") { request, context -> Response in
             let lang = CardLoginPages.language(acceptLanguage: request.headers[.acceptLanguage])
             let client = context.channel.remoteAddress?.ipAddress ?? "-"
-            let chain = await context.presentedChain()
+            var chain: [[UInt8]]
+            var via = "tls"
+            if ProxyCertificateHeader.isPresent(in: request.headers) {
+                guard configuration.trustedProxies.contains(client) else {
+                    logger.warning("forwarded certificate header from an address that is not a trusted proxy", metadata: ["client": "\(client)"])
+                    try await audit.append(kind: "login", fields: ["result": "refused", "reason": "forged_proxy_header", "client": client])
+                    return html(CardLoginPages.proxyHeaderRefused(lang), status: .forbidden)
+                }
+                do { chain = try ProxyCertificateHeader.chain(from: request.headers) } catch {
+                    try await audit.append(kind: "login", fields: ["result": "refused", "reason": "malformed", "detail": "\(error)", "client": client])
+                    return html(CardLoginPages.refused(lang, reason: .malformed), status: .forbidden)
+                }
+                via = "proxy"
+            } else {
+                chain = await context.presentedChain()
+            }
             guard let leafDER = chain.first else {
                 try await audit.append(kind: "login", fields: ["result": "refused", "reason": "no_certificate", "client": client])
                 return html(CardLoginPages.noCertificate(lang), status: .unauthorized)
@@ -104,7 +119,7 @@ public struct GatewayApplication: Sendable {
                 try await audit.append(kind: "login", fields: [
                     "result": report.valid ? "valid" : "refused", "reason": report.reason?.rawValue ?? "", "serial": leaf.serialHex,
                     "issuer": leaf.issuer, "codiceFiscale": report.identity?.codiceFiscale ?? "", "level": report.level?.rawValue ?? "",
-                    "revocation": report.revocation.map { "\($0.method.rawValue)/\($0.status.rawValue)" } ?? "", "client": client,
+                    "revocation": report.revocation.map { "\($0.method.rawValue)/\($0.status.rawValue)" } ?? "", "client": client, "via": via,
                 ])
             } catch let error as CertificateLoadError {
                 try await audit.append(kind: "login", fields: ["result": "refused", "reason": "malformed", "detail": error.detail, "client": client])

@@ -16,10 +16,13 @@ public struct GatewayServerConfiguration: Sendable {
     public var cardMaximumTLSVersion: TLSVersion
     /// Put the trusted CAs' names in the CertificateRequest. Off by default: the full Italian list breaks browsers.
     public var sendCertificateAuthorityNames: Bool
+    /// Addresses of reverse proxies allowed to forward the client certificate in a header; from anyone else such a
+    /// header is refused and audited.
+    public var trustedProxies: Set<String>
 
     public init(publicHost: String = "127.0.0.1", publicPort: Int = 8443, cardHost: String = "127.0.0.1", cardPort: Int = 8444,
                 certificatePath: String, privateKeyPath: String, cardMaximumTLSVersion: TLSVersion = .tlsv13,
-                sendCertificateAuthorityNames: Bool = false) {
+                sendCertificateAuthorityNames: Bool = false, trustedProxies: Set<String> = []) {
         self.publicHost = publicHost
         self.publicPort = publicPort
         self.cardHost = cardHost
@@ -28,6 +31,7 @@ public struct GatewayServerConfiguration: Sendable {
         self.privateKeyPath = privateKeyPath
         self.cardMaximumTLSVersion = cardMaximumTLSVersion
         self.sendCertificateAuthorityNames = sendCertificateAuthorityNames
+        self.trustedProxies = trustedProxies
     }
 
     public var publicURL: String { "https://\(publicHost):\(publicPort)" }

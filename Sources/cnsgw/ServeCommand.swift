@@ -26,6 +26,8 @@ struct ServeCommand: AsyncParsableCommand {
     @Option(help: "Highest TLS version on the card listener: 1.2 or 1.3 (cards without RSA-PSS need 1.2).") var cardMaxTLS = "1.3"
     @Flag(help: "Send the trusted CAs' names in the certificate request.") var sendCANames = false
     @Flag(help: "Do not create the demo PKI or trust its CA.") var noDemo = false
+    @Option(name: .customLong("trusted-proxy"), help: "Address of a reverse proxy allowed to forward the client certificate in a header (repeatable).")
+    var trustedProxies: [String] = []
 
     func run() async throws {
         let logger = Logger(label: "cnsgw.serve")
@@ -41,7 +43,7 @@ struct ServeCommand: AsyncParsableCommand {
             configuration: GatewayServerConfiguration(publicHost: host, publicPort: publicPort, cardHost: host, cardPort: cardPort,
                                                       certificatePath: certificatePath, privateKeyPath: keyPath,
                                                       cardMaximumTLSVersion: cardMaxTLS == "1.2" ? .tlsv12 : .tlsv13,
-                                                      sendCertificateAuthorityNames: sendCANames),
+                                                      sendCertificateAuthorityNames: sendCANames, trustedProxies: Set(trustedProxies)),
             storage: storage, revocation: RevocationChecker(crlStore: crlStore, ocsp: OCSPClient(transport: transport)),
             identityMapper: CNSSubjectMapper(registry: try? BelfioreRegistry.bundled()))
         let refresher = CRLRefreshService(store: crlStore)

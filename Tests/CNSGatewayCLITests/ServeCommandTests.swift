@@ -14,12 +14,12 @@ import Testing
         var card: String { "https://127.0.0.1:\(cardPort)/login/card" }
         var demo: String { data + "/demo-pki" }
 
-        init() throws {
+        init(_ extra: [String] = []) throws {
             data = NSTemporaryDirectory() + "cnsgw-serve-\(UUID().uuidString)"
             publicPort = LocalService.freePort()
             cardPort = LocalService.freePort()
             process = try LocalService([VerifyCommandTests.binary, "serve", "--data-dir", data, "--public-port", "\(publicPort)",
-                                        "--card-port", "\(cardPort)"], port: cardPort)
+                                        "--card-port", "\(cardPort)"] + extra, port: cardPort)
             try process.waitUntilListening(timeout: 60)
         }
 
@@ -70,6 +70,38 @@ import Testing
         #expect(logins.contains { $0.contains("\"reason\":\"revoked\"") && $0.contains("\"result\":\"refused\"") })
         #expect(logins.contains { $0.contains("\"codiceFiscale\":\"RCCMNL83S18D969H\"") && $0.contains("\"result\":\"valid\"") })
         #expect(try cnsgw("audit", "verify", "--data-dir", server.data).status == 0)
+
+        // A forwarded-certificate header from an address that is not a trusted proxy: refused and audited.
+        let pem = try String(contentsOfFile: server.demo + "/cards/rccmnl83s18d969h.pem", encoding: .utf8)
+        let (forgedStatus, forged) = try server.login(extra: ["-H", "X-SSL-Client-Cert: " + pem.replacingOccurrences(of: "\n", with: " ")])
+        #expect(forgedStatus == 403 && forged.contains("Richiesta non accettata"))
+        #expect(try cnsgw("audit", "export", "--data-dir", server.data).stdout.contains("forged_proxy_header"))
+    }
+
+    @Test("behind a trusted reverse proxy: RFC 9440, nginx and Apache certificate headers, always validated again")
+    func trustedProxy() throws {
+        let server = try Server(["--trusted-proxy", "127.0.0.1"])
+        defer { server.process.stop() }
+        func der(_ card: String) throws -> Data {
+            let pem = try String(contentsOfFile: server.demo + "/cards/\(card).pem", encoding: .utf8)
+            let body = pem.split(separator: "\n").filter { !$0.hasPrefix("-----") }.joined()
+            return try #require(Data(base64Encoded: body))
+        }
+        let pem = try String(contentsOfFile: server.demo + "/cards/rccmnl83s18d969h.pem", encoding: .utf8)
+        let rfc9440 = try server.login(extra: ["-H", "Client-Cert: :\(try der("rccmnl83s18d969h").base64EncodedString()):"])
+        #expect(rfc9440.0 == 200 && rfc9440.1.contains("RCCMNL83S18D969H"), "\(rfc9440.1)")
+        let nginx = try server.login(extra: ["-H", "X-SSL-Client-Cert: " + pem.addingPercentEncoding(withAllowedCharacters: .alphanumerics)!])
+        #expect(nginx.0 == 200)
+        let apache = try server.login(extra: ["-H", "X-SSL-Client-Cert: " + pem.replacingOccurrences(of: "\n", with: " ")])
+        #expect(apache.0 == 200)
+        let revoked = try server.login(extra: ["-H", "Client-Cert: :\(try der("rssmra80a01h501u").base64EncodedString()):"])
+        #expect(revoked.0 == 403 && revoked.1.contains("<code>revoked</code>"))
+        let garbage = try server.login(extra: ["-H", "Client-Cert: :bm90IGEgY2VydA==:"])
+        #expect(garbage.0 == 403 && garbage.1.contains("<code>malformed</code>"))
+        let notSequence = try server.login(extra: ["-H", "Client-Cert: MIIB"])
+        #expect(notSequence.0 == 403)
+        let export = try cnsgw("audit", "export", "--data-dir", server.data).stdout
+        #expect(export.contains("\"via\":\"proxy\""))
     }
 
     @Test("ca remove / ca add reach a running gateway without a restart; SIGTERM stops it cleanly")
