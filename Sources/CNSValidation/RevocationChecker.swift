@@ -1,5 +1,6 @@
 import Foundation
 import Logging
+import Metrics
 
 /// Decides the revocation status of a certificate per its anchor's ``RevocationPolicy``: OCSP and CRL, in the
 /// policy's order, fail closed unless the policy allows bounded soft-fail. Never downloads a CRL per login:
@@ -78,6 +79,8 @@ public struct RevocationChecker: Sendable {
             failures.append("OCSP \(responder): offline and no fresh cached answer")
             return staleOCSP(cached?.0, policy, current, &stale)
         }
+        let started = DispatchTime.now().uptimeNanoseconds
+        defer { Timer(label: "cnsgw_ocsp_duration_seconds").recordNanoseconds(Int64(DispatchTime.now().uptimeNanoseconds - started)) }
         do {
             let answer = try await ocsp.query(certificate: cert, issuer: issuer, responder: responder, nonce: policy.ocspNonce,
                                               timeout: policy.networkTimeout, now: current)
@@ -88,6 +91,7 @@ public struct RevocationChecker: Sendable {
             }
             return decide(answer, time, stale: false, cached: false)
         } catch {
+            Counter(label: "cnsgw_ocsp_errors_total", dimensions: [("kind", error.code.rawValue)]).increment()
             logger.warning("OCSP query failed", metadata: ["responder": "\(responder)", "error": "\(error.detail)", "serial": "\(cert.serialHex)"])
             failures.append(error.detail)
             return staleOCSP(cached?.0, policy, current, &stale)

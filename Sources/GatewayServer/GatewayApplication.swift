@@ -7,8 +7,10 @@ import HummingbirdCore
 import HummingbirdTLS
 import ItalianIdentity
 import Logging
+import Metrics
 import NIOCore
 import NIOSSL
+import Prometheus
 import ServiceLifecycle
 
 /// The two listeners of the gateway as services: the public one (pages, health, protocol endpoints) and the card
@@ -21,9 +23,11 @@ public struct GatewayApplication: Sendable {
     public let identityMapper: CNSSubjectMapper
     public let audit: AuditLog
     public let logger: Logger
+    /// Where `/metrics` reads from; nil serves no metrics endpoint.
+    public let metrics: PrometheusCollectorRegistry?
 
     public init(configuration: GatewayServerConfiguration, storage: any GatewayStorage, revocation: RevocationChecker,
-                identityMapper: CNSSubjectMapper, logger: Logger = Logger(label: "cnsgw.server")) {
+                identityMapper: CNSSubjectMapper, metrics: PrometheusCollectorRegistry? = nil, logger: Logger = Logger(label: "cnsgw.server")) {
         self.configuration = configuration
         self.storage = storage
         self.trust = TrustStoreProvider(storage: storage)
@@ -31,6 +35,7 @@ public struct GatewayApplication: Sendable {
         self.identityMapper = identityMapper
         self.audit = AuditLog(storage: storage)
         self.logger = logger
+        self.metrics = metrics
     }
 
     /// Both listeners, ready to run in a `ServiceGroup`.
@@ -68,9 +73,21 @@ public struct GatewayApplication: Sendable {
                 guard !store.anchors.isEmpty else {
                     return Response(status: .serviceUnavailable, body: .init(byteBuffer: ByteBuffer(string: "no trusted CA configured\n")))
                 }
+                let now = Date()
+                let stale = await revocation.crlStore.status().filter { s in s.nextUpdate.map { $0 < now } ?? false }
+                guard stale.isEmpty else {
+                    let list = stale.map { "\($0.source) (nextUpdate \($0.nextUpdate!))" }.joined(separator: ", ")
+                    return Response(status: .serviceUnavailable, body: .init(byteBuffer: ByteBuffer(string: "CRLs past nextUpdate: \(list)\n")))
+                }
                 return Response(status: .ok, body: .init(byteBuffer: ByteBuffer(string: "ready: \(store.anchors.count) trusted CAs\n")))
             } catch {
                 return Response(status: .serviceUnavailable, body: .init(byteBuffer: ByteBuffer(string: "storage unavailable: \(error)\n")))
+            }
+        }
+        if let metrics {
+            router.get("/metrics") { _, _ -> Response in
+                Response(status: .ok, headers: [.contentType: "text/plain; version=0.0.4; charset=utf-8"],
+                         body: .init(byteBuffer: ByteBuffer(string: metrics.emitToString())))
             }
         }
         router.get("/") { request, _ -> Response in
@@ -115,7 +132,12 @@ public struct GatewayApplication: Sendable {
                 let intermediates = chain.dropFirst().compactMap { try? X509Certificate(derEncoded: $0) }
                 let verifier = CNSVerifier(trustStore: try await trust.trustStore(), revocation: revocation, identityMapper: identityMapper,
                                            logger: logger)
+                let started = DispatchTime.now().uptimeNanoseconds
                 report = await verifier.verify(leaf: leaf, intermediates: intermediates, at: Date())
+                Timer(label: "cnsgw_card_validation_duration_seconds").recordNanoseconds(Int64(DispatchTime.now().uptimeNanoseconds - started))
+                Counter(label: "cnsgw_logins_total", dimensions: [("result", report.valid ? "valid" : "refused"),
+                                                                   ("reason", report.reason?.rawValue ?? "none"),
+                                                                   ("level", report.level?.rawValue ?? "none")]).increment()
                 try await audit.append(kind: "login", fields: [
                     "result": report.valid ? "valid" : "refused", "reason": report.reason?.rawValue ?? "", "serial": leaf.serialHex,
                     "issuer": leaf.issuer, "codiceFiscale": report.identity?.codiceFiscale ?? "", "level": report.level?.rawValue ?? "",

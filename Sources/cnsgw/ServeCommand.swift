@@ -7,6 +7,8 @@ import GatewayServer
 import GatewayStorage
 import ItalianIdentity
 import Logging
+import Metrics
+import Prometheus
 import ServiceLifecycle
 
 struct ServeCommand: AsyncParsableCommand {
@@ -31,6 +33,9 @@ struct ServeCommand: AsyncParsableCommand {
 
     func run() async throws {
         let logger = Logger(label: "cnsgw.serve")
+        // The process-wide metrics backend, set once here at the top: libraries only emit through swift-metrics.
+        let registry = PrometheusCollectorRegistry()
+        MetricsSystem.bootstrap(PrometheusMetricsFactory(registry: registry))
         let storage = try data.openStorage()
         let certificatePath = (data.dataDir as NSString).appendingPathComponent("server.pem")
         let keyPath = (data.dataDir as NSString).appendingPathComponent("server.key")
@@ -45,7 +50,7 @@ struct ServeCommand: AsyncParsableCommand {
                                                       cardMaximumTLSVersion: cardMaxTLS == "1.2" ? .tlsv12 : .tlsv13,
                                                       sendCertificateAuthorityNames: sendCANames, trustedProxies: Set(trustedProxies)),
             storage: storage, revocation: RevocationChecker(crlStore: crlStore, ocsp: OCSPClient(transport: transport)),
-            identityMapper: CNSSubjectMapper(registry: try? BelfioreRegistry.bundled()))
+            identityMapper: CNSSubjectMapper(registry: try? BelfioreRegistry.bundled()), metrics: registry)
         let refresher = CRLRefreshService(store: crlStore)
         let group = ServiceGroup(configuration: .init(services: try server.services() + [refresher], gracefulShutdownSignals: [.sigterm, .sigint],
                                                       logger: logger))
@@ -98,7 +103,21 @@ struct CRLRefreshService: Service {
     let store: CRLStore
     func run() async throws {
         // The refresh loop ends when its task is cancelled, which a graceful shutdown does.
-        try await cancelWhenGracefulShutdown { await store.runBackgroundRefresh(interval: 30) }
+        try await cancelWhenGracefulShutdown {
+            while !Task.isCancelled {
+                await store.refreshDue()
+                let now = Date()
+                for source in await store.status() {
+                    if let thisUpdate = source.thisUpdate {
+                        Gauge(label: "cnsgw_crl_age_seconds", dimensions: [("source", source.source)]).record(now.timeIntervalSince(thisUpdate))
+                    }
+                    if let nextUpdate = source.nextUpdate {
+                        Gauge(label: "cnsgw_crl_seconds_to_next_update", dimensions: [("source", source.source)]).record(nextUpdate.timeIntervalSince(now))
+                    }
+                }
+                try? await Task.sleep(nanoseconds: 30_000_000_000)
+            }
+        }
     }
 }
 

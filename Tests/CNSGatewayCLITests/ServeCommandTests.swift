@@ -70,6 +70,10 @@ import Testing
         #expect(logins.contains { $0.contains("\"reason\":\"revoked\"") && $0.contains("\"result\":\"refused\"") })
         #expect(logins.contains { $0.contains("\"codiceFiscale\":\"RCCMNL83S18D969H\"") && $0.contains("\"result\":\"valid\"") })
         #expect(try cnsgw("audit", "verify", "--data-dir", server.data).status == 0)
+        let metrics = try runCommand("curl", ["-sk", "https://127.0.0.1:\(server.publicPort)/metrics"]).stdout
+        #expect(metrics.contains(#"cnsgw_logins_total{result="refused",reason="revoked",level="none"} 1"#), "\(metrics)")
+        #expect(metrics.contains(#"cnsgw_logins_total{result="valid",reason="none",level="SpidL2"} 2"#))
+        #expect(metrics.contains("cnsgw_card_validation_duration_seconds_count"))
 
         // A forwarded-certificate header from an address that is not a trusted proxy: refused and audited.
         let pem = try String(contentsOfFile: server.demo + "/cards/rccmnl83s18d969h.pem", encoding: .utf8)
