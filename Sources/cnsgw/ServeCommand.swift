@@ -28,6 +28,7 @@ struct ServeCommand: AsyncParsableCommand {
     @Option(help: "Highest TLS version on the card listener: 1.2 or 1.3 (cards without RSA-PSS need 1.2).") var cardMaxTLS = "1.3"
     @Flag(help: "Send the trusted CAs' names in the certificate request.") var sendCANames = false
     @Flag(help: "Do not create the demo PKI or trust its CA.") var noDemo = false
+    @Option(help: "Days the audit log keeps records (SPID: 24 months).") var auditRetentionDays = 730
     @Option(name: .customLong("trusted-proxy"), help: "Address of a reverse proxy allowed to forward the client certificate in a header (repeatable).")
     var trustedProxies: [String] = []
 
@@ -52,7 +53,8 @@ struct ServeCommand: AsyncParsableCommand {
             storage: storage, revocation: RevocationChecker(crlStore: crlStore, ocsp: OCSPClient(transport: transport)),
             identityMapper: CNSSubjectMapper(registry: try? BelfioreRegistry.bundled()), metrics: registry)
         let refresher = CRLRefreshService(store: crlStore)
-        let group = ServiceGroup(configuration: .init(services: try server.services() + [refresher], gracefulShutdownSignals: [.sigterm, .sigint],
+        let housekeeping = HousekeepingService(storage: storage, auditRetention: TimeInterval(auditRetentionDays) * 86_400, logger: logger)
+        let group = ServiceGroup(configuration: .init(services: try server.services() + [refresher, housekeeping], gracefulShutdownSignals: [.sigterm, .sigint],
                                                       logger: logger))
         say("cnsgw: public listener \(server.configuration.publicURL)  card listener \(server.configuration.cardURL)/login/card")
         if !noDemo {
@@ -124,4 +126,28 @@ struct CRLRefreshService: Service {
 /// Writes a line to standard output at once (print is block-buffered when the output is a pipe or a file).
 func say(_ line: String) {
     FileHandle.standardOutput.write(Data((line + "\n").utf8))
+}
+
+/// Removes expired pending logins and replay entries, and audit records past the retention, every ten minutes.
+struct HousekeepingService: Service {
+    let storage: any GatewayStorage
+    let auditRetention: TimeInterval
+    let logger: Logger
+
+    func run() async throws {
+        try await cancelWhenGracefulShutdown {
+            while !Task.isCancelled {
+                do {
+                    let removed = try await storage.garbageCollect(now: Date(), auditRetention: auditRetention)
+                    if removed.pendingLogins + removed.replayEntries + removed.auditRecords > 0 {
+                        logger.info("housekeeping", metadata: ["pendingLogins": "\(removed.pendingLogins)", "replayEntries": "\(removed.replayEntries)",
+                                                               "auditRecords": "\(removed.auditRecords)"])
+                    }
+                } catch {
+                    logger.error("housekeeping failed", metadata: ["error": "\(error)"])
+                }
+                try? await Task.sleep(nanoseconds: 600_000_000_000)
+            }
+        }
+    }
 }

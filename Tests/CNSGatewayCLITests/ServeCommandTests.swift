@@ -42,6 +42,13 @@ import Testing
         let ready = try runCommand("curl", ["-sk", "https://127.0.0.1:\(server.publicPort)/readyz"])
         #expect(ready.stdout.contains("ready: 1 trusted CAs"), "\(ready.stdout)")
 
+        // Oversized input is refused before any handler runs.
+        let hugeHeader = try runCommand("curl", ["-sk", "-o", "/dev/null", "-w", "%{http_code}", "-H", "X-Filler: " + String(repeating: "a", count: 100_000),
+                                                 "https://127.0.0.1:\(server.publicPort)/healthz"])
+        #expect(hugeHeader.stdout != "200", "\(hugeHeader.stdout)")
+        let (unknownStatus, _) = try server.login(extra: ["-X", "POST", "--data-binary", "x"])
+        #expect(unknownStatus == 405 || unknownStatus == 404)
+
         let (noCertStatus, noCert) = try server.login()
         #expect(noCertStatus == 401 && noCert.contains("Nessun certificato presentato"))
         let (_, english) = try server.login(extra: ["-H", "Accept-Language: en-GB,en;q=0.8"])
