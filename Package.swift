@@ -46,11 +46,13 @@ let package = Package(
         .target(name: "GatewayStorage"),
         .target(name: "GatewayStorageSQLite", dependencies: ["GatewayStorage", .product(name: "GRDB", package: "GRDB.swift")]),
         .target(name: "GatewayAudit", dependencies: ["GatewayStorage", .product(name: "Crypto", package: "swift-crypto")]),
+        // The protocol-agnostic login (pending login, level policy, consent), shared by the SAML and OIDC front ends.
+        .target(name: "GatewayLogin", dependencies: ["CNSValidation", "GatewayStorage"]),
         // HTTP, TLS and the card listener only: every rule lives in the libraries above.
         .target(
             name: "GatewayServer",
             dependencies: [
-                "CNSValidation", "ItalianIdentity", "GatewayStorage", "GatewayAudit",
+                "CNSValidation", "ItalianIdentity", "GatewayStorage", "GatewayAudit", "GatewayLogin",
                 .product(name: "Hummingbird", package: "hummingbird"),
                 .product(name: "HummingbirdCore", package: "hummingbird"),
                 .product(name: "HummingbirdTLS", package: "hummingbird"),
@@ -82,9 +84,10 @@ let package = Package(
         .target(name: "CNSTestSupport", path: "Tests/Support"),
         // The shared conformance suite every GatewayStorage backend runs.
         .target(name: "StorageConformance", dependencies: ["GatewayStorage", "GatewayAudit"], path: "Tests/StorageConformance"),
+        .testTarget(name: "GatewayLoginTests", dependencies: ["GatewayLogin", "GatewayStorageSQLite", "CNSValidation", "CNSTestPKI", "ItalianIdentity"]),
         .testTarget(name: "GatewayStorageSQLiteTests", dependencies: ["GatewayStorageSQLite", "StorageConformance", "GatewayAudit"]),
         .testTarget(name: "ItalianIdentityTests", dependencies: ["ItalianIdentity"]),
         .testTarget(name: "CNSValidationTests", dependencies: ["CNSValidation", "CNSTestPKI", "ItalianIdentity", "CNSTestSupport"]),
-        .testTarget(name: "CNSGatewayCLITests", dependencies: ["CNSTestPKI", "CNSValidation", "CNSTestSupport"]),
+        .testTarget(name: "CNSGatewayCLITests", dependencies: ["CNSTestPKI", "CNSValidation", "CNSTestSupport", "GatewayLogin", "GatewayStorageSQLite"]),
     ]
 )

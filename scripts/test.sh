@@ -8,7 +8,7 @@ swift build --build-tests
 log=$(mktemp)
 trap 'rm -f "$log"' EXIT
 set +e
-swift test --skip-build "$@" 2>&1 | tee "$log"
+swift test "$@" 2>&1 | tee "$log"
 status=${PIPESTATUS[0]}
 set -e
 # One plain closing line for CI (swift-testing's own summary is the line above it).

@@ -39,13 +39,14 @@ public final class SQLiteGatewayStorage: GatewayStorage {
     }
 
     private func write<T: Sendable>(_ body: @escaping @Sendable (Database) throws -> T) async throws -> T {
-        do { return try await pool.write(body) } catch let e as StorageError { throw e } catch {
+        // Database errors become StorageError; anything an updater closure throws reaches the caller as it is.
+        do { return try await pool.write(body) } catch let error as DatabaseError {
             throw StorageError(.unavailable, "SQLite write failed: \(error)")
         }
     }
 
     private func read<T: Sendable>(_ body: @escaping @Sendable (Database) throws -> T) async throws -> T {
-        do { return try await pool.read(body) } catch let e as StorageError { throw e } catch {
+        do { return try await pool.read(body) } catch let error as DatabaseError {
             throw StorageError(.unavailable, "SQLite read failed: \(error)")
         }
     }

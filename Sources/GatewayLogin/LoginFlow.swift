@@ -1,0 +1,134 @@
+import CNSValidation
+import Foundation
+import GatewayStorage
+
+/// What a protocol front end asks of a login.
+public struct LoginRequest: Sendable, Hashable {
+    public var requester: String
+    public var level: SpidLevel
+    public var comparison: LevelComparison
+    public var attributes: [String]
+    public var forceFresh: Bool
+    /// Where the browser goes when the login ends (the front end's continuation), with `?login=ID` appended.
+    public var returnPath: String
+    public var lifetime: TimeInterval
+
+    public init(requester: String, level: SpidLevel, comparison: LevelComparison = .minimum, attributes: [String], forceFresh: Bool = true,
+                returnPath: String, lifetime: TimeInterval = 600) {
+        self.requester = requester
+        self.level = level
+        self.comparison = comparison
+        self.attributes = attributes
+        self.forceFresh = forceFresh
+        self.returnPath = returnPath
+        self.lifetime = lifetime
+    }
+}
+
+/// What the card step left in the pending login: the decision and the certificate it is bound to.
+public struct CardOutcome: Sendable, Codable {
+    public let report: VerificationReport
+    /// Lowercase hex SHA-256 of the card certificate: consent must come over a connection presenting the same card.
+    public let certificateFingerprint: String
+}
+
+/// Why a login cannot go on.
+public enum LoginFailure: Error, Sendable, Hashable {
+    case unknownLogin
+    case expired
+    /// The step does not fit the login's state (a replayed consent, a second card for a finished login).
+    case wrongState(PendingLoginRecord.State)
+    case certificateRefused(FailureReason)
+    case levelTooLow(reached: SpidLevel, requested: SpidLevel, comparison: LevelComparison)
+    /// The consent came with another card than the one that was checked.
+    case differentCard
+    case denied
+}
+
+/// The protocol-agnostic login: a front end starts it, the card listener records the card decision, the citizen
+/// consents, and the front end reads the outcome. Every step is a compare-and-swap on the stored pending login,
+/// so a restart keeps it and a replayed step fails.
+public struct LoginFlow: Sendable {
+    public let storage: any GatewayStorage
+    public let now: @Sendable () -> Date
+
+    public init(storage: any GatewayStorage, now: @escaping @Sendable () -> Date = { Date() }) {
+        self.storage = storage
+        self.now = now
+    }
+
+    public func start(_ request: LoginRequest) async throws -> PendingLoginRecord {
+        var random = SystemRandomNumberGenerator()
+        let id = (0..<4).map { _ in String(random.next() as UInt32, radix: 36) }.joined(separator: "-")
+        let record = PendingLoginRecord(id: id, requester: request.requester, requestedLevel: request.level.rawValue,
+                                        comparison: request.comparison.rawValue, attributes: request.attributes, forceFresh: request.forceFresh,
+                                        returnPath: request.returnPath, createdAt: now(), expiresAt: now() + request.lifetime)
+        try await storage.createPendingLogin(record)
+        return record
+    }
+
+    /// The login, if it exists and has not expired.
+    public func pending(_ id: String) async throws -> Result<PendingLoginRecord, LoginFailure> {
+        guard let record = try await storage.pendingLogin(id: id) else { return .failure(.unknownLogin) }
+        guard record.expiresAt > now() else { return .failure(.expired) }
+        return .success(record)
+    }
+
+    /// Records the card decision; on success the login waits for consent.
+    public func recordCard(_ id: String, report: VerificationReport, certificateFingerprint: String) async throws -> Result<PendingLoginRecord, LoginFailure> {
+        let current: PendingLoginRecord
+        switch try await pending(id) {
+        case .failure(let f): return .failure(f)
+        case .success(let r): current = r
+        }
+        guard current.state == .awaitingCard else { return .failure(.wrongState(current.state)) }
+        let requested = SpidLevel(rawValue: current.requestedLevel) ?? .spidL3
+        let comparison = LevelComparison(rawValue: current.comparison) ?? .exact
+        var failure: LoginFailure?
+        if !report.valid { failure = .certificateRefused(report.reason ?? .untrusted) }
+        else if let reached = report.level, !LevelPolicy.satisfies(requested: requested, comparison: comparison, reached: reached) {
+            failure = .levelTooLow(reached: reached, requested: requested, comparison: comparison)
+        }
+        let outcome = try JSONEncoder().encode(CardOutcome(report: report, certificateFingerprint: certificateFingerprint))
+        let nextState: PendingLoginRecord.State = failure == nil ? .awaitingConsent : .failed
+        let updated = try await storage.updatePendingLogin(id: id) { r in
+            guard r.state == .awaitingCard else { throw LoginFailure.wrongState(r.state) }
+            var next = r
+            next.outcomeJSON = outcome
+            next.state = nextState
+            return next
+        }
+        if let failure { return .failure(failure) }
+        return .success(updated)
+    }
+
+    /// The citizen's answer on the consent page, over a connection presenting the card that was checked.
+    public func consent(_ id: String, approve: Bool, certificateFingerprint: String) async throws -> Result<PendingLoginRecord, LoginFailure> {
+        let current: PendingLoginRecord
+        switch try await pending(id) {
+        case .failure(let f): return .failure(f)
+        case .success(let r): current = r
+        }
+        guard current.state == .awaitingConsent else { return .failure(.wrongState(current.state)) }
+        guard let data = current.outcomeJSON, let outcome = try? JSONDecoder().decode(CardOutcome.self, from: data),
+              outcome.certificateFingerprint == certificateFingerprint else { return .failure(.differentCard) }
+        do {
+            let updated = try await storage.updatePendingLogin(id: id) { r in
+                guard r.state == .awaitingConsent else { throw LoginFailure.wrongState(r.state) }
+                var next = r
+                next.state = approve ? .completed : .failed
+                return next
+            }
+            return approve ? .success(updated) : .failure(.denied)
+        } catch let failure as LoginFailure {
+            return .failure(failure)
+        } catch let error as StorageError where error.code == .conflict {
+            return .failure(.wrongState(.completed))   // a concurrent consent won
+        }
+    }
+
+    /// The card outcome stored with a login.
+    public static func outcome(of record: PendingLoginRecord) -> CardOutcome? {
+        record.outcomeJSON.flatMap { try? JSONDecoder().decode(CardOutcome.self, from: $0) }
+    }
+}

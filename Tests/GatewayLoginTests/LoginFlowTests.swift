@@ -1,0 +1,89 @@
+import CNSValidation
+import Foundation
+import GatewayLogin
+import GatewayStorage
+import GatewayStorageSQLite
+import Testing
+
+@Suite struct LoginFlowTests {
+    static let t0 = Date(timeIntervalSince1970: 1_790_000_000)
+
+    @Test("level policy: higher than requested never fails; better needs strictly higher")
+    func levelPolicy() {
+        let all = SpidLevel.allCases
+        for requested in all {
+            for reached in all {
+                #expect(LevelPolicy.satisfies(requested: requested, comparison: .minimum, reached: reached) == (reached >= requested))
+                #expect(LevelPolicy.satisfies(requested: requested, comparison: .exact, reached: reached) == (reached >= requested))
+                #expect(LevelPolicy.satisfies(requested: requested, comparison: .better, reached: reached) == (reached > requested))
+                #expect(LevelPolicy.satisfies(requested: requested, comparison: .maximum, reached: reached))
+            }
+        }
+    }
+
+    func flow(now: Date = t0) throws -> LoginFlow {
+        LoginFlow(storage: try SQLiteGatewayStorage(path: NSTemporaryDirectory() + "cnsgw-flow-\(UUID().uuidString).sqlite"), now: { now })
+    }
+
+    func report(valid: Bool = true, level: SpidLevel = .spidL2, reason: FailureReason? = nil) -> VerificationReport {
+        VerificationReport(valid: valid, reason: valid ? nil : (reason ?? .revoked), detail: "test", chain: [], revocation: nil,
+                           level: valid ? level : nil, identity: nil, legacyCrypto: [], anchor: "test", validationTime: Self.t0)
+    }
+
+    let request = LoginRequest(requester: "https://sp.example.it", level: .spidL2, attributes: ["fiscalNumber", "name"], returnPath: "/saml/continue")
+
+    @Test("start → card → consent completes once; a replayed consent, another card and an unknown login fail")
+    func happyPathAndReplays() async throws {
+        let flow = try flow()
+        let login = try await flow.start(request)
+        #expect(login.state == .awaitingCard && login.expiresAt == Self.t0 + 600)
+        let carded = try await flow.recordCard(login.id, report: report(), certificateFingerprint: "aa").get()
+        #expect(carded.state == .awaitingConsent && LoginFlow.outcome(of: carded)?.certificateFingerprint == "aa")
+        #expect(try await flow.recordCard(login.id, report: report(), certificateFingerprint: "aa") == .failure(.wrongState(.awaitingConsent)))
+        #expect(try await flow.consent(login.id, approve: true, certificateFingerprint: "bb") == .failure(.differentCard))
+        let done = try await flow.consent(login.id, approve: true, certificateFingerprint: "aa").get()
+        #expect(done.state == .completed)
+        #expect(try await flow.consent(login.id, approve: true, certificateFingerprint: "aa") == .failure(.wrongState(.completed)))
+        #expect(try await flow.consent("nope", approve: true, certificateFingerprint: "aa") == .failure(.unknownLogin))
+    }
+
+    @Test("a refused card, a level too low, a denial and an expired login each end the login with their reason")
+    func failures() async throws {
+        let flow = try flow()
+        let a = try await flow.start(request)
+        #expect(try await flow.recordCard(a.id, report: report(valid: false, reason: .revoked), certificateFingerprint: "aa") == .failure(.certificateRefused(.revoked)))
+        #expect(try await flow.storage.pendingLogin(id: a.id)?.state == .failed)
+        let b = try await flow.start(request)
+        #expect(try await flow.recordCard(b.id, report: report(level: .spidL1), certificateFingerprint: "aa")
+                == .failure(.levelTooLow(reached: .spidL1, requested: .spidL2, comparison: .minimum)))
+        let c = try await flow.start(request)
+        _ = try await flow.recordCard(c.id, report: report(level: .spidL3), certificateFingerprint: "aa").get()
+        #expect(try await flow.consent(c.id, approve: false, certificateFingerprint: "aa") == .failure(.denied))
+        #expect(try await flow.storage.pendingLogin(id: c.id)?.state == .failed)
+        let d = try await flow.start(request)
+        let later = LoginFlow(storage: flow.storage, now: { Self.t0 + 601 })
+        #expect(try await later.recordCard(d.id, report: report(), certificateFingerprint: "aa") == .failure(.expired))
+    }
+
+    @Test("two concurrent consents: exactly one completes")
+    func concurrentConsent() async throws {
+        let flow = try flow()
+        let login = try await flow.start(request)
+        _ = try await flow.recordCard(login.id, report: report(), certificateFingerprint: "aa").get()
+        let results = try await withThrowingTaskGroup(of: Bool.self) { group in
+            for _ in 0..<8 { group.addTask { (try? await flow.consent(login.id, approve: true, certificateFingerprint: "aa").get()) != nil } }
+            return try await group.reduce(into: 0) { $0 += $1 ? 1 : 0 }
+        }
+        #expect(results == 1)
+    }
+}
+
+extension Result: @retroactive Equatable where Success == PendingLoginRecord, Failure == LoginFailure {
+    public static func == (a: Self, b: Self) -> Bool {
+        switch (a, b) {
+        case (.success(let x), .success(let y)): x == y
+        case (.failure(let x), .failure(let y)): x == y
+        default: false
+        }
+    }
+}
