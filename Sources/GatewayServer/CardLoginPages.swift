@@ -1,5 +1,7 @@
 import CNSValidation
 import Foundation
+import GatewayLogin
+import GatewayStorage
 
 /// The pages of the card listener, in Italian or English. Plain, accessible HTML with no script and no external
 /// resource; the full page set (consent, help, every failure) moves to `Templates/` with the login flow.
@@ -77,5 +79,66 @@ enum CardLoginPages {
                     (lang == .it ? "Livello" : "Level", report.level?.rawValue ?? "")]
         let list = rows.map { "<dt>\(escape($0.0))</dt><dd>\(escape($0.1))</dd>" }.joined()
         return page(lang, title: lang == .it ? "Carta riconosciuta" : "Card recognised", body: "<dl>\(list)</dl>")
+    }
+
+    static let attributeLabels: [String: (it: String, en: String)] = [
+        "fiscalNumber": ("Codice fiscale", "Fiscal number"), "name": ("Nome", "Given name"), "familyName": ("Cognome", "Family name"),
+        "dateOfBirth": ("Data di nascita", "Date of birth"), "gender": ("Sesso", "Sex"), "placeOfBirth": ("Luogo di nascita", "Place of birth"),
+        "countyOfBirth": ("Provincia di nascita", "Province of birth"),
+    ]
+
+    static func attributeValue(_ name: String, _ id: VerificationReport.Identity) -> String? {
+        switch name {
+        case "fiscalNumber": id.fiscalNumber
+        case "name": id.name
+        case "familyName": id.familyName
+        case "dateOfBirth": id.dateOfBirth
+        case "gender": id.gender
+        case "placeOfBirth": [id.placeOfBirth.name, id.placeOfBirth.code].compactMap { $0 }.joined(separator: " – ")
+        case "countyOfBirth": id.placeOfBirth.province
+        default: nil
+        }
+    }
+
+    /// The consent page: exactly what will be released, to whom, with a plain form (no script needed).
+    static func consent(_ lang: Language, record: PendingLoginRecord, report: VerificationReport) -> String {
+        guard let id = report.identity else { return refused(lang, reason: .identity) }
+        let rows = record.attributes.map { name -> String in
+            let label = attributeLabels[name].map { lang == .it ? $0.it : $0.en } ?? name
+            return "<dt>\(escape(label))</dt><dd>\(escape(attributeValue(name, id) ?? (lang == .it ? "non disponibile" : "not available")))</dd>"
+        }.joined()
+        let intro = lang == .it
+            ? "<p>Il servizio <strong>\(escape(record.requester))</strong> riceverà questi dati, con livello \(escape(report.level?.rawValue ?? "")):</p>"
+            : "<p>The service <strong>\(escape(record.requester))</strong> will receive these data, at level \(escape(report.level?.rawValue ?? "")):</p>"
+        let form = """
+            <form method="post" action="/login/consent">
+            <input type="hidden" name="login" value="\(escape(record.id))">
+            <button type="submit" name="decision" value="approve">\(lang == .it ? "Acconsento" : "I agree")</button>
+            <button type="submit" name="decision" value="deny">\(lang == .it ? "Annulla" : "Cancel")</button>
+            </form>
+            """
+        return page(lang, title: lang == .it ? "Conferma i dati da inviare" : "Confirm the data to send", body: intro + "<dl>\(rows)</dl>" + form)
+    }
+
+    static func loginFailure(_ lang: Language, _ failure: LoginFailure) -> String {
+        switch failure {
+        case .certificateRefused(let reason): return refused(lang, reason: reason)
+        case .unknownLogin, .expired:
+            return lang == .it
+                ? page(lang, title: "Sessione scaduta", body: "<p class=\"err\">La richiesta di accesso non è più valida.</p><p>Torna al servizio e ripeti l'accesso.</p>")
+                : page(lang, title: "Session expired", body: "<p class=\"err\">The login request is no longer valid.</p><p>Go back to the service and log in again.</p>")
+        case .levelTooLow(let reached, let requested, _):
+            return lang == .it
+                ? page(lang, title: "Livello di sicurezza insufficiente", body: "<p class=\"err\">Il servizio richiede il livello \(requested.rawValue); questa carta consente il livello \(reached.rawValue).</p>")
+                : page(lang, title: "Security level too low", body: "<p class=\"err\">The service requires level \(requested.rawValue); this card gives level \(reached.rawValue).</p>")
+        case .denied:
+            return lang == .it
+                ? page(lang, title: "Accesso annullato", body: "<p>Hai annullato l'accesso: nessun dato è stato inviato.</p>")
+                : page(lang, title: "Login cancelled", body: "<p>You cancelled the login: no data were sent.</p>")
+        case .wrongState, .differentCard:
+            return lang == .it
+                ? page(lang, title: "Richiesta non valida", body: "<p class=\"err\">Questo passaggio dell'accesso è già stato completato o non corrisponde alla carta usata.</p><p>Torna al servizio e ripeti l'accesso.</p>")
+                : page(lang, title: "Invalid request", body: "<p class=\"err\">This login step was already completed or does not match the card used.</p><p>Go back to the service and log in again.</p>")
+        }
     }
 }

@@ -103,53 +103,9 @@ public struct GatewayApplication: Sendable {
 
     func cardRouter() -> Router<CardRequestContext> {
         let router = Router(context: CardRequestContext.self)
-        router.get("/login/card") { request, context -> Response in
-            let lang = CardLoginPages.language(acceptLanguage: request.headers[.acceptLanguage])
-            let client = context.channel.remoteAddress?.ipAddress ?? "-"
-            var chain: [[UInt8]]
-            var via = "tls"
-            if ProxyCertificateHeader.isPresent(in: request.headers) {
-                guard configuration.trustedProxies.contains(client) else {
-                    logger.warning("forwarded certificate header from an address that is not a trusted proxy", metadata: ["client": "\(client)"])
-                    try await audit.append(kind: "login", fields: ["result": "refused", "reason": "forged_proxy_header", "client": client])
-                    return html(CardLoginPages.proxyHeaderRefused(lang), status: .forbidden)
-                }
-                do { chain = try ProxyCertificateHeader.chain(from: request.headers) } catch {
-                    try await audit.append(kind: "login", fields: ["result": "refused", "reason": "malformed", "detail": "\(error)", "client": client])
-                    return html(CardLoginPages.refused(lang, reason: .malformed), status: .forbidden)
-                }
-                via = "proxy"
-            } else {
-                chain = await context.presentedChain()
-            }
-            guard let leafDER = chain.first else {
-                try await audit.append(kind: "login", fields: ["result": "refused", "reason": "no_certificate", "client": client])
-                return html(CardLoginPages.noCertificate(lang), status: .unauthorized)
-            }
-            let report: VerificationReport
-            do {
-                let leaf = try X509Certificate(derEncoded: leafDER)
-                let intermediates = chain.dropFirst().compactMap { try? X509Certificate(derEncoded: $0) }
-                let verifier = CNSVerifier(trustStore: try await trust.trustStore(), revocation: revocation, identityMapper: identityMapper,
-                                           logger: logger)
-                let started = DispatchTime.now().uptimeNanoseconds
-                report = await verifier.verify(leaf: leaf, intermediates: intermediates, at: Date())
-                Timer(label: "cnsgw_card_validation_duration_seconds").recordNanoseconds(Int64(DispatchTime.now().uptimeNanoseconds - started))
-                Counter(label: "cnsgw_logins_total", dimensions: [("result", report.valid ? "valid" : "refused"),
-                                                                   ("reason", report.reason?.rawValue ?? "none"),
-                                                                   ("level", report.level?.rawValue ?? "none")]).increment()
-                try await audit.append(kind: "login", fields: [
-                    "result": report.valid ? "valid" : "refused", "reason": report.reason?.rawValue ?? "", "serial": leaf.serialHex,
-                    "issuer": leaf.issuer, "codiceFiscale": report.identity?.codiceFiscale ?? "", "level": report.level?.rawValue ?? "",
-                    "revocation": report.revocation.map { "\($0.method.rawValue)/\($0.status.rawValue)" } ?? "", "client": client, "via": via,
-                ])
-            } catch let error as CertificateLoadError {
-                try await audit.append(kind: "login", fields: ["result": "refused", "reason": "malformed", "detail": error.detail, "client": client])
-                return html(CardLoginPages.refused(lang, reason: .malformed), status: .forbidden)
-            }
-            guard report.valid else { return html(CardLoginPages.refused(lang, reason: report.reason ?? .untrusted), status: .forbidden) }
-            return html(CardLoginPages.recognised(lang, report), status: .ok)
-        }
+        let controller = CardLoginController(application: self)
+        router.get("/login/card") { request, context in try await controller.card(request, context) }
+        router.post("/login/consent") { request, context in try await controller.consent(request, context) }
         router.get("/healthz") { _, _ in "ok\n" }
         return router
     }

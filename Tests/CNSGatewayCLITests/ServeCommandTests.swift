@@ -1,5 +1,8 @@
 import CNSTestSupport
+import CNSValidation
 import Foundation
+import GatewayLogin
+import GatewayStorageSQLite
 import Testing
 
 /// `cnsgw serve` with its embedded default, driven by curl with client certificates over real TLS.
@@ -14,11 +17,11 @@ import Testing
         var card: String { "https://127.0.0.1:\(cardPort)/login/card" }
         var demo: String { data + "/demo-pki" }
 
-        init(_ extra: [String] = []) throws {
-            data = NSTemporaryDirectory() + "cnsgw-serve-\(UUID().uuidString)"
-            publicPort = LocalService.freePort()
-            cardPort = LocalService.freePort()
-            process = try LocalService([VerifyCommandTests.binary, "serve", "--data-dir", data, "--public-port", "\(publicPort)",
+        init(_ extra: [String] = [], data: String? = nil, ports: (Int, Int)? = nil) throws {
+            self.data = data ?? NSTemporaryDirectory() + "cnsgw-serve-\(UUID().uuidString)"
+            publicPort = ports?.0 ?? LocalService.freePort()
+            cardPort = ports?.1 ?? LocalService.freePort()
+            process = try LocalService([VerifyCommandTests.binary, "serve", "--data-dir", self.data, "--public-port", "\(publicPort)",
                                         "--card-port", "\(cardPort)"] + extra, port: cardPort)
             try process.waitUntilListening(timeout: 60)
         }
@@ -129,5 +132,56 @@ import Testing
                           "--crl", server.demo + "/crl.der").status == 0)
         #expect(try server.login(card: "rccmnl83s18d969h").0 == 200)
         #expect(server.process.terminate() == 0)
+    }
+
+    @Test("a front end's pending login: card, consent page, redirect; replay, another card, unknown id and level too low refused; a restart keeps the login")
+    func pendingLoginFlow() async throws {
+        var server = try Server()
+        defer { server.process.stop() }
+        let flow = LoginFlow(storage: try SQLiteGatewayStorage(path: server.data + "/cnsgw.sqlite"))
+        let request = LoginRequest(requester: "https://comune.example.it/sp", level: .spidL2,
+                                   attributes: ["fiscalNumber", "name", "familyName", "dateOfBirth", "placeOfBirth"], returnPath: "/saml/continue")
+        let login = try await flow.start(request)
+        func card(_ name: String, _ query: String) throws -> (Int, String) {
+            let r = try runCommand("curl", ["-sk", "-o", "-", "-w", "\n%{http_code}", "--cert", "\(server.demo)/cards/\(name).pem",
+                                            "--key", "\(server.demo)/cards/\(name).key", "https://127.0.0.1:\(server.cardPort)/login/card?\(query)"])
+            return (Int(r.stdout.split(separator: "\n").last ?? "") ?? 0, r.stdout)
+        }
+        func consent(_ name: String, _ id: String, _ decision: String = "approve") throws -> (Int, String) {
+            let r = try runCommand("curl", ["-sk", "-o", "-", "-D", "-", "-w", "\n%{http_code}", "--cert", "\(server.demo)/cards/\(name).pem",
+                                            "--key", "\(server.demo)/cards/\(name).key", "--data", "login=\(id)&decision=\(decision)",
+                                            "https://127.0.0.1:\(server.cardPort)/login/consent"])
+            return (Int(r.stdout.split(separator: "\n").last ?? "") ?? 0, r.stdout)
+        }
+        let (status, page) = try card("rccmnl83s18d969h", "login=\(login.id)")
+        #expect(status == 200 && page.contains("https://comune.example.it/sp") && page.contains("Genova") && page.contains("Acconsento"), "\(page)")
+        #expect(page.contains("name=\"decision\" value=\"approve\"") && !page.contains("<script"))
+
+        // The gateway restarts between the card and the consent: the login survives.
+        #expect(server.process.terminate() == 0)
+        server = try Server(data: server.data, ports: (server.publicPort, server.cardPort))
+        let (redirect, headers) = try consent("rccmnl83s18d969h", login.id)
+        #expect(redirect == 303, "\(headers)")
+        #expect(headers.lowercased().contains("location: https://127.0.0.1:\(server.publicPort)/saml/continue?login=\(login.id)"))
+        #expect(try await flow.storage.pendingLogin(id: login.id)?.state == .completed)
+        #expect(try consent("rccmnl83s18d969h", login.id).0 == 409)   // replayed consent
+
+        // Consent with another card than the one checked.
+        #expect(try cnsgw("testpki", "card", server.demo, "--cf", "VRDGPP70C10F205B", "--given-name", "Giuseppe", "--surname", "Verdi").status == 0)
+        let second = try await flow.start(request)
+        #expect(try card("rccmnl83s18d969h", "login=\(second.id)").0 == 200)
+        #expect(try consent("vrdgpp70c10f205b", second.id).0 == 403)
+        #expect(try consent("rccmnl83s18d969h", second.id, "deny").1.contains("Accesso annullato"))
+
+        #expect(try card("rccmnl83s18d969h", "login=does-not-exist").0 == 404)
+        var l3 = request
+        l3.level = .spidL3
+        let third = try await flow.start(l3)
+        let (levelStatus, levelPage) = try card("rccmnl83s18d969h", "login=\(third.id)")
+        #expect(levelStatus == 403 && levelPage.contains("SpidL3"))
+        let audit = try cnsgw("audit", "export", "--data-dir", server.data).stdout
+        for reason in ["consented", "wrong_state", "different_card", "denied", "session_expired", "level_too_low"] {
+            #expect(audit.contains(reason), "\(reason) not audited")
+        }
     }
 }
