@@ -21,40 +21,40 @@ struct CardLoginController: Sendable {
     }
 
     /// The presented chain (TLS, or a trusted proxy's header), or the page that refuses the request.
-    func cardChain(_ request: Request, _ context: CardRequestContext, lang: CardLoginPages.Language, client: String) async throws -> ChainOutcome {
+    func cardChain(_ request: Request, _ context: CardRequestContext, pages: CardLoginPages, client: String) async throws -> ChainOutcome {
         guard ProxyCertificateHeader.isPresent(in: request.headers) else { return .chain(await context.presentedChain(), via: "tls") }
         guard application.configuration.trustedProxies.contains(client) else {
             application.logger.warning("forwarded certificate header from an address that is not a trusted proxy", metadata: ["client": "\(client)"])
             try await audit.append(kind: "login", fields: ["result": "refused", "reason": "forged_proxy_header", "client": client])
-            return .refused(application.html(CardLoginPages.proxyHeaderRefused(lang), status: .forbidden))
+            return .refused(application.html(pages.proxyHeaderRefused(), status: .forbidden))
         }
         do { return .chain(try ProxyCertificateHeader.chain(from: request.headers), via: "proxy") } catch {
             try await audit.append(kind: "login", fields: ["result": "refused", "reason": "malformed", "detail": "\(error)", "client": client])
-            return .refused(application.html(CardLoginPages.refused(lang, reason: .malformed), status: .forbidden))
+            return .refused(application.html(pages.refused(.malformed), status: .forbidden))
         }
     }
 
     static func fingerprint(_ der: [UInt8]) -> String { SHA256.hash(data: der).map { String(format: "%02x", $0) }.joined() }
 
     func card(_ request: Request, _ context: CardRequestContext) async throws -> Response {
-        let lang = CardLoginPages.language(acceptLanguage: request.headers[.acceptLanguage])
+        let pages = application.pages(for: request)
         let client = context.channel.remoteAddress?.ipAddress ?? "-"
         let loginID = request.uri.queryParameters.get("login")
         var pending: PendingLoginRecord?
         if let loginID {
             switch try await flow.pending(loginID) {
-            case .failure(let failure): return try await refuse(failure, loginID: loginID, lang: lang, client: client)
+            case .failure(let failure): return try await refuse(failure, loginID: loginID, pages: pages, client: client)
             case .success(let record): pending = record
             }
         }
         let chain: [[UInt8]], via: String
-        switch try await cardChain(request, context, lang: lang, client: client) {
+        switch try await cardChain(request, context, pages: pages, client: client) {
         case .refused(let page): return page
         case .chain(let c, let v): (chain, via) = (c, v)
         }
         guard let leafDER = chain.first else {
             try await audit.append(kind: "login", fields: ["result": "refused", "reason": "no_certificate", "client": client, "login": loginID ?? ""])
-            return application.html(CardLoginPages.noCertificate(lang), status: .unauthorized)
+            return application.html(pages.noCertificate(), status: .unauthorized)
         }
         let report: VerificationReport
         do {
@@ -80,35 +80,35 @@ struct CardLoginController: Sendable {
             try await audit.append(kind: "login", fields: fields)
         } catch let error as CertificateLoadError {
             try await audit.append(kind: "login", fields: ["result": "refused", "reason": "malformed", "detail": error.detail, "client": client])
-            return application.html(CardLoginPages.refused(lang, reason: .malformed), status: .forbidden)
+            return application.html(pages.refused(.malformed), status: .forbidden)
         }
         guard let pending else {
-            guard report.valid else { return application.html(CardLoginPages.refused(lang, reason: report.reason ?? .untrusted), status: .forbidden) }
-            return application.html(CardLoginPages.recognised(lang, report), status: .ok)
+            guard report.valid else { return application.html(pages.refused(report.reason ?? .untrusted), status: .forbidden) }
+            return application.html(pages.recognised(report), status: .ok)
         }
         switch try await flow.recordCard(pending.id, report: report, certificateFingerprint: Self.fingerprint(leafDER)) {
-        case .failure(let failure): return try await refuse(failure, loginID: pending.id, lang: lang, client: client)
-        case .success(let record): return application.html(CardLoginPages.consent(lang, record: record, report: report), status: .ok)
+        case .failure(let failure): return try await refuse(failure, loginID: pending.id, pages: pages, client: client)
+        case .success(let record): return application.html(pages.consent(record: record, report: report), status: .ok)
         }
     }
 
     func consent(_ request: Request, _ context: CardRequestContext) async throws -> Response {
-        let lang = CardLoginPages.language(acceptLanguage: request.headers[.acceptLanguage])
+        let pages = application.pages(for: request)
         let client = context.channel.remoteAddress?.ipAddress ?? "-"
         let body = try await request.body.collect(upTo: 4096)
         let form = URLComponents(string: "?" + String(buffer: body))?.queryItems ?? []
         guard let loginID = form.first(where: { $0.name == "login" })?.value, let decision = form.first(where: { $0.name == "decision" })?.value,
               decision == "approve" || decision == "deny" else {
-            return application.html(CardLoginPages.refused(lang, reason: .malformed), status: .badRequest)
+            return application.html(pages.refused(.malformed), status: .badRequest)
         }
         let chain: [[UInt8]]
-        switch try await cardChain(request, context, lang: lang, client: client) {
+        switch try await cardChain(request, context, pages: pages, client: client) {
         case .refused(let page): return page
         case .chain(let c, _): chain = c
         }
         let result = try await flow.consent(loginID, approve: decision == "approve", certificateFingerprint: chain.first.map(Self.fingerprint) ?? "")
         switch result {
-        case .failure(let failure): return try await refuse(failure, loginID: loginID, lang: lang, client: client)
+        case .failure(let failure): return try await refuse(failure, loginID: loginID, pages: pages, client: client)
         case .success(let record):
             try await audit.append(kind: "login", fields: ["result": "consented", "login": record.id, "requester": record.requester, "client": client])
             let separator = record.returnPath.contains("?") ? "&" : "?"
@@ -117,7 +117,7 @@ struct CardLoginController: Sendable {
         }
     }
 
-    func refuse(_ failure: LoginFailure, loginID: String, lang: CardLoginPages.Language, client: String) async throws -> Response {
+    func refuse(_ failure: LoginFailure, loginID: String, pages: CardLoginPages, client: String) async throws -> Response {
         let (reason, status): (String, HTTPResponse.Status) = switch failure {
         case .unknownLogin, .expired: ("session_expired", .notFound)
         case .wrongState: ("wrong_state", .conflict)
@@ -127,6 +127,6 @@ struct CardLoginController: Sendable {
         case .denied: ("denied", .ok)
         }
         try await audit.append(kind: "login", fields: ["result": "refused", "reason": reason, "login": loginID, "client": client])
-        return application.html(CardLoginPages.loginFailure(lang, failure), status: status)
+        return application.html(pages.loginFailure(failure), status: status)
     }
 }

@@ -25,9 +25,11 @@ public struct GatewayApplication: Sendable {
     public let logger: Logger
     /// Where `/metrics` reads from; nil serves no metrics endpoint.
     public let metrics: PrometheusCollectorRegistry?
+    public let renderer: PageRenderer
 
     public init(configuration: GatewayServerConfiguration, storage: any GatewayStorage, revocation: RevocationChecker,
-                identityMapper: CNSSubjectMapper, metrics: PrometheusCollectorRegistry? = nil, logger: Logger = Logger(label: "cnsgw.server")) {
+                identityMapper: CNSSubjectMapper, pages: PageRenderer, metrics: PrometheusCollectorRegistry? = nil,
+                logger: Logger = Logger(label: "cnsgw.server")) {
         self.configuration = configuration
         self.storage = storage
         self.trust = TrustStoreProvider(storage: storage)
@@ -36,6 +38,7 @@ public struct GatewayApplication: Sendable {
         self.audit = AuditLog(storage: storage)
         self.logger = logger
         self.metrics = metrics
+        self.renderer = pages
     }
 
     /// Both listeners, ready to run in a `ServiceGroup`.
@@ -91,13 +94,9 @@ public struct GatewayApplication: Sendable {
             }
         }
         router.get("/") { request, _ -> Response in
-            let lang = CardLoginPages.language(acceptLanguage: request.headers[.acceptLanguage])
-            let link = "\(configuration.cardURL)/login/card"
-            let body = lang == .it
-                ? "<p>Accedi con la Tessera Sanitaria – CNS.</p><p><a href=\"\(link)\">Entra con la carta</a></p>"
-                : "<p>Log in with your Tessera Sanitaria – CNS card.</p><p><a href=\"\(link)\">Log in with the card</a></p>"
-            return html(CardLoginPages.page(lang, title: "cnsgw", body: body), status: .ok)
+            html(pages(for: request).index(cardURL: "\(configuration.cardURL)/login/card"), status: .ok)
         }
+        router.get("/help") { request, _ -> Response in html(pages(for: request).help(), status: .ok) }
         return router
     }
 
@@ -108,6 +107,15 @@ public struct GatewayApplication: Sendable {
         router.post("/login/consent") { request, context in try await controller.consent(request, context) }
         router.get("/healthz") { _, _ in "ok\n" }
         return router
+    }
+
+    /// The pages of one request, in its language (`?lang=`, else `Accept-Language`).
+    func pages(for request: Request) -> CardLoginPages {
+        let params = request.uri.queryParameters
+        let lang = PageRenderer.language(query: params.get("lang"), acceptLanguage: request.headers[.acceptLanguage])
+        var keep: [String: String] = [:]
+        if let login = params.get("login") { keep["login"] = login }
+        return CardLoginPages(renderer: renderer, lang: lang, path: request.uri.path, query: keep, helpURL: configuration.publicURL + "/help")
     }
 
     func html(_ text: String, status: HTTPResponse.Status) -> Response {

@@ -29,6 +29,7 @@ struct ServeCommand: AsyncParsableCommand {
     @Flag(help: "Send the trusted CAs' names in the certificate request.") var sendCANames = false
     @Flag(help: "Do not create the demo PKI or trust its CA.") var noDemo = false
     @Option(help: "Days the audit log keeps records (SPID: 24 months).") var auditRetentionDays = 730
+    @Option(help: "A folder of page templates and strings replacing the built-in ones (see Templates/README.md).") var templates: String?
     @Option(name: .customLong("trusted-proxy"), help: "Address of a reverse proxy allowed to forward the client certificate in a header (repeatable).")
     var trustedProxies: [String] = []
 
@@ -51,7 +52,8 @@ struct ServeCommand: AsyncParsableCommand {
                                                       cardMaximumTLSVersion: cardMaxTLS == "1.2" ? .tlsv12 : .tlsv13,
                                                       sendCertificateAuthorityNames: sendCANames, trustedProxies: Set(trustedProxies)),
             storage: storage, revocation: RevocationChecker(crlStore: crlStore, ocsp: OCSPClient(transport: transport)),
-            identityMapper: CNSSubjectMapper(registry: try? BelfioreRegistry.bundled()), metrics: registry)
+            identityMapper: CNSSubjectMapper(registry: try? BelfioreRegistry.bundled()), pages: try await PageRenderer.load(directory: templates),
+            metrics: registry)
         let refresher = CRLRefreshService(store: crlStore)
         let housekeeping = HousekeepingService(storage: storage, auditRetention: TimeInterval(auditRetentionDays) * 86_400, logger: logger)
         let group = ServiceGroup(configuration: .init(services: try server.services() + [refresher, housekeeping], gracefulShutdownSignals: [.sigterm, .sigint],

@@ -52,6 +52,12 @@ import Testing
         let (unknownStatus, _) = try server.login(extra: ["-X", "POST", "--data-binary", "x"])
         #expect(unknownStatus == 405 || unknownStatus == 404)
 
+        let help = try runCommand("curl", ["-sk", "https://127.0.0.1:\(server.publicPort)/help"]).stdout
+        for fact in ["PUK", "ASL", "farmacia", "ID2019", "AC2013", "Agenzia delle Entrate", "lang=\"it\""] { #expect(help.contains(fact), "help lacks \(fact)") }
+        let helpEN = try runCommand("curl", ["-sk", "https://127.0.0.1:\(server.publicPort)/help?lang=en"]).stdout
+        #expect(helpEN.contains("three wrong PINs") && helpEN.contains("href=\"/help?lang=it\""))
+        #expect(!help.contains("<script") && !help.contains("http://") && !help.contains("//cdn"))
+
         let (noCertStatus, noCert) = try server.login()
         #expect(noCertStatus == 401 && noCert.contains("Nessun certificato presentato"))
         let (_, english) = try server.login(extra: ["-H", "Accept-Language: en-GB,en;q=0.8"])
