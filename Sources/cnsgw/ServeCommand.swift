@@ -29,6 +29,7 @@ struct ServeCommand: AsyncParsableCommand {
     @Flag(help: "Send the trusted CAs' names in the certificate request.") var sendCANames = false
     @Flag(help: "Do not create the demo PKI or trust its CA.") var noDemo = false
     @Option(help: "Days the audit log keeps records (SPID: 24 months).") var auditRetentionDays = 730
+    @Option(help: "Seconds between checks for CRLs due for refresh (and updates of crl-status.json).") var crlRefreshInterval: Double = 30
     @Option(help: "A folder of page templates and strings replacing the built-in ones (see Templates/README.md).") var templates: String?
     @Option(name: .customLong("trusted-proxy"), help: "Address of a reverse proxy allowed to forward the client certificate in a header (repeatable).")
     var trustedProxies: [String] = []
@@ -54,7 +55,8 @@ struct ServeCommand: AsyncParsableCommand {
             storage: storage, revocation: RevocationChecker(crlStore: crlStore, ocsp: OCSPClient(transport: transport)),
             identityMapper: CNSSubjectMapper(registry: try? BelfioreRegistry.bundled()), pages: try await PageRenderer.load(directory: templates),
             metrics: registry)
-        let refresher = CRLRefreshService(store: crlStore)
+        let refresher = CRLRefreshService(store: crlStore, statusPath: (data.dataDir as NSString).appendingPathComponent("crl-status.json"),
+                                          interval: max(1, crlRefreshInterval))
         let housekeeping = HousekeepingService(storage: storage, auditRetention: TimeInterval(auditRetentionDays) * 86_400, logger: logger)
         let group = ServiceGroup(configuration: .init(services: try server.services() + [refresher, housekeeping], gracefulShutdownSignals: [.sigterm, .sigint],
                                                       logger: logger))
@@ -105,13 +107,18 @@ struct ServeCommand: AsyncParsableCommand {
 /// Keeps CRLs fresh in the background while the server runs.
 struct CRLRefreshService: Service {
     let store: CRLStore
+    /// Where the running gateway publishes its CRL sources' state for `cnsgw crl status`.
+    let statusPath: String
+    let interval: TimeInterval
     func run() async throws {
         // The refresh loop ends when its task is cancelled, which a graceful shutdown does.
         try await cancelWhenGracefulShutdown {
             while !Task.isCancelled {
                 await store.refreshDue()
                 let now = Date()
-                for source in await store.status() {
+                let status = await store.status()
+                CRLStatusFile.write(status, to: statusPath, at: now)
+                for source in status {
                     if let thisUpdate = source.thisUpdate {
                         Gauge(label: "cnsgw_crl_age_seconds", dimensions: [("source", source.source)]).record(now.timeIntervalSince(thisUpdate))
                     }
@@ -119,7 +126,7 @@ struct CRLRefreshService: Service {
                         Gauge(label: "cnsgw_crl_seconds_to_next_update", dimensions: [("source", source.source)]).record(nextUpdate.timeIntervalSince(now))
                     }
                 }
-                try? await Task.sleep(nanoseconds: 30_000_000_000)
+                try? await Task.sleep(nanoseconds: UInt64(interval * 1_000_000_000))
             }
         }
     }

@@ -22,7 +22,7 @@ import Testing
             publicPort = ports?.0 ?? LocalService.freePort()
             cardPort = ports?.1 ?? LocalService.freePort()
             process = try LocalService([VerifyCommandTests.binary, "serve", "--data-dir", self.data, "--public-port", "\(publicPort)",
-                                        "--card-port", "\(cardPort)"] + extra, port: cardPort)
+                                        "--card-port", "\(cardPort)", "--crl-refresh-interval", "1"] + extra, port: cardPort)
             try process.waitUntilListening(timeout: 60)
         }
 
@@ -86,7 +86,11 @@ import Testing
         #expect(logins.contains { $0.contains("\"reason\":\"revoked\"") && $0.contains("\"result\":\"refused\"") })
         #expect(logins.contains { $0.contains("\"codiceFiscale\":\"RCCMNL83S18D969H\"") && $0.contains("\"result\":\"valid\"") })
         #expect(try cnsgw("audit", "verify", "--data-dir", server.data).status == 0)
+        sleep(2)   // one refresh round publishes crl-status.json
+        let crlStatus = try cnsgw("crl", "status", "--data-dir", server.data)
+        #expect(crlStatus.status == 0 && crlStatus.stdout.contains("ok") && crlStatus.stdout.contains("demo-pki/crl.der"), "\(crlStatus.stdout)\(crlStatus.stderr)")
         let metrics = try runCommand("curl", ["-sk", "https://127.0.0.1:\(server.publicPort)/metrics"]).stdout
+        #expect(metrics.contains("cnsgw_crl_age_seconds"))
         #expect(metrics.contains(#"cnsgw_logins_total{result="refused",reason="revoked",level="none"} 1"#), "\(metrics)")
         #expect(metrics.contains(#"cnsgw_logins_total{result="valid",reason="none",level="SpidL2"} 2"#))
         #expect(metrics.contains("cnsgw_card_validation_duration_seconds_count"))
