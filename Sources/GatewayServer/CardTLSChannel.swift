@@ -22,6 +22,8 @@ public struct CardTLSChannel<Base: ServerChildChannel>: ServerChildChannel {
 
     public func setup(channel: any Channel, logger: Logger) -> EventLoopFuture<Value> {
         channel.eventLoop.makeCompletedFuture {
+            // Small TLS records (handshake flights, short pages) must not wait for Nagle's algorithm.
+            try channel.syncOptions?.setOption(ChannelOptions.socketOption(.tcp_nodelay), value: 1)
             let handler = NIOSSLServerHandler(
                 context: context,
                 configuration: .init(),

@@ -1,0 +1,66 @@
+#!/usr/bin/env bash
+# Card-login benchmark (issue 3), in one run on this machine:
+#  - card logins per second through `cnsgw serve` (fresh TLS handshake with a client certificate, CNS decision with
+#    a warm CRL, page served) with 1 and 32 concurrent clients, p50/p99 latency;
+#  - the same client against nginx with `ssl_verify_client on` and the same certificates, doing the handshake alone
+#    (ratio: the aim is at least 0.7 of nginx's rate);
+#  - peak memory of `cnsgw serve` with a 2,000,000-entry CRL loaded.
+# Usage: bench/card-logins.sh [SECONDS]   (needs nginx: apt-get install nginx-light)
+set -euo pipefail
+cd "$(dirname "$0")/.."
+seconds=${1:-10}
+command -v nginx >/dev/null || { echo "nginx is needed: apt-get install nginx-light" >&2; exit 2; }
+swift build -c release --product cnsgw >/dev/null
+cnsgw="$(swift build -c release --show-bin-path)/cnsgw"
+work=$(mktemp -d)
+trap 'kill $(jobs -p) 2>/dev/null || true; [ -f "$work/nginx.pid" ] && kill "$(cat "$work/nginx.pid")" 2>/dev/null || true' EXIT
+"$cnsgw" serve --data-dir "$work/data" --public-port 19443 --card-port 19444 >"$work/serve.log" 2>&1 &
+serve_pid=$!
+for _ in $(seq 100); do curl -sk https://127.0.0.1:19443/healthz >/dev/null 2>&1 && break; sleep 0.2; done
+card="$work/data/demo-pki/cards/rccmnl83s18d969h"
+
+cat >"$work/nginx.conf" <<CONF
+worker_processes auto;
+pid $work/nginx.pid;
+error_log $work/nginx-error.log;
+events { worker_connections 1024; }
+http {
+    access_log off;
+    client_body_temp_path $work/tmp; proxy_temp_path $work/tmp; fastcgi_temp_path $work/tmp; uwsgi_temp_path $work/tmp; scgi_temp_path $work/tmp;
+    server {
+        listen 127.0.0.1:19445 ssl;
+        ssl_certificate $work/data/server.pem;
+        ssl_certificate_key $work/data/server.key;
+        ssl_client_certificate $work/data/demo-pki/ca.pem;
+        ssl_verify_client on;
+        ssl_session_cache off;
+        ssl_session_tickets off;
+        location / { return 200 "ok"; }
+    }
+}
+CONF
+mkdir -p "$work/tmp"
+nginx -c "$work/nginx.conf" -p "$work" 2>/dev/null
+
+run() { python3 bench/card_logins.py 127.0.0.1 "$1" "$card.pem" "$card.key" "$2" "$seconds" "$3"; }
+printf '%-12s %-8s %10s %10s %10s\n' target clients "logins/s" "p50 ms" "p99 ms"
+for c in 1 32; do
+  gw=$(run 19444 /login/card "$c"); ng=$(run 19445 / "$c")
+  python3 - "$c" "$gw" "$ng" <<'PY'
+import json, sys
+c, gw, ng = sys.argv[1], json.loads(sys.argv[2]), json.loads(sys.argv[3])
+print(f"{'cnsgw':<12} {c:<8} {gw['rate']:>10} {gw['p50_ms']:>10} {gw['p99_ms']:>10}   failed {gw['failed']}")
+print(f"{'nginx':<12} {c:<8} {ng['rate']:>10} {ng['p50_ms']:>10} {ng['p99_ms']:>10}   failed {ng['failed']}")
+print(f"ratio cnsgw/nginx at {c} clients: {gw['rate'] / ng['rate']:.2f}")
+PY
+done
+
+# Peak memory with a 2,000,000-entry CRL: trust the demo CA through that CRL, log in once, read VmHWM.
+"$cnsgw" testpki big-crl "$work/data/demo-pki" --entries 2000000 --out "$work/big.der" >/dev/null
+id=$("$cnsgw" ca list --data-dir "$work/data" --json | python3 -c 'import json,sys; print(json.load(sys.stdin)[0]["id"])')
+"$cnsgw" ca remove "$id" --data-dir "$work/data" >/dev/null
+"$cnsgw" ca add "$work/data/demo-pki/ca.pem" --revocation crl-only --crl "$work/big.der" --data-dir "$work/data" >/dev/null
+before=$(grep VmHWM /proc/$serve_pid/status | awk '{print $2}')
+curl -sk --cert "$card.pem" --key "$card.key" https://127.0.0.1:19444/login/card -o /dev/null -w "login with the 2M CRL: %{http_code} in %{time_total}s\n"
+after=$(grep VmHWM /proc/$serve_pid/status | awk '{print $2}')
+echo "cnsgw serve peak RSS: $((before / 1024)) MiB before the 2M-entry CRL, $((after / 1024)) MiB with it loaded"

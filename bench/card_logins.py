@@ -1,0 +1,70 @@
+#!/usr/bin/env python3
+"""Card logins per second against an HTTPS endpoint that asks for a client certificate.
+
+Every request is a fresh TLS handshake (no session resumption) presenting the card's certificate, then one
+GET; latency is the whole exchange. Usage:
+  card_logins.py HOST PORT CERT KEY PATH SECONDS CONCURRENCY
+Prints one JSON object: rate, p50_ms, p99_ms, ok, failed.
+"""
+import json
+import socket
+import ssl
+import sys
+import threading
+import time
+
+host, port, cert, key, path = sys.argv[1], int(sys.argv[2]), sys.argv[3], sys.argv[4], sys.argv[5]
+seconds, concurrency = float(sys.argv[6]), int(sys.argv[7])
+
+context = ssl.SSLContext(ssl.PROTOCOL_TLS_CLIENT)
+context.check_hostname = False
+context.verify_mode = ssl.CERT_NONE
+context.load_cert_chain(cert, key)
+request = f"GET {path} HTTP/1.1\r\nHost: {host}\r\nConnection: close\r\n\r\n".encode()
+
+latencies, failures = [], [0]
+lock = threading.Lock()
+deadline = time.monotonic() + seconds
+
+
+def worker():
+    mine, bad = [], 0
+    while time.monotonic() < deadline:
+        started = time.monotonic()
+        try:
+            with socket.create_connection((host, port), timeout=10) as raw:
+                with context.wrap_socket(raw, server_hostname=host) as tls:
+                    tls.sendall(request)
+                    data = b""
+                    while True:
+                        chunk = tls.recv(65536)
+                        if not chunk:
+                            break
+                        data += chunk
+            if data.startswith(b"HTTP/1.1 200"):
+                mine.append(time.monotonic() - started)
+            else:
+                bad += 1
+        except (OSError, ssl.SSLError):
+            bad += 1
+    with lock:
+        latencies.extend(mine)
+        failures[0] += bad
+
+
+threads = [threading.Thread(target=worker) for _ in range(concurrency)]
+begin = time.monotonic()
+for t in threads:
+    t.start()
+for t in threads:
+    t.join()
+elapsed = time.monotonic() - begin
+latencies.sort()
+
+
+def pct(p):
+    return round(latencies[min(len(latencies) - 1, int(p * len(latencies)))] * 1000, 2) if latencies else None
+
+
+print(json.dumps({"rate": round(len(latencies) / elapsed, 1), "p50_ms": pct(0.50), "p99_ms": pct(0.99),
+                  "ok": len(latencies), "failed": failures[0]}))
