@@ -28,7 +28,7 @@ public actor CRLStore {
     }
 
     /// What an admin sees of one source (`cnsgw crl status`).
-    public struct SourceStatus: Sendable {
+    public struct SourceStatus: Sendable, Codable {
         public let source: String
         public let issuer: String
         public let thisUpdate: Date?

@@ -7,27 +7,13 @@ import Glibc
 
 /// The CRL sources of a running gateway, as it last published them.
 enum CRLStatusFile {
-    struct Entry: Codable {
-        var source: String
-        var issuer: String
-        var thisUpdate: Date?
-        var nextUpdate: Date?
-        var entries: Int?
-        var lastFetch: Date?
-        var nextRefresh: Date?
-        var lastError: String?
-    }
-
     struct Document: Codable {
         var writtenAt: Date
-        var sources: [Entry]
+        var sources: [CRLStore.SourceStatus]
     }
 
     static func write(_ status: [CRLStore.SourceStatus], to path: String, at now: Date) {
-        let doc = Document(writtenAt: now, sources: status.map {
-            Entry(source: $0.source, issuer: $0.issuer, thisUpdate: $0.thisUpdate, nextUpdate: $0.nextUpdate, entries: $0.entries,
-                  lastFetch: $0.lastFetch, nextRefresh: $0.nextRefresh, lastError: $0.lastError)
-        })
+        let doc = Document(writtenAt: now, sources: status)
         let encoder = JSONEncoder()
         encoder.dateEncodingStrategy = .iso8601
         encoder.outputFormatting = [.prettyPrinted, .sortedKeys]
