@@ -30,21 +30,24 @@ let package = Package(
         // System libcrypto (OpenSSL 3). Used for RFC 5280 path validation, OCSP and signatures: swift-certificates
         // cannot parse RSA-1024 card keys, has no CRLs and no policy tree (see ../shared/docs/STACK.md §6).
         .systemLibrary(name: "COpenSSL", pkgConfig: "libcrypto", providers: [.apt(["libssl-dev"])]),
+        // The error shape shared by every library (a stable code plus a sentence).
+        .target(name: "CodedErrors"),
         .target(
             name: "ItalianIdentity",
+            dependencies: ["CodedErrors"],
             resources: [.copy("Resources/belfiore.tsv")]
         ),
         .target(
             name: "CNSValidation",
             dependencies: [
-                "COpenSSL", "ItalianIdentity",
+                "COpenSSL", "ItalianIdentity", "CodedErrors",
                 .product(name: "Logging", package: "swift-log"),
                 .product(name: "Metrics", package: "swift-metrics"),
             ]
         ),
         .target(name: "CNSTestPKI", dependencies: ["COpenSSL", "CNSValidation"]),
         // Everything persistent behind one protocol; backends below it, the audit chain above it.
-        .target(name: "GatewayStorage"),
+        .target(name: "GatewayStorage", dependencies: ["CodedErrors"]),
         .target(name: "GatewayStorageSQLite", dependencies: ["GatewayStorage", .product(name: "GRDB", package: "GRDB.swift")]),
         .target(name: "GatewayAudit", dependencies: ["GatewayStorage", .product(name: "Crypto", package: "swift-crypto")]),
         // The protocol-agnostic login (pending login, level policy, consent), shared by the SAML and OIDC front ends.

@@ -1,3 +1,5 @@
+import CodedErrors
+
 /// Why a CRL cannot be used. `code` is stable; `detail` says what was found.
 public struct CRLError: CodedError {
     public enum Code: String, Sendable, Hashable {

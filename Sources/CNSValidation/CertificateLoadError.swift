@@ -1,3 +1,5 @@
+import CodedErrors
+
 /// Why certificate bytes or files could not be loaded. `code` is stable; `detail` says what to do.
 public struct CertificateLoadError: CodedError {
     public enum Code: String, Sendable, Hashable {

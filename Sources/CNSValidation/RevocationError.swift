@@ -1,3 +1,5 @@
+import CodedErrors
+
 /// Why a revocation source could not answer.
 public struct RevocationError: CodedError {
     public enum Code: String, Sendable, Hashable {

@@ -123,6 +123,9 @@ public final class X509Certificate: @unchecked Sendable, Hashable, CustomStringC
 
     deinit { X509_free(ref) }
 
+    /// The SHA-256 fingerprint as lowercase hex: the stable id of a trusted CA.
+    public var fingerprintHex: String { Digest.hex(sha256Fingerprint) }
+
     /// Serial number as uppercase hex (`0A1B…`).
     public var serialHex: String { serialNumber.isEmpty ? "00" : serialNumber.map { String(format: "%02X", $0) }.joined() }
 

@@ -7,7 +7,7 @@ import GatewayStorage
 public actor TrustStoreProvider {
     private let storage: any GatewayStorage
     private var current: TrustStore?
-    private var fingerprint: [String] = []
+    private var loadedFrom: [TrustedCARecord] = []
 
     public init(storage: any GatewayStorage) {
         self.storage = storage
@@ -16,15 +16,14 @@ public actor TrustStoreProvider {
     /// The trust store for a decision now (reloaded when the stored set changed).
     public func trustStore() async throws -> TrustStore {
         let records = try await storage.trustedCAs()
-        let ids = records.map { "\($0.id):\($0.policyJSON.hashValue)" }
-        if let current, ids == fingerprint { return current }
+        if let current, records == loadedFrom { return current }
         let anchors = try records.map { r in
             TrustAnchor(certificate: try X509Certificate(derEncoded: [UInt8](r.certificateDER)),
                         policy: try JSONDecoder().decode(AnchorPolicy.self, from: r.policyJSON), name: r.name)
         }
         let store = try TrustStore(anchors: anchors)
         current = store
-        fingerprint = ids
+        loadedFrom = records
         return store
     }
 }

@@ -1,5 +1,7 @@
+import CodedErrors
+
 /// Why a storage operation failed. `code` is stable; `detail` says what to do.
-public struct StorageError: Error, Sendable, Hashable, CustomStringConvertible {
+public struct StorageError: CodedError {
     public enum Code: String, Sendable, Hashable {
         case notFound = "not_found"
         case alreadyExists = "already_exists"
@@ -17,8 +19,4 @@ public struct StorageError: Error, Sendable, Hashable, CustomStringConvertible {
         self.code = code
         self.detail = detail
     }
-
-    public var description: String { "\(code.rawValue): \(detail)" }
-    public static func == (a: Self, b: Self) -> Bool { a.code == b.code }
-    public func hash(into h: inout Hasher) { h.combine(code) }
 }

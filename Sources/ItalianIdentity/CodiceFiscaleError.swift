@@ -1,6 +1,8 @@
+import CodedErrors
+
 /// Why a string is not a valid personal codice fiscale. `code` is stable (used in logs and JSON);
 /// `detail` is a sentence for a person.
-public struct CodiceFiscaleError: Error, Sendable, Hashable, CustomStringConvertible {
+public struct CodiceFiscaleError: CodedError {
     /// A stable identifier of the failed rule.
     public enum Code: String, Sendable, Hashable, Codable {
         case empty
@@ -24,9 +26,4 @@ public struct CodiceFiscaleError: Error, Sendable, Hashable, CustomStringConvert
         self.code = code
         self.detail = detail
     }
-
-    public var description: String { "\(code.rawValue): \(detail)" }
-
-    public static func == (a: CodiceFiscaleError, b: CodiceFiscaleError) -> Bool { a.code == b.code }
-    public func hash(into h: inout Hasher) { h.combine(code) }
 }

@@ -47,23 +47,14 @@ struct CACommand: AsyncParsableCommand {
                 throw UsageError("\(cert.subject) is not a CA certificate (no CA basic constraint); nothing was added")
             }
             let storage = try data.openStorage()
-            let audit = AuditLog(storage: storage)
-            let encoder = JSONEncoder()
-            encoder.outputFormatting = [.sortedKeys]
-            let policyJSON = try encoder.encode(policy)
             for cert in certificates {
-                let id = cert.sha256Fingerprint.map { String(format: "%02x", $0) }.joined()
                 let label = name ?? cert.subjectAttribute("2.5.4.3") ?? cert.subject
-                do {
-                    try await storage.addTrustedCA(TrustedCARecord(id: id, name: label, certificateDER: Data(cert.derBytes), policyJSON: policyJSON, addedAt: Date()))
-                } catch let e as StorageError where e.code == .alreadyExists {
-                    print("already trusted: \(id.prefix(16)) \(label)")
+                guard try await addTrustedCA(cert, name: label, policy: policy, storage: storage, by: "cnsgw ca add") else {
+                    print("already trusted: \(cert.fingerprintHex.prefix(16)) \(label)")
                     continue
                 }
-                try await audit.append(kind: "admin", fields: ["action": "ca.add", "id": id, "name": label, "subject": cert.subject,
-                                                                "policy": String(decoding: policyJSON, as: UTF8.self)])
                 let expired = cert.notAfter < Date() ? " (EXPIRED \(cert.notAfter))" : ""
-                print("trusted \(id.prefix(16)) \(label) — \(level.rawValue), \(order.rawValue)\(expired)")
+                print("trusted \(cert.fingerprintHex.prefix(16)) \(label) — \(level.rawValue), \(order.rawValue)\(expired)")
             }
         }
     }

@@ -1,7 +1,7 @@
 import ArgumentParser
 import CNSValidation
 import Foundation
-import GatewayAudit
+import GatewayServer
 import GatewayStorage
 import GatewayStorageSQLite
 
@@ -24,15 +24,9 @@ struct DataDirectoryOptions: ParsableArguments {
         }
     }
 
-    /// The admin's trusted CAs as a ``TrustStore``, each with its stored policy.
+    /// The admin's trusted CAs as a ``TrustStore``, each with its stored policy (the server's own mapping).
     func trustStore(_ storage: any GatewayStorage) async throws -> TrustStore {
-        let records = try await storage.trustedCAs()
-        let anchors = try records.map { r -> TrustAnchor in
-            let cert = try X509Certificate(derEncoded: [UInt8](r.certificateDER))
-            let policy = try JSONDecoder().decode(AnchorPolicy.self, from: r.policyJSON)
-            return TrustAnchor(certificate: cert, policy: policy, name: r.name)
-        }
-        return try TrustStore(anchors: anchors)
+        try await TrustStoreProvider(storage: storage).trustStore()
     }
 }
 

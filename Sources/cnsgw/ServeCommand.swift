@@ -95,12 +95,8 @@ struct ServeCommand: AsyncParsableCommand {
         guard try await storage.trustedCAs().isEmpty else { return }
         let pki = try TestPKI.open(at: demoDirectory)
         let policy = AnchorPolicy(revocation: RevocationPolicy(order: .crlOnly, crlSources: [pki.path("crl.der")]))
-        let encoder = JSONEncoder()
-        encoder.outputFormatting = [.sortedKeys]
-        let id = pki.ca.sha256Fingerprint.map { String(format: "%02x", $0) }.joined()
-        try await storage.addTrustedCA(TrustedCARecord(id: id, name: "Demo - " + (pki.ca.subjectAttribute("2.5.4.3") ?? "CA"),
-                                                       certificateDER: Data(pki.ca.derBytes), policyJSON: try encoder.encode(policy), addedAt: Date()))
-        try await AuditLog(storage: storage).append(kind: "admin", fields: ["action": "ca.add", "id": id, "name": "demo CA", "by": "serve (embedded default)"])
+        try await addTrustedCA(pki.ca, name: "Demo - " + (pki.ca.subjectAttribute("2.5.4.3") ?? "CA"), policy: policy, storage: storage,
+                               by: "cnsgw serve (embedded default)")
     }
 }
 

@@ -87,7 +87,8 @@ struct VerifyCommand: AsyncParsableCommand {
             throw UsageError("cannot load the trusted CAs: \(error)")
         }
         if let dataDir {
-            let data = try DataDirectoryOptions.parse(["--data-dir", dataDir])
+            var data = DataDirectoryOptions()
+            data.dataDir = dataDir
             let stored = try await data.trustStore(data.openStorage())
             trustStore = try TrustStore(anchors: trustStore.anchors + stored.anchors)
         }
