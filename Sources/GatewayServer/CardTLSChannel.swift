@@ -9,15 +9,21 @@ import NIOSSL
 /// (STACK.md §2). Here the callback accepts whatever was presented — the TLS layer is not where the decision is
 /// made — and returns it as the "validated" chain, so handlers read it with `nioSSL_peerValidatedCertificateChain`.
 /// The gateway's `CNSVerifier` then decides, and a refusal becomes a page the citizen can read instead of a TLS alert.
+///
+/// No TLS session resumption: a resumed session skips the certificate request, so a card removed from the reader
+/// could still log in. swift-nio-ssl has no switch for BoringSSL's session cache or tickets, so every connection
+/// gets its own SSL context: its session cache is empty and its ticket key is new, so nothing a client kept from an
+/// earlier connection can be resumed. (Measured cost: see bench/card-logins.sh.)
 public struct CardTLSChannel<Base: ServerChildChannel>: ServerChildChannel {
     public typealias Value = Base.Value
 
     let base: Base
-    let context: NIOSSLContext
+    let tlsConfiguration: TLSConfiguration
 
     public init(_ base: Base, tlsConfiguration: TLSConfiguration) throws {
         self.base = base
-        self.context = try NIOSSLContext(configuration: tlsConfiguration)
+        self.tlsConfiguration = tlsConfiguration
+        _ = try NIOSSLContext(configuration: tlsConfiguration)   // a bad configuration stops start-up, not the first login
     }
 
     public func setup(channel: any Channel, logger: Logger) -> EventLoopFuture<Value> {
@@ -25,7 +31,7 @@ public struct CardTLSChannel<Base: ServerChildChannel>: ServerChildChannel {
             // Small TLS records (handshake flights, short pages) must not wait for Nagle's algorithm.
             try channel.syncOptions?.setOption(ChannelOptions.socketOption(.tcp_nodelay), value: 1)
             let handler = NIOSSLServerHandler(
-                context: context,
+                context: try NIOSSLContext(configuration: tlsConfiguration),
                 configuration: .init(),
                 customVerificationCallbackWithMetadata: { certificates, promise in
                     promise.succeed(.certificateVerified(VerificationMetadata(NIOSSL.ValidatedCertificateChain(certificates))))

@@ -52,6 +52,12 @@ import Testing
         let (unknownStatus, _) = try server.login(extra: ["-X", "POST", "--data-binary", "x"])
         #expect(unknownStatus == 405 || unknownStatus == 404)
 
+        // No TLS session resumption on the card listener: every reconnection is a full handshake asking for the card.
+        let reconnect = try runCommand("openssl", ["s_client", "-connect", "127.0.0.1:\(server.cardPort)", "-tls1_2", "-reconnect",
+                                                   "-cert", server.demo + "/cards/rccmnl83s18d969h.pem", "-key", server.demo + "/cards/rccmnl83s18d969h.key"])
+        let handshakes = reconnect.stdout.split(separator: "\n").filter { $0.hasPrefix("New,") || $0.hasPrefix("Reused,") }
+        #expect(handshakes.count == 6 && handshakes.allSatisfy { $0.hasPrefix("New,") }, "\(handshakes)")
+
         let help = try runCommand("curl", ["-sk", "https://127.0.0.1:\(server.publicPort)/help"]).stdout
         for fact in ["PUK", "ASL", "farmacia", "ID2019", "AC2013", "Agenzia delle Entrate", "lang=\"it\""] { #expect(help.contains(fact), "help lacks \(fact)") }
         let helpEN = try runCommand("curl", ["-sk", "https://127.0.0.1:\(server.publicPort)/help?lang=en"]).stdout
