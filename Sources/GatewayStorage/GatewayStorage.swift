@@ -35,7 +35,33 @@ public protocol GatewayStorage: Sendable {
     /// Records in sequence order, optionally from a time on.
     func auditRecords(since: Date?, limit: Int?) async throws -> [AuditRecord]
 
+    // MARK: single-sign-on sessions
+    func createSession(_ record: SessionRecord) async throws
+    /// The session, whether or not it has expired (callers compare `expiresAt`).
+    func session(id: String) async throws -> SessionRecord?
+    func updateSession(id: String, _ updater: @Sendable (SessionRecord) throws -> SessionRecord) async throws -> SessionRecord
+    func deleteSession(id: String) async throws
+
+    // MARK: one-time codes
+    func storeOneTimeCode(_ record: OneTimeCodeRecord) async throws
+    /// Marks the code spent, atomically: of concurrent redemptions exactly one sees `.redeemed`.
+    func redeemOneTimeCode(namespace: String, id: String, now: Date) async throws -> OneTimeCodeRedemption
+
+    // MARK: registrations (service providers, clients)
+    func addRegistration(_ record: RegistrationRecord) async throws
+    func registrations(kind: String) async throws -> [RegistrationRecord]
+    func registration(kind: String, id: String) async throws -> RegistrationRecord?
+    func updateRegistration(kind: String, id: String, _ updater: @Sendable (RegistrationRecord) throws -> RegistrationRecord) async throws -> RegistrationRecord
+    func removeRegistration(kind: String, id: String) async throws
+
+    // MARK: signing keys
+    func addSigningKey(_ record: SigningKeyRecord) async throws
+    /// Keys of one use, oldest first.
+    func signingKeys(use: String) async throws -> [SigningKeyRecord]
+    func updateSigningKey(id: String, _ updater: @Sendable (SigningKeyRecord) throws -> SigningKeyRecord) async throws -> SigningKeyRecord
+
     // MARK: housekeeping
-    /// Removes expired pending logins and replay entries, and audit records older than `auditRetention`.
+    /// Removes expired pending logins, replay entries, sessions and one-time codes, retired signing keys past
+    /// `removeAfter`, and audit records older than `auditRetention`.
     func garbageCollect(now: Date, auditRetention: TimeInterval?) async throws -> GarbageCollectionResult
 }

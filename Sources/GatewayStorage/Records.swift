@@ -90,9 +90,139 @@ public struct GarbageCollectionResult: Sendable, Hashable {
     public var pendingLogins: Int
     public var replayEntries: Int
     public var auditRecords: Int
-    public init(pendingLogins: Int = 0, replayEntries: Int = 0, auditRecords: Int = 0) {
+    public var sessions: Int
+    public var oneTimeCodes: Int
+    public var signingKeys: Int
+    public init(pendingLogins: Int = 0, replayEntries: Int = 0, auditRecords: Int = 0, sessions: Int = 0, oneTimeCodes: Int = 0, signingKeys: Int = 0) {
         self.pendingLogins = pendingLogins
         self.replayEntries = replayEntries
         self.auditRecords = auditRecords
+        self.sessions = sessions
+        self.oneTimeCodes = oneTimeCodes
+        self.signingKeys = signingKeys
+    }
+
+    public var total: Int { pendingLogins + replayEntries + auditRecords + sessions + oneTimeCodes + signingKeys }
+}
+
+/// A single-sign-on session: the card login it stands for, bound to that card's certificate.
+public struct SessionRecord: Sendable, Hashable, Codable {
+    /// Lowercase hex SHA-256 of the cookie's secret: the database never holds a usable cookie.
+    public var id: String
+    /// Lowercase hex SHA-256 of the card certificate the session was opened with; only that card continues it.
+    public var certificateFingerprint: String
+    /// The SPID level the card reached.
+    public var level: String
+    /// The card decision (the JSON of `GatewayLogin.CardOutcome`).
+    public var outcomeJSON: Data
+    public var authenticatedAt: Date
+    public var expiresAt: Date
+    /// The requesters (SAML SPs, OIDC clients) that received an assertion in this session, for single logout.
+    public var participants: [String]
+    /// Incremented by every update: the compare-and-swap token.
+    public var version: Int
+
+    public init(id: String, certificateFingerprint: String, level: String, outcomeJSON: Data, authenticatedAt: Date, expiresAt: Date,
+                participants: [String] = [], version: Int = 0) {
+        self.id = id
+        self.certificateFingerprint = certificateFingerprint
+        self.level = level
+        self.outcomeJSON = outcomeJSON
+        self.authenticatedAt = authenticatedAt
+        self.expiresAt = expiresAt
+        self.participants = participants
+        self.version = version
+    }
+}
+
+/// A short-lived code that can be redeemed once (an OIDC authorization code, an artifact).
+public struct OneTimeCodeRecord: Sendable, Hashable, Codable {
+    public var namespace: String
+    /// Lowercase hex SHA-256 of the code as handed out.
+    public var id: String
+    /// What the code stands for, opaque to storage.
+    public var payload: Data
+    public var expiresAt: Date
+    /// When it was redeemed; a second redemption sees it (OIDC: a replayed code revokes what the first issued).
+    public var consumedAt: Date?
+
+    public init(namespace: String, id: String, payload: Data, expiresAt: Date, consumedAt: Date? = nil) {
+        self.namespace = namespace
+        self.id = id
+        self.payload = payload
+        self.expiresAt = expiresAt
+        self.consumedAt = consumedAt
+    }
+}
+
+/// What redeeming a one-time code found.
+public enum OneTimeCodeRedemption: Sendable, Hashable {
+    /// First redemption: the code is now spent.
+    case redeemed(OneTimeCodeRecord)
+    /// Spent before: a replay.
+    case alreadyRedeemed(OneTimeCodeRecord)
+    /// Unknown or expired.
+    case notFound
+}
+
+/// A registered relying party: a SAML service provider (`saml-sp`) or an OIDC client (`oidc-client`). The
+/// registration itself is the front end's JSON, opaque to storage.
+public struct RegistrationRecord: Sendable, Hashable, Codable {
+    public var kind: String
+    /// Entity ID or client ID.
+    public var id: String
+    public var json: Data
+    public var createdAt: Date
+    public var updatedAt: Date
+    public var version: Int
+
+    public init(kind: String, id: String, json: Data, createdAt: Date, updatedAt: Date, version: Int = 0) {
+        self.kind = kind
+        self.id = id
+        self.json = json
+        self.createdAt = createdAt
+        self.updatedAt = updatedAt
+        self.version = version
+    }
+}
+
+/// A key the gateway signs with (SAML assertions and metadata, OIDC tokens), with its rollover state.
+public struct SigningKeyRecord: Sendable, Hashable, Codable {
+    public enum State: String, Sendable, Hashable, Codable {
+        /// Published (metadata, JWKS) but not signing yet.
+        case next
+        /// Signing.
+        case active
+        /// No longer signing; published until what it signed has expired.
+        case retired
+    }
+
+    /// Key ID (`kid`): stable and unique.
+    public var id: String
+    /// `saml` or `oidc`.
+    public var use: String
+    /// `RS256`, `ES256`.
+    public var algorithm: String
+    /// PKCS#8 PEM private key.
+    public var privateKeyPEM: String
+    /// The self-signed certificate published in SAML metadata, PEM; nil where none is needed.
+    public var certificatePEM: String?
+    public var state: State
+    public var createdAt: Date
+    /// When it may be removed (retired keys); nil while in use.
+    public var removeAfter: Date?
+    public var version: Int
+
+    public init(id: String, use: String, algorithm: String, privateKeyPEM: String, certificatePEM: String? = nil, state: State,
+                createdAt: Date, removeAfter: Date? = nil, version: Int = 0) {
+        self.id = id
+        self.use = use
+        self.algorithm = algorithm
+        self.privateKeyPEM = privateKeyPEM
+        self.certificatePEM = certificatePEM
+        self.state = state
+        self.createdAt = createdAt
+        self.removeAfter = removeAfter
+        self.version = version
     }
 }

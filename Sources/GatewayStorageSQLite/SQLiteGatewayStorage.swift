@@ -38,14 +38,14 @@ public final class SQLiteGatewayStorage: GatewayStorage {
         }
     }
 
-    private func write<T: Sendable>(_ body: @escaping @Sendable (Database) throws -> T) async throws -> T {
+    func write<T: Sendable>(_ body: @escaping @Sendable (Database) throws -> T) async throws -> T {
         // Database errors become StorageError; anything an updater closure throws reaches the caller as it is.
         do { return try await pool.write(body) } catch let error as DatabaseError {
             throw StorageError(.unavailable, "SQLite write failed: \(error)")
         }
     }
 
-    private func read<T: Sendable>(_ body: @escaping @Sendable (Database) throws -> T) async throws -> T {
+    func read<T: Sendable>(_ body: @escaping @Sendable (Database) throws -> T) async throws -> T {
         do { return try await pool.read(body) } catch let error as DatabaseError {
             throw StorageError(.unavailable, "SQLite read failed: \(error)")
         }
@@ -220,13 +220,19 @@ public final class SQLiteGatewayStorage: GatewayStorage {
                                arguments: [now.addingTimeInterval(-auditRetention).storageMilliseconds])
                 result.auditRecords = db.changesCount
             }
+            try db.execute(sql: "DELETE FROM sso_session WHERE expires_at <= ?", arguments: [now.storageMilliseconds])
+            result.sessions = db.changesCount
+            try db.execute(sql: "DELETE FROM one_time_code WHERE expires_at <= ?", arguments: [now.storageMilliseconds])
+            result.oneTimeCodes = db.changesCount
+            try db.execute(sql: "DELETE FROM signing_key WHERE state = 'retired' AND remove_after <= ?", arguments: [now.storageMilliseconds])
+            result.signingKeys = db.changesCount
             return result
         }
     }
 }
 
 /// Carries a non-escaping updater into GRDB's write closure, which runs before `write` returns.
-private struct UncheckedBox<T>: @unchecked Sendable {
+struct UncheckedBox<T>: @unchecked Sendable {
     let value: T
     init(_ value: T) { self.value = value }
 }

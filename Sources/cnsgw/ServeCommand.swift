@@ -144,9 +144,10 @@ struct HousekeepingService: Service {
             while !Task.isCancelled {
                 do {
                     let removed = try await storage.garbageCollect(now: Date(), auditRetention: auditRetention)
-                    if removed.pendingLogins + removed.replayEntries + removed.auditRecords > 0 {
+                    if removed.total > 0 {
                         logger.info("housekeeping", metadata: ["pendingLogins": "\(removed.pendingLogins)", "replayEntries": "\(removed.replayEntries)",
-                                                               "auditRecords": "\(removed.auditRecords)"])
+                                                               "auditRecords": "\(removed.auditRecords)", "sessions": "\(removed.sessions)",
+                                                               "oneTimeCodes": "\(removed.oneTimeCodes)", "signingKeys": "\(removed.signingKeys)"])
                     }
                 } catch {
                     logger.error("housekeeping failed", metadata: ["error": "\(error)"])

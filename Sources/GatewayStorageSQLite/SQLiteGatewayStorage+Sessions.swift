@@ -1,0 +1,185 @@
+import Foundation
+import GatewayStorage
+import GRDB
+
+// Sessions, one-time codes, registrations and signing keys on SQLite.
+extension SQLiteGatewayStorage {
+    // MARK: single-sign-on sessions
+
+    public func createSession(_ r: SessionRecord) async throws {
+        try await write { db in
+            if try Bool.fetchOne(db, sql: "SELECT 1 FROM sso_session WHERE id = ?", arguments: [r.id]) == true {
+                throw StorageError(.alreadyExists, "a session with id \(r.id) exists")
+            }
+            try db.execute(sql: """
+                INSERT INTO sso_session (id, certificate_fingerprint, level, outcome, authenticated_at, expires_at, participants, version)
+                VALUES (?, ?, ?, ?, ?, ?, ?, ?)
+                """, arguments: [r.id, r.certificateFingerprint, r.level, r.outcomeJSON, r.authenticatedAt.storageMilliseconds,
+                                 r.expiresAt.storageMilliseconds, Self.join(r.participants), r.version])
+        }
+    }
+
+    public func session(id: String) async throws -> SessionRecord? {
+        try await read { db in try Row.fetchOne(db, sql: "SELECT * FROM sso_session WHERE id = ?", arguments: [id]).map(Self.session) }
+    }
+
+    public func updateSession(id: String, _ updater: @Sendable (SessionRecord) throws -> SessionRecord) async throws -> SessionRecord {
+        try await withoutActuallyEscaping(updater) { updater in
+            let box = UncheckedBox(updater)
+            return try await write { db in
+                guard let current = try Row.fetchOne(db, sql: "SELECT * FROM sso_session WHERE id = ?", arguments: [id]).map(Self.session) else {
+                    throw StorageError(.notFound, "no session with id \(id)")
+                }
+                var next = try box.value(current)
+                guard next.id == id, next.certificateFingerprint == current.certificateFingerprint else {
+                    throw StorageError(.conflict, "an update cannot change a session's id or card")
+                }
+                next.version = current.version + 1
+                try db.execute(sql: """
+                    UPDATE sso_session SET level = ?, outcome = ?, authenticated_at = ?, expires_at = ?, participants = ?, version = ?
+                    WHERE id = ? AND version = ?
+                    """, arguments: [next.level, next.outcomeJSON, next.authenticatedAt.storageMilliseconds, next.expiresAt.storageMilliseconds,
+                                     Self.join(next.participants), next.version, id, current.version])
+                if db.changesCount == 0 { throw StorageError(.conflict, "session \(id) changed concurrently") }
+                return next
+            }
+        }
+    }
+
+    public func deleteSession(id: String) async throws {
+        try await write { db in
+            try db.execute(sql: "DELETE FROM sso_session WHERE id = ?", arguments: [id])
+            if db.changesCount == 0 { throw StorageError(.notFound, "no session with id \(id)") }
+        }
+    }
+
+    static func session(_ row: Row) -> SessionRecord {
+        let participants: String = row["participants"]
+        return SessionRecord(id: row["id"], certificateFingerprint: row["certificate_fingerprint"], level: row["level"], outcomeJSON: row["outcome"],
+                             authenticatedAt: Date(storageMilliseconds: row["authenticated_at"]), expiresAt: Date(storageMilliseconds: row["expires_at"]),
+                             participants: participants.isEmpty ? [] : participants.split(separator: "\n").map(String.init), version: row["version"])
+    }
+
+    // MARK: one-time codes
+
+    public func storeOneTimeCode(_ r: OneTimeCodeRecord) async throws {
+        try await write { db in
+            try db.execute(sql: "INSERT INTO one_time_code (namespace, id, payload, expires_at, consumed_at) VALUES (?, ?, ?, ?, ?) ON CONFLICT DO NOTHING",
+                           arguments: [r.namespace, r.id, r.payload, r.expiresAt.storageMilliseconds, r.consumedAt?.storageMilliseconds])
+            if db.changesCount == 0 { throw StorageError(.alreadyExists, "a one-time code \(r.namespace)/\(r.id) exists") }
+        }
+    }
+
+    public func redeemOneTimeCode(namespace: String, id: String, now: Date) async throws -> OneTimeCodeRedemption {
+        try await write { db in
+            guard let row = try Row.fetchOne(db, sql: "SELECT * FROM one_time_code WHERE namespace = ? AND id = ? AND expires_at > ?",
+                                             arguments: [namespace, id, now.storageMilliseconds]) else { return .notFound }
+            var record = OneTimeCodeRecord(namespace: row["namespace"], id: row["id"], payload: row["payload"],
+                                           expiresAt: Date(storageMilliseconds: row["expires_at"]),
+                                           consumedAt: (row["consumed_at"] as Int64?).map(Date.init(storageMilliseconds:)))
+            if record.consumedAt != nil { return .alreadyRedeemed(record) }
+            try db.execute(sql: "UPDATE one_time_code SET consumed_at = ? WHERE namespace = ? AND id = ? AND consumed_at IS NULL",
+                           arguments: [now.storageMilliseconds, namespace, id])
+            guard db.changesCount == 1 else { return .alreadyRedeemed(record) }
+            record.consumedAt = Date(storageMilliseconds: now.storageMilliseconds)
+            return .redeemed(record)
+        }
+    }
+
+    // MARK: registrations
+
+    public func addRegistration(_ r: RegistrationRecord) async throws {
+        try await write { db in
+            try db.execute(sql: """
+                INSERT INTO registration (kind, id, json, created_at, updated_at, version) VALUES (?, ?, ?, ?, ?, ?) ON CONFLICT DO NOTHING
+                """, arguments: [r.kind, r.id, r.json, r.createdAt.storageMilliseconds, r.updatedAt.storageMilliseconds, r.version])
+            if db.changesCount == 0 { throw StorageError(.alreadyExists, "a \(r.kind) registration \(r.id) exists") }
+        }
+    }
+
+    public func registrations(kind: String) async throws -> [RegistrationRecord] {
+        try await read { db in
+            try Row.fetchAll(db, sql: "SELECT * FROM registration WHERE kind = ? ORDER BY created_at, id", arguments: [kind]).map(Self.registration)
+        }
+    }
+
+    public func registration(kind: String, id: String) async throws -> RegistrationRecord? {
+        try await read { db in
+            try Row.fetchOne(db, sql: "SELECT * FROM registration WHERE kind = ? AND id = ?", arguments: [kind, id]).map(Self.registration)
+        }
+    }
+
+    public func updateRegistration(kind: String, id: String, _ updater: @Sendable (RegistrationRecord) throws -> RegistrationRecord) async throws -> RegistrationRecord {
+        try await withoutActuallyEscaping(updater) { updater in
+            let box = UncheckedBox(updater)
+            return try await write { db in
+                guard let current = try Row.fetchOne(db, sql: "SELECT * FROM registration WHERE kind = ? AND id = ?", arguments: [kind, id])
+                    .map(Self.registration) else { throw StorageError(.notFound, "no \(kind) registration \(id)") }
+                var next = try box.value(current)
+                guard next.id == id, next.kind == kind else { throw StorageError(.conflict, "an update cannot change a registration's kind or id") }
+                next.version = current.version + 1
+                try db.execute(sql: "UPDATE registration SET json = ?, updated_at = ?, version = ? WHERE kind = ? AND id = ? AND version = ?",
+                               arguments: [next.json, next.updatedAt.storageMilliseconds, next.version, kind, id, current.version])
+                if db.changesCount == 0 { throw StorageError(.conflict, "registration \(id) changed concurrently") }
+                return next
+            }
+        }
+    }
+
+    public func removeRegistration(kind: String, id: String) async throws {
+        try await write { db in
+            try db.execute(sql: "DELETE FROM registration WHERE kind = ? AND id = ?", arguments: [kind, id])
+            if db.changesCount == 0 { throw StorageError(.notFound, "no \(kind) registration \(id)") }
+        }
+    }
+
+    static func registration(_ row: Row) -> RegistrationRecord {
+        RegistrationRecord(kind: row["kind"], id: row["id"], json: row["json"], createdAt: Date(storageMilliseconds: row["created_at"]),
+                           updatedAt: Date(storageMilliseconds: row["updated_at"]), version: row["version"])
+    }
+
+    // MARK: signing keys
+
+    public func addSigningKey(_ r: SigningKeyRecord) async throws {
+        try await write { db in
+            try db.execute(sql: """
+                INSERT INTO signing_key (id, use, algorithm, private_key, certificate, state, created_at, remove_after, version)
+                VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?) ON CONFLICT DO NOTHING
+                """, arguments: [r.id, r.use, r.algorithm, r.privateKeyPEM, r.certificatePEM, r.state.rawValue, r.createdAt.storageMilliseconds,
+                                 r.removeAfter?.storageMilliseconds, r.version])
+            if db.changesCount == 0 { throw StorageError(.alreadyExists, "a signing key \(r.id) exists") }
+        }
+    }
+
+    public func signingKeys(use: String) async throws -> [SigningKeyRecord] {
+        try await read { db in
+            try Row.fetchAll(db, sql: "SELECT * FROM signing_key WHERE use = ? ORDER BY created_at, id", arguments: [use]).map(Self.signingKey)
+        }
+    }
+
+    public func updateSigningKey(id: String, _ updater: @Sendable (SigningKeyRecord) throws -> SigningKeyRecord) async throws -> SigningKeyRecord {
+        try await withoutActuallyEscaping(updater) { updater in
+            let box = UncheckedBox(updater)
+            return try await write { db in
+                guard let current = try Row.fetchOne(db, sql: "SELECT * FROM signing_key WHERE id = ?", arguments: [id]).map(Self.signingKey) else {
+                    throw StorageError(.notFound, "no signing key \(id)")
+                }
+                var next = try box.value(current)
+                guard next.id == id, next.privateKeyPEM == current.privateKeyPEM else {
+                    throw StorageError(.conflict, "an update cannot change a signing key's id or key material")
+                }
+                next.version = current.version + 1
+                try db.execute(sql: "UPDATE signing_key SET state = ?, certificate = ?, remove_after = ?, version = ? WHERE id = ? AND version = ?",
+                               arguments: [next.state.rawValue, next.certificatePEM, next.removeAfter?.storageMilliseconds, next.version, id, current.version])
+                if db.changesCount == 0 { throw StorageError(.conflict, "signing key \(id) changed concurrently") }
+                return next
+            }
+        }
+    }
+
+    static func signingKey(_ row: Row) -> SigningKeyRecord {
+        SigningKeyRecord(id: row["id"], use: row["use"], algorithm: row["algorithm"], privateKeyPEM: row["private_key"], certificatePEM: row["certificate"],
+                         state: SigningKeyRecord.State(rawValue: row["state"]) ?? .retired, createdAt: Date(storageMilliseconds: row["created_at"]),
+                         removeAfter: (row["remove_after"] as Int64?).map(Date.init(storageMilliseconds:)), version: row["version"])
+    }
+}
