@@ -25,6 +25,7 @@ let package = Package(
         .package(url: "https://github.com/apple/swift-http-types", from: "1.0.0"),
         .package(url: "https://github.com/swift-server/swift-prometheus", from: "2.0.0"),
         .package(url: "https://github.com/hummingbird-project/swift-mustache", from: "2.0.0"),
+        .package(url: "https://github.com/jpsim/Yams", "5.0.1"..<"7.0.0"),
     ],
     targets: [
         // System libcrypto (OpenSSL 3). Used for RFC 5280 path validation, OCSP and signatures: swift-certificates
@@ -51,7 +52,9 @@ let package = Package(
         .target(name: "GatewayStorageSQLite", dependencies: ["GatewayStorage", .product(name: "GRDB", package: "GRDB.swift")]),
         .target(name: "GatewayAudit", dependencies: ["GatewayStorage", .product(name: "Crypto", package: "swift-crypto")]),
         // The protocol-agnostic login (pending login, level policy, consent), shared by the SAML and OIDC front ends.
-        .target(name: "GatewayLogin", dependencies: ["CNSValidation", "GatewayStorage"]),
+        .target(name: "GatewayLogin", dependencies: ["CNSValidation", "GatewayStorage", .product(name: "Crypto", package: "swift-crypto")]),
+        // `cnsgw serve`'s settings: defaults, Config/gateway.yaml, CNSGW_* environment variables.
+        .target(name: "GatewayConfiguration", dependencies: [.product(name: "Yams", package: "Yams")]),
         // HTTP, TLS and the card listener only: every rule lives in the libraries above.
         .target(
             name: "GatewayServer",
@@ -61,6 +64,8 @@ let package = Package(
                 .product(name: "HummingbirdCore", package: "hummingbird"),
                 .product(name: "HummingbirdTLS", package: "hummingbird"),
                 .product(name: "NIOCore", package: "swift-nio"),
+                .product(name: "NIOConcurrencyHelpers", package: "swift-nio"),
+                .product(name: "NIOTLS", package: "swift-nio"),
                 .product(name: "NIOSSL", package: "swift-nio-ssl"),
                 .product(name: "ServiceLifecycle", package: "swift-service-lifecycle"),
                 .product(name: "HTTPTypes", package: "swift-http-types"),
@@ -74,7 +79,7 @@ let package = Package(
         .executableTarget(
             name: "cnsgw",
             dependencies: [
-                "CNSValidation", "ItalianIdentity", "CNSTestPKI", "GatewayStorage", "GatewayStorageSQLite", "GatewayAudit", "GatewayServer",
+                "CNSValidation", "ItalianIdentity", "CNSTestPKI", "GatewayStorage", "GatewayStorageSQLite", "GatewayAudit", "GatewayServer", "GatewayConfiguration", "GatewayLogin",
                 .product(name: "ServiceLifecycle", package: "swift-service-lifecycle"),
                 .product(name: "Prometheus", package: "swift-prometheus"),
                 .product(name: "Metrics", package: "swift-metrics"),
@@ -93,6 +98,7 @@ let package = Package(
         .target(name: "StorageConformance", dependencies: ["GatewayStorage", "GatewayAudit"], path: "Tests/StorageConformance"),
         .testTarget(name: "GatewayLoginTests", dependencies: ["GatewayLogin", "GatewayStorageSQLite", "CNSValidation", "CNSTestPKI", "ItalianIdentity"]),
         .testTarget(name: "GatewayStorageSQLiteTests", dependencies: ["GatewayStorageSQLite", "StorageConformance", "GatewayAudit"]),
+        .testTarget(name: "GatewayConfigurationTests", dependencies: ["GatewayConfiguration"]),
         .testTarget(name: "ItalianIdentityTests", dependencies: ["ItalianIdentity"]),
         .testTarget(name: "CNSValidationTests", dependencies: ["CNSValidation", "CNSTestPKI", "ItalianIdentity", "CNSTestSupport"]),
         .testTarget(name: "CNSGatewayCLITests", dependencies: ["CNSTestPKI", "CNSValidation", "CNSTestSupport", "GatewayLogin", "GatewayStorageSQLite"]),

@@ -30,6 +30,18 @@ public struct CardOutcome: Sendable, Codable {
     public let report: VerificationReport
     /// Lowercase hex SHA-256 of the card certificate: consent must come over a connection presenting the same card.
     public let certificateFingerprint: String
+    /// The single-sign-on session this login was continued from, if any (its id, the cookie's hash).
+    public var sessionID: String?
+
+    public init(report: VerificationReport, certificateFingerprint: String, sessionID: String? = nil) {
+        self.report = report
+        self.certificateFingerprint = certificateFingerprint
+        self.sessionID = sessionID
+    }
+
+    /// When the citizen authenticated with the card (SAML `AuthnInstant`, OIDC `auth_time`): the card check, which
+    /// for a login continued from a session is the one that opened it.
+    public var authenticatedAt: Date { report.validationTime }
 }
 
 /// Why a login cannot go on.

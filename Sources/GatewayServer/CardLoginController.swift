@@ -34,6 +34,12 @@ struct CardLoginController: Sendable {
         }
     }
 
+    /// The codice fiscale as the audit log keeps it: the code, or its keyed hash when the admin configured one.
+    func auditedCodiceFiscale(_ code: String) -> String {
+        guard let key = application.configuration.auditPseudonymKey else { return code }
+        return "hmac-sha256:" + HMAC<SHA256>.authenticationCode(for: Data(code.utf8), using: SymmetricKey(data: key)).map { String(format: "%02x", $0) }.joined()
+    }
+
     static func fingerprint(_ der: [UInt8]) -> String { SHA256.hash(data: der).map { String(format: "%02x", $0) }.joined() }
 
     func card(_ request: Request, _ context: CardRequestContext) async throws -> Response {
@@ -51,6 +57,31 @@ struct CardLoginController: Sendable {
         switch try await cardChain(request, context, pages: pages, client: client) {
         case .refused(let page): return page
         case .chain(let c, let v): (chain, via) = (c, v)
+        }
+        if let pending, pending.forceFresh, via == "tls", let handshake = await context.handshakeCompletedAt(), handshake < pending.createdAt {
+            // The browser kept a connection from before this login started: a fresh login needs the card to sign a
+            // new handshake, so send it back to the same address on a new connection.
+            try await audit.append(kind: "login", fields: ["result": "reconnect", "reason": "force_fresh", "login": pending.id, "client": client])
+            return Response(status: .seeOther, headers: [.location: application.configuration.cardURL + request.uri.description, .connection: "close",
+                                                         .cacheControl: "no-store"])
+        }
+        let sessionCookie = request.cookies[application.configuration.sessions.cookieName]?.value
+        if let pending, let leafDER = chain.first, let sessionCookie {
+            if let resumed = try await flow.resumeFromSession(pending.id, cookieValue: sessionCookie, presentedFingerprint: Self.fingerprint(leafDER),
+                                                              policy: application.configuration.sessions),
+               let outcome = LoginFlow.outcome(of: resumed) {
+                Counter(label: "cnsgw_logins_total", dimensions: [("result", "session"), ("reason", "none"), ("level", outcome.report.level?.rawValue ?? "none")]).increment()
+                try await audit.append(kind: "login", fields: ["result": "session", "login": pending.id, "requester": pending.requester, "client": client,
+                                                               "session": outcome.sessionID ?? "",
+                                                               "codiceFiscale": outcome.report.identity.map { auditedCodiceFiscale($0.codiceFiscale) } ?? ""])
+                return application.html(pages.consent(record: resumed, report: outcome.report), status: .ok)
+            }
+            if let session = try await application.storage.session(id: LoginFlow.sessionID(cookieValue: sessionCookie)),
+               session.certificateFingerprint != Self.fingerprint(leafDER) {
+                // Another card with this browser's session: the card that opened it was removed, so the session ends.
+                try await flow.endSession(cookieValue: sessionCookie)
+                try await audit.append(kind: "login", fields: ["result": "session_ended", "reason": "different_card", "session": session.id, "client": client])
+            }
         }
         guard let leafDER = chain.first else {
             try await audit.append(kind: "login", fields: ["result": "refused", "reason": "no_certificate", "client": client, "login": loginID ?? ""])
@@ -70,7 +101,7 @@ struct CardLoginController: Sendable {
                                                                ("level", report.level?.rawValue ?? "none")]).increment()
             var fields: [String: String] = ["result": report.valid ? "valid" : "refused", "serial": leaf.serialHex, "issuer": leaf.issuer]
             fields["reason"] = report.reason?.rawValue ?? ""
-            fields["codiceFiscale"] = report.identity?.codiceFiscale ?? ""
+            fields["codiceFiscale"] = report.identity.map { auditedCodiceFiscale($0.codiceFiscale) } ?? ""
             fields["level"] = report.level?.rawValue ?? ""
             fields["revocation"] = report.revocation.map { "\($0.method.rawValue)/\($0.status.rawValue)" } ?? ""
             fields["client"] = client
@@ -113,7 +144,17 @@ struct CardLoginController: Sendable {
             try await audit.append(kind: "login", fields: ["result": "consented", "login": record.id, "requester": record.requester, "client": client])
             let separator = record.returnPath.contains("?") ? "&" : "?"
             let target = application.configuration.publicURL + record.returnPath + separator + "login=" + record.id
-            return Response(status: .seeOther, headers: [.location: target, .cacheControl: "no-store"])
+            var response = Response(status: .seeOther, headers: [.location: target, .cacheControl: "no-store"])
+            let policy = application.configuration.sessions
+            if LoginFlow.outcome(of: record)?.sessionID == nil, let opened = try await flow.openSession(after: record, policy: policy) {
+                // Secure, HttpOnly, Lax (sent on the top-level redirect from a provider's site, never on its sub-requests),
+                // scoped to the login paths of the card listener.
+                response.setCookie(Cookie(name: policy.cookieName, value: opened.cookieValue, maxAge: Int(policy.lifetime), path: "/login",
+                                          secure: true, httpOnly: true, sameSite: .lax))
+                try await audit.append(kind: "login", fields: ["result": "session_opened", "login": record.id, "session": opened.record.id,
+                                                               "level": opened.record.level, "client": client])
+            }
+            return response
         }
     }
 

@@ -1,3 +1,4 @@
+import Foundation
 import Hummingbird
 import NIOCore
 import NIOSSL
@@ -10,6 +11,11 @@ public struct CardRequestContext: RequestContext {
     public init(source: ApplicationRequestContextSource) {
         coreContext = .init(source: source)
         channel = source.channel
+    }
+
+    /// When this connection's TLS handshake completed (nil behind a proxy that terminates TLS).
+    public func handshakeCompletedAt() async -> Date? {
+        try? await channel.pipeline.handler(type: HandshakeTimeHandler.self).get().completedAt
     }
 
     /// The chain the browser presented (leaf first), as DER; empty when it sent none.

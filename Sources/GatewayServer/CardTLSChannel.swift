@@ -1,7 +1,10 @@
+import Foundation
 import HummingbirdCore
 import Logging
+import NIOConcurrencyHelpers
 import NIOCore
 import NIOSSL
+import NIOTLS
 
 /// TLS for the card listener: asks the browser for a client certificate and records the chain it presents.
 ///
@@ -37,6 +40,7 @@ public struct CardTLSChannel<Base: ServerChildChannel>: ServerChildChannel {
                     promise.succeed(.certificateVerified(VerificationMetadata(NIOSSL.ValidatedCertificateChain(certificates))))
                 })
             try channel.pipeline.syncOperations.addHandler(handler)
+            try channel.pipeline.syncOperations.addHandler(HandshakeTimeHandler())
         }.flatMap {
             base.setup(channel: channel, logger: logger)
         }
@@ -49,4 +53,18 @@ public struct CardTLSChannel<Base: ServerChildChannel>: ServerChildChannel {
 
 extension CardTLSChannel: HTTPChannelHandler where Base: HTTPChannelHandler {
     public var responder: HTTPChannelHandler.Responder { base.responder }
+}
+
+/// Records when the connection's TLS handshake (the card's signature) completed, so a login that must be fresh can
+/// tell a connection opened before it started (kept alive by the browser) from a new one.
+final class HandshakeTimeHandler: ChannelInboundHandler, RemovableChannelHandler, Sendable {
+    typealias InboundIn = NIOAny
+    private let completed = NIOLockedValueBox<Date?>(nil)
+
+    var completedAt: Date? { completed.withLockedValue { $0 } }
+
+    func userInboundEventTriggered(context: ChannelHandlerContext, event: Any) {
+        if case TLSUserEvent.handshakeCompleted = event { completed.withLockedValue { $0 = Date() } }
+        context.fireUserInboundEventTriggered(event)
+    }
 }

@@ -1,4 +1,5 @@
 import Foundation
+import GatewayLogin
 import NIOSSL
 
 /// How `cnsgw serve` listens.
@@ -19,10 +20,20 @@ public struct GatewayServerConfiguration: Sendable {
     /// Addresses of reverse proxies allowed to forward the client certificate in a header; from anyone else such a
     /// header is refused and audited.
     public var trustedProxies: Set<String>
+    /// The addresses browsers use when a proxy or DNS name stands in front (default `https://host:port`).
+    public var publicBaseURL: String?
+    public var cardBaseURL: String?
+    /// How long a pending login waits for the card and the consent.
+    public var loginLifetime: TimeInterval = 600
+    /// When set, the audit log gets HMAC-SHA-256(key, codice fiscale) instead of the code.
+    public var auditPseudonymKey: Data?
+    /// When single-sign-on sessions are opened and reused (default: SpidL1 requests only, 30 minutes).
+    public var sessions: SessionPolicy
 
     public init(publicHost: String = "127.0.0.1", publicPort: Int = 8443, cardHost: String = "127.0.0.1", cardPort: Int = 8444,
                 certificatePath: String, privateKeyPath: String, cardMaximumTLSVersion: TLSVersion = .tlsv13,
-                sendCertificateAuthorityNames: Bool = false, trustedProxies: Set<String> = []) {
+                sendCertificateAuthorityNames: Bool = false, trustedProxies: Set<String> = [],
+                sessions: SessionPolicy = SessionPolicy()) {
         self.publicHost = publicHost
         self.publicPort = publicPort
         self.cardHost = cardHost
@@ -32,8 +43,9 @@ public struct GatewayServerConfiguration: Sendable {
         self.cardMaximumTLSVersion = cardMaximumTLSVersion
         self.sendCertificateAuthorityNames = sendCertificateAuthorityNames
         self.trustedProxies = trustedProxies
+        self.sessions = sessions
     }
 
-    public var publicURL: String { "https://\(publicHost):\(publicPort)" }
-    public var cardURL: String { "https://\(cardHost):\(cardPort)" }
+    public var publicURL: String { publicBaseURL ?? "https://\(publicHost):\(publicPort)" }
+    public var cardURL: String { cardBaseURL ?? "https://\(cardHost):\(cardPort)" }
 }

@@ -7,8 +7,14 @@ import GatewayStorageSQLite
 
 /// `--data-dir`: where the gateway keeps its SQLite database (and, with the server, keys and caches).
 struct DataDirectoryOptions: ParsableArguments {
-    @Option(name: .customLong("data-dir"), help: "The gateway's data folder (SQLite database cnsgw.sqlite). Default ./var.")
-    var dataDir: String = "var"
+    @Option(name: .customLong("data-dir"), help: "The gateway's data folder (SQLite database cnsgw.sqlite). Default $CNSGW_DATA_DIR, else ./var.")
+    var dataDirOption: String?
+
+    /// The folder: `--data-dir`, else `$CNSGW_DATA_DIR` (the `data_dir` setting's variable), else `var`.
+    var dataDir: String {
+        get { dataDirOption ?? ProcessInfo.processInfo.environment["CNSGW_DATA_DIR"] ?? "var" }
+        set { dataDirOption = newValue }
+    }
 
     var databasePath: String { (dataDir as NSString).appendingPathComponent("cnsgw.sqlite") }
 

@@ -3,6 +3,8 @@ import CNSTestPKI
 import CNSValidation
 import Foundation
 import GatewayAudit
+import GatewayConfiguration
+import GatewayLogin
 import GatewayServer
 import GatewayStorage
 import ItalianIdentity
@@ -22,52 +24,113 @@ struct ServeCommand: AsyncParsableCommand {
     )
 
     @OptionGroup var data: DataDirectoryOptions
-    @Option(help: "Address of both listeners.") var host = "127.0.0.1"
-    @Option(help: "Port of the public listener.") var publicPort = 8443
-    @Option(help: "Port of the card listener (asks for the client certificate).") var cardPort = 8444
-    @Option(help: "Highest TLS version on the card listener: 1.2 or 1.3 (cards without RSA-PSS need 1.2).") var cardMaxTLS = "1.3"
-    @Flag(help: "Send the trusted CAs' names in the certificate request.") var sendCANames = false
-    @Flag(help: "Do not create the demo PKI or trust its CA.") var noDemo = false
-    @Option(help: "Days the audit log keeps records (SPID: 24 months).") var auditRetentionDays = 730
-    @Option(help: "Seconds between checks for CRLs due for refresh (and updates of crl-status.json).") var crlRefreshInterval: Double = 30
-    @Option(help: "A folder of page templates and strings replacing the built-in ones (see Templates/README.md).") var templates: String?
-    @Option(name: .customLong("trusted-proxy"), help: "Address of a reverse proxy allowed to forward the client certificate in a header (repeatable).")
+    @Option(help: "A settings file (see Config/gateway.yaml); default $CNSGW_CONFIG, else none (built-in defaults). CNSGW_* variables and these options override it.")
+    var config: String?
+    @Option(help: "Address of both listeners (public.host, card.host).") var host: String?
+    @Option(help: "Port of the public listener (public.port).") var publicPort: Int?
+    @Option(help: "Port of the card listener, which asks for the client certificate (card.port).") var cardPort: Int?
+    @Option(help: "Highest TLS version on the card listener: 1.2 or 1.3; cards without RSA-PSS need 1.2 (card.max_tls_version).") var cardMaxTLS: String?
+    @Flag(help: "Send the trusted CAs' names in the certificate request (card.send_ca_names).") var sendCANames = false
+    @Flag(help: "Do not create the demo PKI or trust its CA (demo: false).") var noDemo = false
+    @Option(help: "Days the audit log keeps records; SPID: 24 months (audit.retention).") var auditRetentionDays: Int?
+    @Option(help: "Seconds between checks for CRLs due for refresh, and updates of crl-status.json (crl.refresh_interval).") var crlRefreshInterval: Double?
+    @Option(help: "A folder of page templates and strings replacing the built-in ones, see Templates/README.md (templates).") var templates: String?
+    @Option(name: .customLong("trusted-proxy"), help: "Address of a reverse proxy allowed to forward the client certificate in a header, repeatable (card.trusted_proxies).")
     var trustedProxies: [String] = []
 
+    /// The settings: defaults, the file, `CNSGW_*` variables, then this command's options.
+    func settings() throws -> GatewaySettings {
+        let environment = ProcessInfo.processInfo.environment
+        var s: GatewaySettings
+        do { s = try SettingsLoader.load(file: config ?? environment["CNSGW_CONFIG"], environment: environment) } catch let error as SettingsError {
+            throw UsageError("cnsgw serve: \(error)")
+        }
+        if let dir = data.dataDirOption { s.dataDirectory = dir }
+        if let host { s.publicListener.host = host; s.cardListener.host = host }
+        if let publicPort { s.publicListener.port = publicPort }
+        if let cardPort { s.cardListener.port = cardPort }
+        if let cardMaxTLS {
+            guard ["1.2", "1.3"].contains(cardMaxTLS) else { throw UsageError("--card-max-tls must be 1.2 or 1.3, not '\(cardMaxTLS)'") }
+            s.cardMaximumTLSVersion = cardMaxTLS
+        }
+        if sendCANames { s.sendCertificateAuthorityNames = true }
+        if noDemo { s.demo = false }
+        if let auditRetentionDays { s.auditRetention = TimeInterval(auditRetentionDays) * 86_400 }
+        if let crlRefreshInterval { s.crlRefreshInterval = max(1, crlRefreshInterval) }
+        if let templates { s.templates = templates }
+        if !trustedProxies.isEmpty { s.trustedProxies = trustedProxies }
+        return s
+    }
+
     func run() async throws {
-        let logger = Logger(label: "cnsgw.serve")
+        let settings = try settings()
+        var logger = Logger(label: "cnsgw.serve")
+        logger.logLevel = Logger.Level(rawValue: settings.logLevel) ?? .info
+        var data = self.data
+        data.dataDir = settings.dataDirectory
         // The process-wide metrics backend, set once here at the top: libraries only emit through swift-metrics.
         let registry = PrometheusCollectorRegistry()
         MetricsSystem.bootstrap(PrometheusMetricsFactory(registry: registry))
         let storage = try data.openStorage()
-        let certificatePath = (data.dataDir as NSString).appendingPathComponent("server.pem")
-        let keyPath = (data.dataDir as NSString).appendingPathComponent("server.key")
-        try ensureServerCertificate(certificatePath: certificatePath, keyPath: keyPath)
-        if !noDemo { try await ensureDemo(storage) }
+        let certificatePath = settings.inDataDirectory(settings.tlsCertificate, default: "server.pem")
+        let keyPath = settings.inDataDirectory(settings.tlsPrivateKey, default: "server.key")
+        if settings.tlsCertificate == nil && settings.tlsPrivateKey == nil {
+            try ensureServerCertificate(certificatePath: certificatePath, keyPath: keyPath)
+        } else {
+            for (key, path) in [("tls.certificate", certificatePath), ("tls.private_key", keyPath)] where !FileManager.default.isReadableFile(atPath: path) {
+                throw UsageError("cnsgw serve: setting \(key): cannot read \(path)")
+            }
+        }
+        let demoDirectory = (settings.dataDirectory as NSString).appendingPathComponent("demo-pki")
+        if settings.demo { try await ensureDemo(storage, demoDirectory: demoDirectory) }
+        try await ensureSigningKeys(storage, logger: logger)
+        let pseudonymKey = settings.auditPseudonymiseCodiceFiscale
+            ? try loadOrCreateKey(settings.inDataDirectory(settings.auditPseudonymKeyFile, default: "audit-pseudonym.key"), setting: "audit.pseudonym_key_file")
+            : nil
 
         let transport = URLSessionTransport()
-        let crlStore = CRLStore(configuration: .init(cacheDirectory: (data.dataDir as NSString).appendingPathComponent("crl-cache")), transport: transport)
+        let crlStore = CRLStore(configuration: .init(cacheDirectory: (settings.dataDirectory as NSString).appendingPathComponent("crl-cache")), transport: transport)
+        var configuration = GatewayServerConfiguration(
+            publicHost: settings.publicListener.host, publicPort: settings.publicListener.port,
+            cardHost: settings.cardListener.host, cardPort: settings.cardListener.port,
+            certificatePath: certificatePath, privateKeyPath: keyPath,
+            cardMaximumTLSVersion: settings.cardMaximumTLSVersion == "1.2" ? .tlsv12 : .tlsv13,
+            sendCertificateAuthorityNames: settings.sendCertificateAuthorityNames, trustedProxies: Set(settings.trustedProxies),
+            sessions: SessionPolicy(levels: Set(settings.ssoLevels.compactMap(SpidLevel.init(rawValue:))), lifetime: settings.ssoLifetime))
+        configuration.publicBaseURL = settings.publicListener.url
+        configuration.cardBaseURL = settings.cardListener.url
+        configuration.loginLifetime = settings.loginLifetime
+        configuration.auditPseudonymKey = pseudonymKey
         let server = GatewayApplication(
-            configuration: GatewayServerConfiguration(publicHost: host, publicPort: publicPort, cardHost: host, cardPort: cardPort,
-                                                      certificatePath: certificatePath, privateKeyPath: keyPath,
-                                                      cardMaximumTLSVersion: cardMaxTLS == "1.2" ? .tlsv12 : .tlsv13,
-                                                      sendCertificateAuthorityNames: sendCANames, trustedProxies: Set(trustedProxies)),
+            configuration: configuration,
             storage: storage, revocation: RevocationChecker(crlStore: crlStore, ocsp: OCSPClient(transport: transport)),
-            identityMapper: CNSSubjectMapper(registry: try? BelfioreRegistry.bundled()), pages: try await PageRenderer.load(directory: templates),
-            metrics: registry)
-        let refresher = CRLRefreshService(store: crlStore, statusPath: (data.dataDir as NSString).appendingPathComponent("crl-status.json"),
-                                          interval: max(1, crlRefreshInterval))
-        let housekeeping = HousekeepingService(storage: storage, auditRetention: TimeInterval(auditRetentionDays) * 86_400, logger: logger)
+            identityMapper: CNSSubjectMapper(registry: try? BelfioreRegistry.bundled()), pages: try await PageRenderer.load(directory: settings.templates),
+            metrics: registry, logger: logger)
+        let refresher = CRLRefreshService(store: crlStore, statusPath: (settings.dataDirectory as NSString).appendingPathComponent("crl-status.json"),
+                                          interval: settings.crlRefreshInterval)
+        let housekeeping = HousekeepingService(storage: storage, auditRetention: settings.auditRetention, logger: logger)
         let group = ServiceGroup(configuration: .init(services: try server.services() + [refresher, housekeeping], gracefulShutdownSignals: [.sigterm, .sigint],
                                                       logger: logger))
         say("cnsgw: public listener \(server.configuration.publicURL)  card listener \(server.configuration.cardURL)/login/card")
-        if !noDemo {
+        if settings.demo {
             say("cnsgw: demo cards in \(demoDirectory)/cards/*.p12 (password \(TestPKI.pkcs12Password)); import one in the browser and open \(server.configuration.cardURL)/login/card")
         }
         try await group.run()
     }
 
-    var demoDirectory: String { (data.dataDir as NSString).appendingPathComponent("demo-pki") }
+    /// A 32-byte secret kept in a file readable by the gateway only; generated when missing.
+    func loadOrCreateKey(_ path: String, setting: String) throws -> Data {
+        if let existing = FileManager.default.contents(atPath: path) {
+            guard existing.count >= 32 else { throw UsageError("cnsgw serve: setting \(setting): \(path) holds fewer than 32 bytes") }
+            return existing
+        }
+        var random = SystemRandomNumberGenerator()
+        let key = Data((0..<32).map { _ in UInt8.random(in: 0...255, using: &random) })
+        guard FileManager.default.createFile(atPath: path, contents: key, attributes: [.posixPermissions: 0o600]) else {
+            throw UsageError("cnsgw serve: setting \(setting): cannot write \(path)")
+        }
+        return key
+    }
 
     /// A self-signed certificate for 127.0.0.1/localhost, generated once (a development key, never committed).
     func ensureServerCertificate(certificatePath: String, keyPath: String) throws {
@@ -86,7 +149,7 @@ struct ServeCommand: AsyncParsableCommand {
     }
 
     /// The demo PKI and, when no CA is trusted yet, its CA (CRL read from the demo folder, so no server is needed).
-    func ensureDemo(_ storage: any GatewayStorage) async throws {
+    func ensureDemo(_ storage: any GatewayStorage, demoDirectory: String) async throws {
         if !FileManager.default.fileExists(atPath: (demoDirectory as NSString).appendingPathComponent("pki.json")) {
             var pki = try TestPKI.initialize(at: demoDirectory, crlURL: "http://127.0.0.1:18080/crl.der", ocspURL: "http://127.0.0.1:18081")
             _ = try pki.issueCard(codiceFiscale: "RCCMNL83S18D969H", givenName: "Mario", surname: "Rossi")
@@ -154,6 +217,37 @@ struct HousekeepingService: Service {
                 }
                 try? await Task.sleep(nanoseconds: 600_000_000_000)
             }
+        }
+    }
+}
+
+extension ServeCommand {
+    /// The gateway's own signing keys, generated at the first start when storage has none: an RSA-2048 key with a
+    /// self-signed certificate for SAML (SPID: RSA ≥ 2048, SHA-256), and RS256 (required by the SPID/CIE OIDC
+    /// profile) and ES256 keys for OIDC. Keys are made by OpenSSL through CNSTestPKI's key generator, the one
+    /// place the project calls key generation; rotation (`cnsgw keys rotate`) comes with the OIDC front end.
+    func ensureSigningKeys(_ storage: any GatewayStorage, logger: Logger) async throws {
+        let now = Date()
+        func kid() -> String {
+            var random = SystemRandomNumberGenerator()
+            return (0..<2).map { _ in String(format: "%016llx", random.next() as UInt64) }.joined()
+        }
+        if try await storage.signingKeys(use: "saml").isEmpty {
+            let key = try TestKey(.rsa2048)
+            let certificate = try TestCertificateBuilder(
+                subject: [("CN", "cnsgw SAML signing"), ("O", "cnsgw"), ("C", "IT")], serial: TestPKI.randomSerial(), notBefore: now - 3600,
+                notAfter: now + 5 * 365 * 86_400, extensions: [("basicConstraints", "critical,CA:FALSE"), ("keyUsage", "critical,digitalSignature")]
+            ).build(key: key, issuer: nil, issuerKey: key)
+            try await storage.addSigningKey(SigningKeyRecord(id: kid(), use: "saml", algorithm: "RS256", privateKeyPEM: key.pemPrivateKey,
+                                                             certificatePEM: certificate.pem, state: .active, createdAt: now))
+            logger.notice("generated the SAML signing key")
+        }
+        let oidc = try await storage.signingKeys(use: "oidc")
+        for (algorithm, kind) in [("RS256", TestKey.Kind.rsa2048), ("ES256", .p256)] where !oidc.contains(where: { $0.algorithm == algorithm }) {
+            let key = try TestKey(kind)
+            try await storage.addSigningKey(SigningKeyRecord(id: kid(), use: "oidc", algorithm: algorithm, privateKeyPEM: key.pemPrivateKey,
+                                                             state: .active, createdAt: now))
+            logger.notice("generated an OIDC signing key", metadata: ["alg": "\(algorithm)"])
         }
     }
 }

@@ -1,0 +1,66 @@
+import Foundation
+
+/// Every setting of `cnsgw serve`, as values. Built by ``SettingsLoader`` from the defaults, `Config/gateway.yaml`
+/// (or the file given with `--config`), and `CNSGW_*` environment variables, in that order.
+/// Each field's comment names its key; `Config/gateway.yaml` documents them all.
+public struct GatewaySettings: Sendable, Hashable {
+    /// `data_dir`: the database, generated keys and certificates, CRL cache, demo PKI.
+    public var dataDirectory = "var"
+    /// `demo`: create the demo test PKI and trust its CA when no CA is trusted yet.
+    public var demo = true
+    /// `templates`: a folder of page templates and strings replacing the built-in ones.
+    public var templates: String?
+
+    public struct Listener: Sendable, Hashable {
+        /// `<listener>.host`, `<listener>.port`.
+        public var host: String
+        public var port: Int
+        /// `<listener>.url`: the address browsers use, when a proxy or DNS name stands in front; default `https://host:port`.
+        public var url: String?
+        public var externalURL: String { url ?? "https://\(host):\(port)" }
+    }
+
+    /// `public.*`: protocol endpoints and pages.
+    public var publicListener = Listener(host: "127.0.0.1", port: 8443)
+    /// `card.*`: the listener that asks for the card.
+    public var cardListener = Listener(host: "127.0.0.1", port: 8444)
+    /// `card.max_tls_version`: `1.2` or `1.3`.
+    public var cardMaximumTLSVersion = "1.3"
+    /// `card.send_ca_names`: put the trusted CAs' names in the certificate request.
+    public var sendCertificateAuthorityNames = false
+    /// `card.trusted_proxies`: addresses allowed to forward the client certificate in a header.
+    public var trustedProxies: [String] = []
+
+    /// `tls.certificate`, `tls.private_key`: PEM files; empty means a generated self-signed pair in the data folder.
+    public var tlsCertificate: String?
+    public var tlsPrivateKey: String?
+
+    /// `sso.levels`: requested levels that open and reuse a single-sign-on session (SPID: SpidL1 only; `[]` turns SSO off).
+    public var ssoLevels: [String] = ["SpidL1"]
+    /// `sso.lifetime`: seconds.
+    public var ssoLifetime: TimeInterval = 1800
+
+    /// `login.lifetime`: seconds a pending login waits for the card and the consent.
+    public var loginLifetime: TimeInterval = 600
+
+    /// `audit.retention`: seconds the audit log keeps records (SPID: 24 months).
+    public var auditRetention: TimeInterval = 730 * 86_400
+    /// `audit.pseudonymise_codice_fiscale`: write a keyed hash (HMAC-SHA-256) of the codice fiscale instead of the code.
+    public var auditPseudonymiseCodiceFiscale = false
+    /// `audit.pseudonym_key_file`: the HMAC key; empty means `<data_dir>/audit-pseudonym.key`, generated once.
+    public var auditPseudonymKeyFile: String?
+
+    /// `crl.refresh_interval`: seconds between checks for CRLs due for refresh.
+    public var crlRefreshInterval: TimeInterval = 30
+
+    /// `log.level`: trace, debug, info, notice, warning, error, critical.
+    public var logLevel = "info"
+
+    public init() {}
+
+    /// A path from the settings, relative paths taken from the data folder.
+    public func inDataDirectory(_ path: String?, default name: String) -> String {
+        guard let path, !path.isEmpty else { return (dataDirectory as NSString).appendingPathComponent(name) }
+        return path
+    }
+}

@@ -1,0 +1,206 @@
+import Foundation
+import Yams
+
+/// A setting that cannot be used: start-up stops with this message, which names the setting and where it came from.
+public struct SettingsError: Error, CustomStringConvertible, Sendable, Hashable {
+    /// The dotted key (`card.port`), or the file for errors about the whole file.
+    public let setting: String
+    public let message: String
+    public var description: String { "setting \(setting): \(message)" }
+}
+
+/// Reads ``GatewaySettings``: defaults, then a YAML file, then `CNSGW_*` environment variables
+/// (`card.port` ← `CNSGW_CARD_PORT`, lists comma-separated). Unknown keys are errors, so a typo never silently
+/// leaves a default in force.
+public enum SettingsLoader {
+    /// Where a value came from, for error messages.
+    enum Origin: CustomStringConvertible {
+        case file(String), environment(String)
+        var description: String {
+            switch self {
+            case .file(let path): "in \(path)"
+            case .environment(let name): "from $\(name)"
+            }
+        }
+    }
+
+    enum Raw: Sendable {
+        case scalar(String)
+        case list([String])
+    }
+
+    /// Every key, with how it is applied.
+    static let keys: [String: @Sendable (inout GatewaySettings, Raw, String) throws -> Void] = [
+        "data_dir": { s, v, k in s.dataDirectory = try nonEmpty(v, k) },
+        "demo": { s, v, k in s.demo = try bool(v, k) },
+        "templates": { s, v, k in s.templates = try optional(v, k) },
+        "public.host": { s, v, k in s.publicListener.host = try nonEmpty(v, k) },
+        "public.port": { s, v, k in s.publicListener.port = try port(v, k) },
+        "public.url": { s, v, k in s.publicListener.url = try url(v, k) },
+        "card.host": { s, v, k in s.cardListener.host = try nonEmpty(v, k) },
+        "card.port": { s, v, k in s.cardListener.port = try port(v, k) },
+        "card.url": { s, v, k in s.cardListener.url = try url(v, k) },
+        "card.max_tls_version": { s, v, k in s.cardMaximumTLSVersion = try oneOf(v, k, ["1.2", "1.3"]) },
+        "card.send_ca_names": { s, v, k in s.sendCertificateAuthorityNames = try bool(v, k) },
+        "card.trusted_proxies": { s, v, k in s.trustedProxies = try addresses(v, k) },
+        "tls.certificate": { s, v, k in s.tlsCertificate = try optional(v, k) },
+        "tls.private_key": { s, v, k in s.tlsPrivateKey = try optional(v, k) },
+        "sso.levels": { s, v, k in s.ssoLevels = try list(v).map { try oneOf(.scalar($0), k, ["SpidL1", "SpidL2", "SpidL3"]) } },
+        "sso.lifetime": { s, v, k in s.ssoLifetime = try duration(v, k, minimum: 60) },
+        "login.lifetime": { s, v, k in s.loginLifetime = try duration(v, k, minimum: 30) },
+        "audit.retention": { s, v, k in s.auditRetention = try duration(v, k, minimum: 86_400) },
+        "audit.pseudonymise_codice_fiscale": { s, v, k in s.auditPseudonymiseCodiceFiscale = try bool(v, k) },
+        "audit.pseudonym_key_file": { s, v, k in s.auditPseudonymKeyFile = try optional(v, k) },
+        "crl.refresh_interval": { s, v, k in s.crlRefreshInterval = try duration(v, k, minimum: 1) },
+        "log.level": { s, v, k in s.logLevel = try oneOf(v, k, ["trace", "debug", "info", "notice", "warning", "error", "critical"]) },
+    ]
+
+    /// The known keys, sorted (for documentation and error messages).
+    public static var knownKeys: [String] { keys.keys.sorted() }
+
+    /// The environment variable for a key.
+    public static func environmentName(_ key: String) -> String {
+        "CNSGW_" + key.uppercased().replacingOccurrences(of: ".", with: "_")
+    }
+
+    /// Loads the settings. `file` nil reads no file; `environment` is usually `ProcessInfo.processInfo.environment`.
+    public static func load(file: String?, environment: [String: String]) throws -> GatewaySettings {
+        var settings = GatewaySettings()
+        if let file {
+            let text: String
+            do { text = try String(contentsOfFile: file, encoding: .utf8) } catch {
+                throw SettingsError(setting: file, message: "cannot read the configuration file: \(error.localizedDescription)")
+            }
+            for (key, value) in try flatten(yaml: text, file: file) { try apply(key, value, origin: .file(file), to: &settings) }
+        }
+        let byName = Dictionary(uniqueKeysWithValues: keys.keys.map { (environmentName($0), $0) })
+        for (name, value) in environment.sorted(by: { $0.key < $1.key }) where name.hasPrefix("CNSGW_") && name != "CNSGW_CONFIG" {
+            guard let key = byName[name] else {
+                throw SettingsError(setting: name, message: "unknown environment variable; known: \(byName.keys.sorted().joined(separator: ", "))")
+            }
+            let raw: Raw = key == "card.trusted_proxies" || key == "sso.levels"
+                ? .list(value.split(separator: ",").map { $0.trimmingCharacters(in: .whitespaces) }.filter { !$0.isEmpty }) : .scalar(value)
+            try apply(key, raw, origin: .environment(name), to: &settings)
+        }
+        return settings
+    }
+
+    static func apply(_ key: String, _ value: Raw, origin: Origin, to settings: inout GatewaySettings) throws {
+        guard let setter = keys[key] else {
+            throw SettingsError(setting: key, message: "unknown setting \(origin) (see Config/gateway.yaml for the known ones)")
+        }
+        do { try setter(&settings, value, key) } catch let error as SettingsError {
+            throw SettingsError(setting: key, message: "\(error.message) (\(origin))")
+        }
+    }
+
+    /// The YAML document as dotted keys. Only mappings, scalars and lists of scalars are allowed.
+    static func flatten(yaml: String, file: String) throws -> [(String, Raw)] {
+        let document: Any?
+        do { document = try Yams.load(yaml: yaml) } catch {
+            throw SettingsError(setting: file, message: "not valid YAML: \(error)")
+        }
+        guard let document else { return [] }   // an empty file: all defaults
+        guard let root = document as? [String: Any] else { throw SettingsError(setting: file, message: "the top level must be a mapping of settings") }
+        var result: [(String, Raw)] = []
+        func walk(_ node: [String: Any], prefix: String) throws {
+            for (name, value) in node.sorted(by: { $0.key < $1.key }) {
+                let key = prefix.isEmpty ? name : prefix + "." + name
+                switch value {
+                case let map as [String: Any]:
+                    guard keys.keys.contains(where: { $0.hasPrefix(key + ".") }) else {
+                        throw SettingsError(setting: key, message: "unknown section in \(file)")
+                    }
+                    try walk(map, prefix: key)
+                case let list as [Any]:
+                    result.append((key, .list(try list.map { item in
+                        guard !(item is [Any]), !(item is [String: Any]) else { throw SettingsError(setting: key, message: "list items must be plain values in \(file)") }
+                        return "\(item)"
+                    })))
+                case is NSNull:
+                    result.append((key, .scalar("")))
+                default:
+                    result.append((key, .scalar("\(value)")))
+                }
+            }
+        }
+        try walk(root, prefix: "")
+        return result
+    }
+
+    // MARK: value parsers (each error says what is expected)
+
+    static func scalar(_ v: Raw, _ key: String) throws -> String {
+        guard case .scalar(let s) = v else { throw SettingsError(setting: key, message: "expected a single value, found a list") }
+        return s
+    }
+    static func list(_ v: Raw) -> [String] {
+        switch v {
+        case .list(let l): l
+        case .scalar(let s): s.isEmpty ? [] : [s]
+        }
+    }
+    static func nonEmpty(_ v: Raw, _ key: String) throws -> String {
+        let s = try scalar(v, key)
+        guard !s.isEmpty else { throw SettingsError(setting: key, message: "must not be empty") }
+        return s
+    }
+    static func optional(_ v: Raw, _ key: String) throws -> String? {
+        let s = try scalar(v, key)
+        return s.isEmpty ? nil : s
+    }
+    static func bool(_ v: Raw, _ key: String) throws -> Bool {
+        switch try scalar(v, key).lowercased() {
+        case "true", "yes", "on", "1": return true
+        case "false", "no", "off", "0": return false
+        case let other: throw SettingsError(setting: key, message: "'\(other)' is not true or false")
+        }
+    }
+    static func port(_ v: Raw, _ key: String) throws -> Int {
+        let s = try scalar(v, key)
+        guard let port = Int(s), (1...65_535).contains(port) else { throw SettingsError(setting: key, message: "'\(s)' is not a port number (1-65535)") }
+        return port
+    }
+    static func url(_ v: Raw, _ key: String) throws -> String? {
+        guard let s = try optional(v, key) else { return nil }
+        guard let components = URLComponents(string: s), components.scheme == "https", components.host?.isEmpty == false,
+              components.query == nil, components.fragment == nil else {
+            throw SettingsError(setting: key, message: "'\(s)' is not an https URL without query (for example https://login.example.it)")
+        }
+        return s.hasSuffix("/") ? String(s.dropLast()) : s
+    }
+    static func oneOf(_ v: Raw, _ key: String, _ allowed: [String]) throws -> String {
+        let s = try scalar(v, key)
+        guard let match = allowed.first(where: { $0.lowercased() == s.lowercased() }) else {
+            throw SettingsError(setting: key, message: "'\(s)' is not one of \(allowed.joined(separator: ", "))")
+        }
+        return match
+    }
+    static func addresses(_ v: Raw, _ key: String) throws -> [String] {
+        try list(v).map { address in
+            var v4 = in_addr(), v6 = in6_addr()
+            guard inet_pton(AF_INET, address, &v4) == 1 || inet_pton(AF_INET6, address, &v6) == 1 else {
+                throw SettingsError(setting: key, message: "'\(address)' is not an IP address")
+            }
+            return address
+        }
+    }
+    /// `90`, `90s`, `15m`, `12h`, `7d`.
+    static func duration(_ v: Raw, _ key: String, minimum: TimeInterval) throws -> TimeInterval {
+        let s = try scalar(v, key)
+        guard let seconds = parseDuration(s) else {
+            throw SettingsError(setting: key, message: "'\(s)' is not a duration (for example 3600, 90s, 15m, 12h, 7d)")
+        }
+        guard seconds >= minimum else { throw SettingsError(setting: key, message: "'\(s)' is shorter than the minimum of \(Int(minimum)) s") }
+        return seconds
+    }
+
+    /// Seconds from `90`, `90s`, `15m`, `12h`, `7d`; nil when the text is none of these.
+    public static func parseDuration(_ text: String) -> TimeInterval? {
+        let units: [Character: TimeInterval] = ["s": 1, "m": 60, "h": 3600, "d": 86_400]
+        let trimmed = text.trimmingCharacters(in: .whitespaces).lowercased()
+        if let value = Double(trimmed), value >= 0, value.isFinite { return value }
+        if let unit = trimmed.last, let factor = units[unit], let value = Double(trimmed.dropLast()), value >= 0, value.isFinite { return value * factor }
+        return nil
+    }
+}

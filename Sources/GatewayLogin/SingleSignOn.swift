@@ -1,0 +1,89 @@
+import CNSValidation
+import Crypto
+import Foundation
+import GatewayStorage
+
+/// When a single-sign-on session is opened and reused. SPID allows an identity-provider session only for SpidL1
+/// requests; L2/L3 requests neither create nor use one (DOMAIN.md §3.6), so the default is `[.spidL1]`; an empty
+/// set turns SSO off.
+public struct SessionPolicy: Sendable, Hashable {
+    /// Requested levels for which a session is opened (after consent) and reused (before a card check).
+    public var levels: Set<SpidLevel>
+    /// How long a session lasts from the card login that opened it.
+    public var lifetime: TimeInterval
+    /// The cookie's name on the card listener's host.
+    public var cookieName: String
+
+    public init(levels: Set<SpidLevel> = [.spidL1], lifetime: TimeInterval = 1800, cookieName: String = "cnsgw_sso") {
+        self.levels = levels
+        self.lifetime = lifetime
+        self.cookieName = cookieName
+    }
+
+    /// Whether a login asking for `level` may open or reuse a session.
+    public func allows(_ level: SpidLevel) -> Bool { levels.contains(level) }
+}
+
+/// A session the card listener opened: the cookie value goes to the browser, the record (keyed by the value's
+/// hash) to storage.
+public struct OpenedSession: Sendable {
+    public let cookieValue: String
+    public let record: SessionRecord
+}
+
+extension LoginFlow {
+    /// The storage key of a cookie value: storage never holds a cookie that works.
+    public static func sessionID(cookieValue: String) -> String {
+        SHA256.hash(data: Data(cookieValue.utf8)).map { String(format: "%02x", $0) }.joined()
+    }
+
+    /// Opens a session after a completed login, when the policy allows one for the level that login asked for.
+    public func openSession(after login: PendingLoginRecord, policy: SessionPolicy) async throws -> OpenedSession? {
+        guard login.state == .completed, let requested = SpidLevel(rawValue: login.requestedLevel), policy.allows(requested),
+              let outcome = Self.outcome(of: login), outcome.report.valid, let level = outcome.report.level else { return nil }
+        var bytes = [UInt8](repeating: 0, count: 32)
+        var random = SystemRandomNumberGenerator()
+        for i in bytes.indices { bytes[i] = random.next() }
+        let cookie = Data(bytes).base64EncodedString().replacingOccurrences(of: "+", with: "-").replacingOccurrences(of: "/", with: "_")
+            .replacingOccurrences(of: "=", with: "")
+        let record = SessionRecord(id: Self.sessionID(cookieValue: cookie), certificateFingerprint: outcome.certificateFingerprint, level: level.rawValue,
+                                   outcomeJSON: try JSONEncoder().encode(outcome), authenticatedAt: outcome.authenticatedAt,
+                                   expiresAt: now() + policy.lifetime, participants: [login.requester])
+        try await storage.createSession(record)
+        return OpenedSession(cookieValue: cookie, record: record)
+    }
+
+    /// Continues a pending login from a session instead of a new card check, when everything allows it: the login
+    /// does not force a fresh authentication, the policy allows a session for its level, the session is alive, was
+    /// opened with the card this connection presents, and its level satisfies the request. Otherwise nil, and the
+    /// card is checked as usual.
+    public func resumeFromSession(_ id: String, cookieValue: String?, presentedFingerprint: String?, policy: SessionPolicy) async throws -> PendingLoginRecord? {
+        guard let cookieValue, let presentedFingerprint, case .success(let login) = try await pending(id), login.state == .awaitingCard,
+              !login.forceFresh, let requested = SpidLevel(rawValue: login.requestedLevel), policy.allows(requested),
+              let session = try await storage.session(id: Self.sessionID(cookieValue: cookieValue)), session.expiresAt > now(),
+              session.certificateFingerprint == presentedFingerprint, let reached = SpidLevel(rawValue: session.level),
+              LevelPolicy.satisfies(requested: requested, comparison: LevelComparison(rawValue: login.comparison) ?? .exact, reached: reached),
+              var outcome = try? JSONDecoder().decode(CardOutcome.self, from: session.outcomeJSON) else { return nil }
+        outcome.sessionID = session.id
+        let encoded = try JSONEncoder().encode(outcome)
+        let updated = try await storage.updatePendingLogin(id: id) { r in
+            guard r.state == .awaitingCard else { throw LoginFailure.wrongState(r.state) }
+            var next = r
+            next.outcomeJSON = encoded
+            next.state = .awaitingConsent
+            return next
+        }
+        let requester = login.requester
+        _ = try await storage.updateSession(id: session.id) { s in
+            var next = s
+            if !next.participants.contains(requester) { next.participants.append(requester) }
+            return next
+        }
+        return updated
+    }
+
+    /// Ends a session (logout, or a different card presented with its cookie). Unknown sessions are ignored.
+    public func endSession(cookieValue: String) async throws {
+        do { try await storage.deleteSession(id: Self.sessionID(cookieValue: cookieValue)) } catch let error as StorageError where error.code == .notFound {}
+    }
+}

@@ -1,0 +1,86 @@
+import CNSTestSupport
+import CNSValidation
+import Foundation
+import GatewayLogin
+import GatewayStorageSQLite
+import Testing
+
+/// Single sign-on and fresh logins on a running `cnsgw serve`, driven by curl with a cookie jar.
+@Suite(.serialized) struct SessionServeTests {
+    typealias Server = ServeCommandTests.Server
+
+    func request(_ server: Server, card: String?, path: String, jar: String, extra: [String] = []) throws -> (status: Int, headers: String, body: String) {
+        let headerFile = NSTemporaryDirectory() + "cnsgw-h-\(UUID().uuidString)"
+        defer { try? FileManager.default.removeItem(atPath: headerFile) }
+        var args = ["-sk", "-o", "-", "-D", headerFile, "-w", "\n%{http_code}", "-b", jar, "-c", jar] + extra
+        if let card { args += ["--cert", "\(server.demo)/cards/\(card).pem", "--key", "\(server.demo)/cards/\(card).key"] }
+        let r = try runCommand("curl", args + ["https://127.0.0.1:\(server.cardPort)\(path)"])
+        let headers = (try? String(contentsOfFile: headerFile, encoding: .utf8)) ?? ""
+        return (Int(r.stdout.split(separator: "\n").last ?? "") ?? 0, headers, r.stdout)
+    }
+
+    @Test("an SpidL1 login opens a session bound to the card; the next L1 login skips the card check, L2 and force-fresh logins never do; another card ends it")
+    func singleSignOn() async throws {
+        let server = try Server()
+        defer { server.process.stop() }
+        let flow = LoginFlow(storage: try SQLiteGatewayStorage(path: server.data + "/cnsgw.sqlite"))
+        let jar = NSTemporaryDirectory() + "cnsgw-jar-\(UUID().uuidString)"
+        func start(_ level: SpidLevel, requester: String, forceFresh: Bool = false) async throws -> String {
+            try await flow.start(LoginRequest(requester: requester, level: level, attributes: ["fiscalNumber"], forceFresh: forceFresh, returnPath: "/continue")).id
+        }
+        let mario = "rccmnl83s18d969h"
+
+        let first = try await start(.spidL1, requester: "https://sp1.example.it")
+        #expect(try request(server, card: mario, path: "/login/card?login=\(first)", jar: jar).status == 200)
+        let consent = try request(server, card: mario, path: "/login/consent", jar: jar, extra: ["--data", "login=\(first)&decision=approve"])
+        #expect(consent.status == 303)
+        let cookie = consent.headers.split(separator: "\r\n").first { $0.lowercased().hasPrefix("set-cookie: cnsgw_sso=") }.map(String.init) ?? ""
+        for attribute in ["Secure", "HttpOnly", "SameSite=Lax", "Path=/login", "Max-Age=1800"] { #expect(cookie.contains(attribute), "\(cookie)") }
+
+        // A second L1 login from the same browser and card: straight to the consent page, audited as a session login.
+        let second = try await start(.spidL1, requester: "https://sp2.example.it")
+        let resumed = try request(server, card: mario, path: "/login/card?login=\(second)", jar: jar)
+        #expect(resumed.status == 200 && resumed.body.contains("https://sp2.example.it"))
+        let audit = { try runCommand(VerifyCommandTests.binary, ["audit", "export", "--data-dir", server.data]).stdout }
+        #expect(try audit().contains("\"result\":\"session\""))
+        let participants = try await flow.storage.session(id: LoginFlow.sessionID(cookieValue: String(cookie.split(separator: "=")[1].split(separator: ";")[0])))?.participants
+        #expect(participants == ["https://sp1.example.it", "https://sp2.example.it"])
+
+        // An L2 login: the card is checked again (a "valid" card-check record, not a session one).
+        let sessionLogins = { try audit().components(separatedBy: "\"result\":\"session\"").count }
+        let before = try sessionLogins()
+        let l2 = try await start(.spidL2, requester: "https://sp3.example.it")
+        #expect(try request(server, card: mario, path: "/login/card?login=\(l2)", jar: jar).status == 200)
+        #expect(try sessionLogins() == before)
+        // A force-fresh L1 login: no session either.
+        let fresh = try await start(.spidL1, requester: "https://sp4.example.it", forceFresh: true)
+        #expect(try request(server, card: mario, path: "/login/card?login=\(fresh)", jar: jar).status == 200)
+        #expect(try sessionLogins() == before)
+
+        // Another card in the same browser ends the session.
+        #expect(try runCommand(VerifyCommandTests.binary, ["testpki", "card", server.demo, "--cf", "VRDGPP70C10F205B", "--given-name", "Giuseppe",
+                                                            "--surname", "Verdi"]).status == 0)
+        let other = try await start(.spidL1, requester: "https://sp5.example.it")
+        #expect(try request(server, card: "vrdgpp70c10f205b", path: "/login/card?login=\(other)", jar: jar).status == 200)
+        #expect(try audit().contains("\"result\":\"session_ended\""))
+        let afterwards = try await start(.spidL1, requester: "https://sp6.example.it")
+        #expect(try request(server, card: mario, path: "/login/card?login=\(afterwards)", jar: jar).status == 200)
+        #expect(try sessionLogins() == before)
+    }
+
+    @Test("a force-fresh login over a connection older than the login is sent to a new connection, never served on the old handshake")
+    func forceFreshNeedsNewHandshake() async throws {
+        let server = try Server(["--no-demo"], data: nil)
+        defer { server.process.stop() }
+        // A login that starts after any handshake this test can make: every connection is older than it.
+        let future = LoginFlow(storage: try SQLiteGatewayStorage(path: server.data + "/cnsgw.sqlite"), now: { Date() + 120 })
+        let login = try await future.start(LoginRequest(requester: "https://sp.example.it", level: .spidL2, attributes: [], returnPath: "/c"))
+        let jar = NSTemporaryDirectory() + "cnsgw-jar-\(UUID().uuidString)"
+        let r = try request(server, card: nil, path: "/login/card?login=\(login.id)", jar: jar)
+        #expect(r.status == 303, "\(r.headers)")
+        #expect(r.headers.lowercased().contains("connection: close"))
+        #expect(r.headers.lowercased().contains("location: https://127.0.0.1:\(server.cardPort)/login/card?login=\(login.id)"), "\(r.headers)")
+        let audit = try runCommand(VerifyCommandTests.binary, ["audit", "export", "--data-dir", server.data]).stdout
+        #expect(audit.contains("\"reason\":\"force_fresh\""))
+    }
+}
