@@ -9,6 +9,10 @@ public struct RevocationChecker: Sendable {
     public let crlStore: CRLStore
     public let ocsp: OCSPClient
     let ocspCache = OCSPCache()
+    let ocspLedger = OCSPResponderLedger()
+
+    /// Every OCSP responder asked so far, with its last answer and last error.
+    public func ocspStatus() async -> [OCSPResponderStatus] { await ocspLedger.all() }
     public let now: @Sendable () -> Date
     public let logger: Logger
 
@@ -85,6 +89,8 @@ public struct RevocationChecker: Sendable {
             let answer = try await ocsp.query(certificate: cert, issuer: issuer, responder: responder, nonce: policy.ocspNonce,
                                               timeout: policy.networkTimeout, now: current)
             await ocspCache.store(answer, for: key)
+            await ocspLedger.record(responder: responder, at: current, latency: Double(DispatchTime.now().uptimeNanoseconds - started) / 1e9,
+                                    answer: answer, error: nil)
             if case .unknown = answer.status {
                 failures.append("OCSP \(responder) does not know the certificate")
                 return nil
@@ -94,6 +100,8 @@ public struct RevocationChecker: Sendable {
             Counter(label: "cnsgw_ocsp_errors_total", dimensions: [("kind", error.code.rawValue)]).increment()
             logger.warning("OCSP query failed", metadata: ["responder": "\(responder)", "error": "\(error.detail)", "serial": "\(cert.serialHex)"])
             failures.append(error.detail)
+            await ocspLedger.record(responder: responder, at: current, latency: Double(DispatchTime.now().uptimeNanoseconds - started) / 1e9,
+                                    answer: nil, error: error.detail)
             return staleOCSP(cached?.0, policy, current, &stale)
         }
     }

@@ -10,10 +10,12 @@ enum CRLStatusFile {
     struct Document: Codable {
         var writtenAt: Date
         var sources: [CRLStore.SourceStatus]
+        /// Absent in documents written before OCSP responders were reported.
+        var ocspResponders: [OCSPResponderStatus]?
     }
 
-    static func write(_ status: [CRLStore.SourceStatus], to path: String, at now: Date) {
-        let doc = Document(writtenAt: now, sources: status)
+    static func write(_ status: [CRLStore.SourceStatus], ocsp: [OCSPResponderStatus], to path: String, at now: Date) {
+        let doc = Document(writtenAt: now, sources: status, ocspResponders: ocsp)
         let encoder = JSONEncoder()
         encoder.dateEncodingStrategy = .iso8601
         encoder.outputFormatting = [.prettyPrinted, .sortedKeys]
@@ -30,7 +32,7 @@ struct CRLCommand: ParsableCommand {
                                                     subcommands: [Status.self])
 
     struct Status: ParsableCommand {
-        static let configuration = CommandConfiguration(abstract: "Every CRL source with its age, next refresh and last error (exit 1 if one is past nextUpdate).")
+        static let configuration = CommandConfiguration(abstract: "Every CRL and OCSP source with its age, next refresh and last error (exit 1 if a CRL is past nextUpdate).")
         @Flag(help: "Print the status document as JSON.") var json = false
         @OptionGroup var data: DataDirectoryOptions
 
@@ -56,6 +58,12 @@ struct CRLCommand: ParsableCommand {
                 if let error = s.lastError { print("       last error: \(error)") }
             }
             if doc.sources.isEmpty { print("no CRL source has been used yet") }
+            for r in doc.ocspResponders ?? [] {
+                print("\(r.failing ? "ERROR" : "ok   ")  OCSP \(r.responder)")
+                print("       \(r.queries) queries, \(r.failures) failed; last answer \(age(r.lastSuccess)) (produced \(age(r.lastThisUpdate)), valid until \(until(r.lastNextUpdate))); last latency \(r.lastLatencyMilliseconds.map { "\($0) ms" } ?? "-")")
+                if let error = r.lastError { print("       last error \(age(r.lastErrorAt)): \(error)") }
+            }
+            if (doc.ocspResponders ?? []).isEmpty { print("no OCSP responder has been asked yet") }
             if stale { throw ExitCode(1) }
         }
     }

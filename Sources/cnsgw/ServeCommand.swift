@@ -106,7 +106,7 @@ struct ServeCommand: AsyncParsableCommand {
             storage: storage, revocation: RevocationChecker(crlStore: crlStore, ocsp: OCSPClient(transport: transport)),
             identityMapper: CNSSubjectMapper(registry: try? BelfioreRegistry.bundled()), pages: try await PageRenderer.load(directory: settings.templates),
             metrics: registry, logger: logger)
-        let refresher = CRLRefreshService(store: crlStore, statusPath: (settings.dataDirectory as NSString).appendingPathComponent("crl-status.json"),
+        let refresher = CRLRefreshService(store: crlStore, revocation: server.revocation, statusPath: (settings.dataDirectory as NSString).appendingPathComponent("crl-status.json"),
                                           interval: settings.crlRefreshInterval)
         let housekeeping = HousekeepingService(storage: storage, auditRetention: settings.auditRetention, logger: logger)
         let group = ServiceGroup(configuration: .init(services: try server.services() + [refresher, housekeeping], gracefulShutdownSignals: [.sigterm, .sigint],
@@ -166,6 +166,7 @@ struct ServeCommand: AsyncParsableCommand {
 /// Keeps CRLs fresh in the background while the server runs.
 struct CRLRefreshService: Service {
     let store: CRLStore
+    let revocation: RevocationChecker
     /// Where the running gateway publishes its CRL sources' state for `cnsgw crl status`.
     let statusPath: String
     let interval: TimeInterval
@@ -176,7 +177,7 @@ struct CRLRefreshService: Service {
                 await store.refreshDue()
                 let now = Date()
                 let status = await store.status()
-                CRLStatusFile.write(status, to: statusPath, at: now)
+                CRLStatusFile.write(status, ocsp: await revocation.ocspStatus(), to: statusPath, at: now)
                 for source in status {
                     if let thisUpdate = source.thisUpdate {
                         Gauge(label: "cnsgw_crl_age_seconds", dimensions: [("source", source.source)]).record(now.timeIntervalSince(thisUpdate))

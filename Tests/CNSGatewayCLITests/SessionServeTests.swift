@@ -84,3 +84,42 @@ import Testing
         #expect(audit.contains("\"reason\":\"force_fresh\""))
     }
 }
+
+/// Revocation through real services: `openssl ocsp` and a CRL over HTTP, both on 127.0.0.1.
+@Suite(.serialized) struct RevocationServeTests {
+    func cnsgw(_ args: String...) throws -> CommandResult { try runCommand(VerifyCommandTests.binary, args) }
+
+    @Test("OCSP first, then the CRL when the responder is down; crl status shows both sources and the responder's last error")
+    func ocspThenCRL() throws {
+        let (ocspPort, crlPort) = (LocalService.freePort(), LocalService.freePort())
+        let pki = NSTemporaryDirectory() + "cnsgw-ocsp-pki-\(UUID().uuidString)"
+        #expect(try cnsgw("testpki", "init", pki, "--ca-name", "Regione Test - CA Cittadini", "--crl-url", "http://127.0.0.1:\(crlPort)/crl.der",
+                          "--ocsp-url", "http://127.0.0.1:\(ocspPort)").status == 0)
+        for (cf, name, extra) in [("RCCMNL83S18D969H", "Mario", [String]()), ("RSSMRA80A01H501U", "Maria", ["--revoked"]),
+                                  ("VRDGPP70C10F205B", "Giuseppe", [])] {
+            #expect(try runCommand(VerifyCommandTests.binary, ["testpki", "card", pki, "--cf", cf, "--given-name", name, "--surname", "Test"] + extra).status == 0)
+        }
+        let ocsp = try LocalService.openSSLOCSP(pkiDirectory: pki, port: ocspPort)
+        defer { ocsp.stop() }
+        let crlServer = try LocalService.httpServer(directory: pki, port: crlPort)
+        defer { crlServer.stop() }
+        let server = try ServeCommandTests.Server(["--no-demo"])
+        defer { server.process.stop() }
+        #expect(try cnsgw("ca", "add", pki + "/ca.pem", "--data-dir", server.data).status == 0)   // default: ocsp-then-crl
+
+        #expect(try server.login(card: "rccmnl83s18d969h", pki: pki).0 == 200)
+        let (revokedStatus, revokedPage) = try server.login(card: "rssmra80a01h501u", pki: pki)
+        #expect(revokedStatus == 403 && revokedPage.contains("<code>revoked</code>"))
+        ocsp.stop()
+        #expect(try server.login(card: "vrdgpp70c10f205b", pki: pki).0 == 200)
+
+        let audit = try cnsgw("audit", "export", "--data-dir", server.data).stdout
+        #expect(audit.contains("\"revocation\":\"ocsp/good\"") && audit.contains("\"revocation\":\"ocsp/revoked\"") && audit.contains("\"revocation\":\"crl/good\""),
+                "\(audit)")
+        sleep(2)   // one refresh round publishes crl-status.json
+        let status = try cnsgw("crl", "status", "--data-dir", server.data)
+        #expect(status.stdout.contains("http://127.0.0.1:\(crlPort)/crl.der") && status.stdout.contains("ERROR  OCSP http://127.0.0.1:\(ocspPort)"),
+                "\(status.stdout)")
+        #expect(status.stdout.contains("3 queries, 1 failed") && status.stdout.contains("last error"), "\(status.stdout)")
+    }
+}
