@@ -31,6 +31,12 @@ let package = Package(
         // System libcrypto (OpenSSL 3). Used for RFC 5280 path validation, OCSP and signatures: swift-certificates
         // cannot parse RSA-1024 card keys, has no CRLs and no policy tree (see ../shared/docs/STACK.md §6).
         .systemLibrary(name: "COpenSSL", pkgConfig: "libcrypto", providers: [.apt(["libssl-dev"])]),
+        // System libxml2 + libxmlsec1 (OpenSSL backend): XML signatures (STACK.md §1).
+        .systemLibrary(name: "CXMLSec", pkgConfig: "xmlsec1-openssl", providers: [.apt(["libxmlsec1-dev", "libxml2-dev", "pkg-config"])]),
+        // Hardened XML parsing and XML-DSig verification; owns every libxml2/libxmlsec1 resource.
+        .target(name: "XMLSecurity", dependencies: ["CXMLSec", "CodedErrors"]),
+        // ETSI TS 119 612 trusted lists (the AgID TSL), signature-verified.
+        .target(name: "TrustedList", dependencies: ["XMLSecurity", "CNSValidation", "CodedErrors"]),
         // The error shape shared by every library (a stable code plus a sentence).
         .target(name: "CodedErrors"),
         .target(
@@ -79,7 +85,7 @@ let package = Package(
         .executableTarget(
             name: "cnsgw",
             dependencies: [
-                "CNSValidation", "ItalianIdentity", "CNSTestPKI", "GatewayStorage", "GatewayStorageSQLite", "GatewayAudit", "GatewayServer", "GatewayConfiguration", "GatewayLogin",
+                "CNSValidation", "ItalianIdentity", "CNSTestPKI", "GatewayStorage", "GatewayStorageSQLite", "GatewayAudit", "GatewayServer", "GatewayConfiguration", "GatewayLogin", "TrustedList",
                 .product(name: "ServiceLifecycle", package: "swift-service-lifecycle"),
                 .product(name: "Prometheus", package: "swift-prometheus"),
                 .product(name: "Metrics", package: "swift-metrics"),
@@ -99,6 +105,7 @@ let package = Package(
         .testTarget(name: "GatewayLoginTests", dependencies: ["GatewayLogin", "GatewayStorageSQLite", "CNSValidation", "CNSTestPKI", "ItalianIdentity"]),
         .testTarget(name: "GatewayStorageSQLiteTests", dependencies: ["GatewayStorageSQLite", "StorageConformance", "GatewayAudit"]),
         .testTarget(name: "GatewayConfigurationTests", dependencies: ["GatewayConfiguration"]),
+        .testTarget(name: "TrustedListTests", dependencies: ["TrustedList", "XMLSecurity", "CNSTestPKI", "CNSValidation", "CNSTestSupport"]),
         .testTarget(name: "ItalianIdentityTests", dependencies: ["ItalianIdentity"]),
         .testTarget(name: "CNSValidationTests", dependencies: ["CNSValidation", "CNSTestPKI", "ItalianIdentity", "CNSTestSupport"]),
         .testTarget(name: "CNSGatewayCLITests", dependencies: ["CNSTestPKI", "CNSValidation", "CNSTestSupport", "GatewayLogin", "GatewayStorageSQLite"]),

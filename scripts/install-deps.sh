@@ -1,7 +1,7 @@
 #!/usr/bin/env bash
 # Installs the Debian packages cnsgw builds and tests with, when missing (Debian 12; Swift itself must be on PATH).
 set -euo pipefail
-packages=(libssl-dev libxml2-dev libxmlsec1-dev libxmlsec1-openssl libsqlite3-dev sqlite3 pkg-config openssl python3 ca-certificates curl)
+packages=(libssl-dev libxml2-dev libxmlsec1-dev libxmlsec1-openssl xmlsec1 libsqlite3-dev sqlite3 pkg-config openssl python3 ca-certificates curl)
 missing=()
 for p in "${packages[@]}"; do
   dpkg-query -W -f='${Status}' "$p" 2>/dev/null | grep -q "install ok installed" || missing+=("$p")

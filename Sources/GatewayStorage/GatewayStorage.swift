@@ -13,6 +13,9 @@ public protocol GatewayStorage: Sendable {
     func trustedCA(id: String) async throws -> TrustedCARecord?
     func updateTrustedCA(id: String, _ updater: @Sendable (TrustedCARecord) throws -> TrustedCARecord) async throws -> TrustedCARecord
     func removeTrustedCA(id: String) async throws
+    /// Adds and removes trusted CAs in one transaction, so no decision ever sees half of a change (a trusted-list
+    /// import). Fails with `.alreadyExists` or `.notFound` and changes nothing if any step would.
+    func applyTrustChanges(adding: [TrustedCARecord], removing: [String]) async throws
 
     // MARK: pending logins
     func createPendingLogin(_ record: PendingLoginRecord) async throws

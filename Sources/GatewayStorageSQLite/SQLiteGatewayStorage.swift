@@ -94,6 +94,23 @@ public final class SQLiteGatewayStorage: GatewayStorage {
         }
     }
 
+    public func applyTrustChanges(adding: [TrustedCARecord], removing: [String]) async throws {
+        try await write { db in
+            // GRDB's write runs in one transaction: a throw rolls every step back.
+            for id in removing {
+                try db.execute(sql: "DELETE FROM trusted_ca WHERE id = ?", arguments: [id])
+                if db.changesCount == 0 { throw StorageError(.notFound, "no trusted CA with id \(id)") }
+            }
+            for r in adding {
+                if try Bool.fetchOne(db, sql: "SELECT 1 FROM trusted_ca WHERE id = ?", arguments: [r.id]) == true {
+                    throw StorageError(.alreadyExists, "a trusted CA with id \(r.id) exists")
+                }
+                try db.execute(sql: "INSERT INTO trusted_ca (id, name, certificate, policy, added_at) VALUES (?, ?, ?, ?, ?)",
+                               arguments: [r.id, r.name, r.certificateDER, r.policyJSON, r.addedAt.storageMilliseconds])
+            }
+        }
+    }
+
     static func trustedCA(_ row: Row) -> TrustedCARecord {
         TrustedCARecord(id: row["id"], name: row["name"], certificateDER: row["certificate"], policyJSON: row["policy"],
                         addedAt: Date(storageMilliseconds: row["added_at"]))

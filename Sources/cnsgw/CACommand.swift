@@ -8,7 +8,7 @@ struct CACommand: AsyncParsableCommand {
     static let configuration = CommandConfiguration(
         commandName: "ca",
         abstract: "Manage the CAs whose cards the gateway accepts (stored in the data folder, audited).",
-        subcommands: [Add.self, List.self, Remove.self]
+        subcommands: [Add.self, List.self, Remove.self, ImportTSL.self]
     )
 
     struct Add: AsyncParsableCommand {
@@ -16,29 +16,13 @@ struct CACommand: AsyncParsableCommand {
 
         @Argument(help: "CA certificate files (PEM or DER), or folders of them.") var files: [String]
         @Option(help: "A name for logs and lists (default: the certificate's CN).") var name: String?
-        @Option(help: "SPID level its cards yield: SpidL1, SpidL2 (default), SpidL3.") var level = SpidLevel.spidL2.rawValue
-        @Option(name: .customLong("policy"), help: "Accepted certificate policy OID (repeatable). Default: CNS 1.3.76.16.2.1.") var policies: [String] = []
-        @Option(help: "Revocation order: ocsp-then-crl (default), crl-only, ocsp-only, none.") var revocation = RevocationPolicy.Order.ocspThenCRL.rawValue
-        @Option(help: "Accept CRL/OCSP answers this long past nextUpdate when no fresh one is reachable (e.g. 12h). Default: fail closed.")
-        var softFailMaxAge: String?
+        @OptionGroup var policyOptions: AnchorPolicyOptions
         @Option(help: "Extra CRL URL or file for this CA (repeatable).") var crl: [String] = []
         @Option(help: "OCSP responder replacing the one in the cards.") var ocsp: String?
-        @Flag(help: "Do not send OCSP nonces (for responders that ignore them).") var noOCSPNonce = false
-        @Flag(help: "Refuse cards with RSA keys under 2048 bits.") var refuseWeakKeys = false
-        @Flag(help: "Refuse SHA-1 signatures below this CA.") var refuseSHA1 = false
-        @Flag(help: "Relax OpenSSL's X.509 strict checks for this CA's paths.") var lenientRFC5280 = false
         @OptionGroup var data: DataDirectoryOptions
 
         func run() async throws {
-            guard let level = SpidLevel(rawValue: level) else { throw UsageError("--level must be SpidL1, SpidL2 or SpidL3") }
-            guard let order = RevocationPolicy.Order(rawValue: revocation) else {
-                throw UsageError("--revocation must be one of \(RevocationPolicy.Order.allCases.map(\.rawValue).joined(separator: ", "))")
-            }
-            let policy = AnchorPolicy(
-                acceptedPolicies: policies.isEmpty ? [AnchorPolicy.cnsPolicy] : Set(policies), level: level,
-                revocation: RevocationPolicy(order: order, softFailMaxStaleness: try softFailMaxAge.map { try parseDuration($0, option: "--soft-fail-max-age") },
-                                             ocspNonce: !noOCSPNonce, ocspResponder: ocsp, crlSources: crl),
-                refuseWeakKeys: refuseWeakKeys, refuseSHA1: refuseSHA1, strictRFC5280: !lenientRFC5280)
+            let policy = try policyOptions.policy(crlSources: crl, ocspResponder: ocsp)
             let certificates: [X509Certificate]
             do { certificates = try files.flatMap { try CertificateLoader.certificates(atPath: $0) } } catch {
                 throw UsageError("cannot read the CA certificates: \(error)")
@@ -54,7 +38,7 @@ struct CACommand: AsyncParsableCommand {
                     continue
                 }
                 let expired = cert.notAfter < Date() ? " (EXPIRED \(cert.notAfter))" : ""
-                print("trusted \(cert.fingerprintHex.prefix(16)) \(label) — \(level.rawValue), \(order.rawValue)\(expired)")
+                print("trusted \(cert.fingerprintHex.prefix(16)) \(label) — \(policy.level.rawValue), \(policy.revocation.order.rawValue)\(expired)")
             }
         }
     }
@@ -104,5 +88,33 @@ struct CACommand: AsyncParsableCommand {
             try await AuditLog(storage: storage).append(kind: "admin", fields: ["action": "ca.remove", "id": match.id, "name": match.name])
             print("removed \(match.id.prefix(16)) \(match.name)")
         }
+    }
+}
+
+/// The per-CA policy options shared by `ca add` and `ca import-tsl`.
+struct AnchorPolicyOptions: ParsableArguments {
+    @Option(help: "SPID level its cards yield: SpidL1, SpidL2 (default), SpidL3.") var level = SpidLevel.spidL2.rawValue
+    @Option(name: .customLong("policy"), help: "Accepted certificate policy OID (repeatable). Default: CNS 1.3.76.16.2.1.") var policies: [String] = []
+    @Option(help: "Revocation order: ocsp-then-crl (default), crl-only, ocsp-only, none.") var revocation = RevocationPolicy.Order.ocspThenCRL.rawValue
+    @Option(help: "Accept CRL/OCSP answers this long past nextUpdate when no fresh one is reachable (e.g. 12h). Default: fail closed.")
+    var softFailMaxAge: String?
+    @Flag(help: "Do not send OCSP nonces (for responders that ignore them).") var noOCSPNonce = false
+    @Flag(help: "Refuse cards with RSA keys under 2048 bits.") var refuseWeakKeys = false
+    @Flag(help: "Refuse SHA-1 signatures below this CA.") var refuseSHA1 = false
+    @Flag(help: "Relax OpenSSL's X.509 strict checks for this CA's paths.") var lenientRFC5280 = false
+
+    func policy(crlSources: [String] = [], ocspResponder: String? = nil) throws -> AnchorPolicy {
+        guard let level = SpidLevel(rawValue: level) else { throw UsageError("--level must be SpidL1, SpidL2 or SpidL3") }
+        guard let order = RevocationPolicy.Order(rawValue: revocation) else {
+            throw UsageError("--revocation must be one of \(RevocationPolicy.Order.allCases.map(\.rawValue).joined(separator: ", "))")
+        }
+        for oid in policies where oid.split(separator: ".").count < 2 || oid.contains(where: { !$0.isNumber && $0 != "." }) {
+            throw UsageError("--policy '\(oid)' is not a dotted OID")
+        }
+        return AnchorPolicy(
+            acceptedPolicies: policies.isEmpty ? [AnchorPolicy.cnsPolicy] : Set(policies), level: level,
+            revocation: RevocationPolicy(order: order, softFailMaxStaleness: try softFailMaxAge.map { try parseDuration($0, option: "--soft-fail-max-age") },
+                                         ocspNonce: !noOCSPNonce, ocspResponder: ocspResponder, crlSources: crlSources),
+            refuseWeakKeys: refuseWeakKeys, refuseSHA1: refuseSHA1, strictRFC5280: !lenientRFC5280)
     }
 }

@@ -35,6 +35,17 @@ public enum StorageConformance {
         try await s.removeTrustedCA(id: "ab12")
         await #expect(throws: StorageError(.notFound, "")) { try await s.removeTrustedCA(id: "ab12") }
         #expect(try await s.trustedCAs().isEmpty)
+
+        // A batch is all or nothing.
+        let a = TrustedCARecord(id: "a", name: "A", certificateDER: Data([1]), policyJSON: Data("{}".utf8), addedAt: t0)
+        let b = TrustedCARecord(id: "b", name: "B", certificateDER: Data([2]), policyJSON: Data("{}".utf8), addedAt: t0 + 1)
+        try await s.applyTrustChanges(adding: [a, b], removing: [])
+        await #expect(throws: StorageError(.notFound, "")) { try await s.applyTrustChanges(adding: [ca], removing: ["a", "missing"]) }
+        #expect(try await s.trustedCAs().map(\.id) == ["a", "b"])
+        await #expect(throws: StorageError(.alreadyExists, "")) { try await s.applyTrustChanges(adding: [ca, b], removing: ["a"]) }
+        #expect(try await s.trustedCAs().map(\.id) == ["a", "b"])
+        try await s.applyTrustChanges(adding: [ca], removing: ["a", "b"])
+        #expect(try await s.trustedCAs() == [ca])
     }
 
     static func login(_ id: String, expires: Date = t0 + 600) -> PendingLoginRecord {
