@@ -1,7 +1,14 @@
 #!/usr/bin/env bash
-# Installs the Debian packages cnsgw builds and tests with, when missing (Debian 12; Swift itself must be on PATH).
+# Installs what cnsgw builds and runs with (`install-deps.sh run`) or also tests with (`install-deps.sh`, the
+# default), when missing (Debian 12; Swift itself must be on PATH).
 set -euo pipefail
-packages=(libssl-dev libxml2-dev libxmlsec1-dev libxmlsec1-openssl xmlsec1 libsqlite3-dev sqlite3 pkg-config openssl python3 ca-certificates curl)
+mode=${1:-test}
+packages=(libssl-dev libxml2-dev libxmlsec1-dev libxmlsec1-openssl libsqlite3-dev pkg-config openssl ca-certificates)
+if [ "$mode" = test ]; then
+  # xmlsec1 signs test trusted lists; chromium, its driver and NSS tools run the browser test; curl, sqlite3 and
+  # python3 drive the server tests.
+  packages+=(xmlsec1 sqlite3 python3 python3-pip curl chromium chromium-driver libnss3-tools)
+fi
 missing=()
 for p in "${packages[@]}"; do
   dpkg-query -W -f='${Status}' "$p" 2>/dev/null | grep -q "install ok installed" || missing+=("$p")
@@ -13,4 +20,8 @@ if [ ${#missing[@]} -gt 0 ]; then
   $sudo apt-get update -qq
   DEBIAN_FRONTEND=noninteractive $sudo apt-get install -y -qq --no-install-recommends "${missing[@]}" >/dev/null
 fi
+# Python test clients (pinned: selenium 4.50.0 drives Debian's chromedriver and installs from the index here).
+[ "$mode" = test ] && { python3 -c 'import selenium, sys; sys.exit(selenium.__version__ != "4.50.0")' 2>/dev/null \
+  || python3 -m pip install -q --disable-pip-version-check selenium==4.50.0 \
+  || python3 -m pip install -q --disable-pip-version-check --break-system-packages selenium==4.50.0; }
 command -v swift >/dev/null || { echo "swift is not on PATH: install the Swift 6 toolchain first (swift.org)" >&2; exit 1; }

@@ -4,6 +4,6 @@
 # Extra arguments go to `cnsgw serve` (see `cnsgw serve --help`). Stop with Ctrl-C.
 set -euo pipefail
 cd "$(dirname "$0")/.."
-scripts/install-deps.sh
+scripts/install-deps.sh run
 swift build --product cnsgw
 exec "$(swift build --show-bin-path)/cnsgw" serve "$@"
