@@ -21,12 +21,12 @@ public struct CardTLSChannel<Base: ServerChildChannel>: ServerChildChannel {
     public typealias Value = Base.Value
 
     let base: Base
-    let tlsConfiguration: TLSConfiguration
+    let contexts: CardTLSContextFactory
 
-    public init(_ base: Base, tlsConfiguration: TLSConfiguration) throws {
+    public init(_ base: Base, contexts: CardTLSContextFactory) throws {
         self.base = base
-        self.tlsConfiguration = tlsConfiguration
-        _ = try NIOSSLContext(configuration: tlsConfiguration)   // a bad configuration stops start-up, not the first login
+        self.contexts = contexts
+        _ = try contexts.makeContext()   // a bad configuration stops start-up, not the first login
     }
 
     public func setup(channel: any Channel, logger: Logger) -> EventLoopFuture<Value> {
@@ -34,7 +34,7 @@ public struct CardTLSChannel<Base: ServerChildChannel>: ServerChildChannel {
             // Small TLS records (handshake flights, short pages) must not wait for Nagle's algorithm.
             try channel.syncOptions?.setOption(ChannelOptions.socketOption(.tcp_nodelay), value: 1)
             let handler = NIOSSLServerHandler(
-                context: try NIOSSLContext(configuration: tlsConfiguration),
+                context: try contexts.makeContext(),
                 configuration: .init(),
                 customVerificationCallbackWithMetadata: { certificates, promise in
                     promise.succeed(.certificateVerified(VerificationMetadata(NIOSSL.ValidatedCertificateChain(certificates))))
@@ -66,5 +66,40 @@ final class HandshakeTimeHandler: ChannelInboundHandler, RemovableChannelHandler
     func userInboundEventTriggered(context: ChannelHandlerContext, event: Any) {
         if case TLSUserEvent.handshakeCompleted = event { completed.withLockedValue { $0 = Date() } }
         context.fireUserInboundEventTriggered(event)
+    }
+}
+
+/// Makes the card listener's SSL contexts, one per connection (see ``CardTLSChannel``), from the current
+/// configuration. The TLS layer trusts nothing (the gateway's verifier decides), so no trust roots are loaded — that
+/// would cost milliseconds per connection — except, when the admin turned on CA names in the certificate request,
+/// the trusted CAs, whose names are then sent; ``updateCertificateAuthorities(_:)`` follows trust-store changes.
+public final class CardTLSContextFactory: Sendable {
+    private struct State {
+        var configuration: TLSConfiguration?
+        var authorities: [NIOSSLCertificate] = []
+    }
+    private let state = NIOLockedValueBox(State())
+
+    public init() {}
+
+    /// The listener's configuration (certificate, key, versions, client-certificate request).
+    func replaceConfiguration(_ configuration: TLSConfiguration) {
+        state.withLockedValue { $0.configuration = configuration }
+    }
+
+    func makeContext() throws -> NIOSSLContext {
+        let configuration = try state.withLockedValue { s -> TLSConfiguration in
+            guard var c = s.configuration else { throw NIOSSLError.failedToLoadCertificate }
+            c.trustRoots = .certificates(c.sendCANameList ? s.authorities : [])
+            c.additionalTrustRoots = []
+            return c
+        }
+        return try NIOSSLContext(configuration: configuration)
+    }
+
+    /// The trusted CAs, whose names the certificate request carries when that is turned on.
+    public func updateCertificateAuthorities(_ derCertificates: [[UInt8]]) {
+        let certificates = derCertificates.compactMap { try? NIOSSLCertificate(bytes: $0, format: .der) }
+        state.withLockedValue { $0.authorities = certificates }
     }
 }

@@ -26,13 +26,16 @@ public struct GatewayApplication: Sendable {
     /// Where `/metrics` reads from; nil serves no metrics endpoint.
     public let metrics: PrometheusCollectorRegistry?
     public let renderer: PageRenderer
+    /// The card listener's SSL contexts, one per connection.
+    let cardContexts = CardTLSContextFactory()
 
     public init(configuration: GatewayServerConfiguration, storage: any GatewayStorage, revocation: RevocationChecker,
                 identityMapper: CNSSubjectMapper, pages: PageRenderer, metrics: PrometheusCollectorRegistry? = nil,
                 logger: Logger = Logger(label: "cnsgw.server")) {
         self.configuration = configuration
         self.storage = storage
-        self.trust = TrustStoreProvider(storage: storage)
+        let contexts = cardContexts
+        self.trust = TrustStoreProvider(storage: storage) { store in contexts.updateCertificateAuthorities(store.anchors.map(\.certificate.derBytes)) }
         self.revocation = revocation
         self.identityMapper = identityMapper
         self.audit = AuditLog(storage: storage)
@@ -52,7 +55,8 @@ public struct GatewayApplication: Sendable {
         cardTLS.maximumTLSVersion = configuration.cardMaximumTLSVersion
         cardTLS.certificateVerification = .optionalVerification
         cardTLS.sendCANameList = configuration.sendCertificateAuthorityNames
-        let cardTLSConfiguration = cardTLS
+        let contexts = cardContexts
+        contexts.replaceConfiguration(cardTLS)
 
         let publicApp = Application(
             router: publicRouter(),
@@ -61,10 +65,10 @@ public struct GatewayApplication: Sendable {
             logger: logger)
         let cardApp = Application(
             router: cardRouter(),
-            server: HTTPServerBuilder { responder in try CardTLSChannel(HTTP1Channel(responder: responder), tlsConfiguration: cardTLSConfiguration) },
+            server: HTTPServerBuilder { responder in try CardTLSChannel(HTTP1Channel(responder: responder), contexts: contexts) },
             configuration: .init(address: .hostname(configuration.cardHost, port: configuration.cardPort), serverName: "cnsgw"),
             logger: logger)
-        return [publicApp, cardApp]
+        return [publicApp, cardApp, TrustWatcher(trust: trust, logger: logger)]
     }
 
     func publicRouter() -> Router<BasicRequestContext> {
@@ -121,5 +125,21 @@ public struct GatewayApplication: Sendable {
     func html(_ text: String, status: HTTPResponse.Status) -> Response {
         Response(status: status, headers: [.contentType: "text/html; charset=utf-8", .cacheControl: "no-store"],
                  body: .init(byteBuffer: ByteBuffer(string: text)))
+    }
+}
+
+/// Reloads the trust store every two seconds when the stored CAs changed, so an admin's change reaches the card
+/// listener's CA names (and the next decision) without waiting for a login.
+struct TrustWatcher: Service {
+    let trust: TrustStoreProvider
+    let logger: Logger
+
+    func run() async throws {
+        try await cancelWhenGracefulShutdown {
+            while !Task.isCancelled {
+                do { _ = try await trust.trustStore() } catch { logger.error("cannot read the trusted CAs", metadata: ["error": "\(error)"]) }
+                try? await Task.sleep(nanoseconds: 2_000_000_000)
+            }
+        }
     }
 }

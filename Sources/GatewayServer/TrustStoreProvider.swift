@@ -8,9 +8,12 @@ public actor TrustStoreProvider {
     private let storage: any GatewayStorage
     private var current: TrustStore?
     private var loadedFrom: [TrustedCARecord] = []
+    private let onReload: @Sendable (TrustStore) -> Void
 
-    public init(storage: any GatewayStorage) {
+    /// `onReload` runs after each rebuild (the card listener's CA names follow it).
+    public init(storage: any GatewayStorage, onReload: @escaping @Sendable (TrustStore) -> Void = { _ in }) {
         self.storage = storage
+        self.onReload = onReload
     }
 
     /// The trust store for a decision now (reloaded when the stored set changed).
@@ -24,6 +27,7 @@ public actor TrustStoreProvider {
         let store = try TrustStore(anchors: anchors)
         current = store
         loadedFrom = records
+        onReload(store)
         return store
     }
 }

@@ -123,3 +123,33 @@ import Testing
         #expect(status.stdout.contains("3 queries, 1 failed") && status.stdout.contains("last error"), "\(status.stdout)")
     }
 }
+
+/// The certificate request's CA names: none by default, the trusted CAs (and only those) when turned on.
+@Suite(.serialized) struct CertificateRequestTests {
+    func acceptableNames(_ port: Int) throws -> String {
+        let r = try runCommand("openssl", ["s_client", "-connect", "127.0.0.1:\(port)", "-tls1_2"])
+        guard let start = r.stdout.range(of: "Acceptable client certificate CA names") ?? r.stdout.range(of: "No client certificate CA names sent") else {
+            return r.stdout
+        }
+        return String(r.stdout[start.lowerBound...].prefix(600))
+    }
+
+    @Test("no CA names by default; with --send-ca-names the trusted CAs' names, following ca add without a restart")
+    func caNames() throws {
+        let quiet = try ServeCommandTests.Server()
+        defer { quiet.process.stop() }
+        #expect(try acceptableNames(quiet.cardPort).hasPrefix("No client certificate CA names sent"))
+        quiet.process.stop()
+
+        let server = try ServeCommandTests.Server(["--send-ca-names"])
+        defer { server.process.stop() }
+        sleep(1)
+        let names = try acceptableNames(server.cardPort)
+        #expect(names.contains("CA Cittadini") && !names.contains("ISRG") && !names.contains("DigiCert"), "\(names)")
+        let other = NSTemporaryDirectory() + "cnsgw-names-\(UUID().uuidString)"
+        #expect(try runCommand(VerifyCommandTests.binary, ["testpki", "init", other, "--ca-name", "Regione Nuova - CA Cittadini"]).status == 0)
+        #expect(try runCommand(VerifyCommandTests.binary, ["ca", "add", other + "/ca.pem", "--data-dir", server.data]).status == 0)
+        sleep(3)   // the trust watcher's period
+        #expect(try acceptableNames(server.cardPort).contains("Regione Nuova - CA Cittadini"))
+    }
+}
