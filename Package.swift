@@ -56,16 +56,16 @@ let package = Package(
         // Everything persistent behind one protocol; backends below it, the audit chain above it.
         .target(name: "GatewayStorage", dependencies: ["CodedErrors"]),
         .target(name: "GatewayStorageSQLite", dependencies: ["GatewayStorage", .product(name: "GRDB", package: "GRDB.swift")]),
-        .target(name: "GatewayAudit", dependencies: ["GatewayStorage", .product(name: "Crypto", package: "swift-crypto")]),
+        .target(name: "GatewayAudit", dependencies: ["GatewayStorage", "CodedErrors", .product(name: "Crypto", package: "swift-crypto")]),
         // The protocol-agnostic login (pending login, level policy, consent), shared by the SAML and OIDC front ends.
-        .target(name: "GatewayLogin", dependencies: ["CNSValidation", "GatewayStorage", .product(name: "Crypto", package: "swift-crypto")]),
+        .target(name: "GatewayLogin", dependencies: ["CNSValidation", "GatewayStorage", "CodedErrors", .product(name: "Crypto", package: "swift-crypto")]),
         // `cnsgw serve`'s settings: defaults, Config/gateway.yaml, CNSGW_* environment variables.
         .target(name: "GatewayConfiguration", dependencies: [.product(name: "Yams", package: "Yams")]),
         // HTTP, TLS and the card listener only: every rule lives in the libraries above.
         .target(
             name: "GatewayServer",
             dependencies: [
-                "CNSValidation", "ItalianIdentity", "GatewayStorage", "GatewayAudit", "GatewayLogin",
+                "CNSValidation", "ItalianIdentity", "GatewayStorage", "GatewayAudit", "GatewayLogin", "CodedErrors",
                 .product(name: "Hummingbird", package: "hummingbird"),
                 .product(name: "HummingbirdCore", package: "hummingbird"),
                 .product(name: "HummingbirdTLS", package: "hummingbird"),

@@ -115,6 +115,22 @@ case "decisions":
     print(String(format: "decisions: cnsgw verify %.0f/s (full decision, warm CRL), path validation alone %.0f/s, ratio %.2f",
                  decisionRate, Double(n) / pathOnly, decisionRate / (Double(n) / pathOnly)))
 
+case "parse":
+    // X509Certificate(derEncoded:) per login (the card's certificate), against OpenSSL's bare d2i_X509.
+    let der = try! CertificateLoader.certificates(atPath: "\(dir)/good.pem")[0].derBytes
+    let n = 20_000
+    let full = seconds { for _ in 0..<n { blackHole(try! X509Certificate(derEncoded: der)) } }
+    let bare = seconds {
+        for _ in 0..<n {
+            der.withUnsafeBufferPointer { buf in
+                var p: UnsafePointer<UInt8>? = buf.baseAddress
+                X509_free(d2i_X509(nil, &p, buf.count))
+            }
+        }
+    }
+    print(String(format: "parse: X509Certificate %.0f/s (%.1f µs), d2i_X509 alone %.0f/s (%.1f µs), ratio %.2f",
+                 Double(n) / full, full / Double(n) * 1e6, Double(n) / bare, bare / Double(n) * 1e6, bare / full))
+
 default:
     fail("unknown benchmark \(args[1])")
 }

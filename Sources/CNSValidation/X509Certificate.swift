@@ -1,3 +1,4 @@
+import CodedErrors
 import Foundation
 import ItalianIdentity
 internal import COpenSSL
@@ -127,7 +128,7 @@ public final class X509Certificate: @unchecked Sendable, Hashable, CustomStringC
     public var fingerprintHex: String { Digest.hex(sha256Fingerprint) }
 
     /// Serial number as uppercase hex (`0A1B…`).
-    public var serialHex: String { serialNumber.isEmpty ? "00" : serialNumber.map { String(format: "%02X", $0) }.joined() }
+    public var serialHex: String { serialNumber.isEmpty ? "00" : Hex.encode(serialNumber, uppercase: true) }
 
     /// Whether subject and issuer are the same name.
     public var isSelfIssued: Bool { X509_NAME_cmp(X509_get_subject_name(ref), X509_get_issuer_name(ref)) == 0 }

@@ -1,4 +1,5 @@
 import Crypto
+import CodedErrors
 import Foundation
 import GatewayStorage
 
@@ -20,22 +21,15 @@ public struct AuditLog: Sendable {
     @discardableResult
     public func append(kind: String, fields: [String: String]) async throws -> AuditRecord {
         let payload = try Self.canonicalJSON(fields)
-        for _ in 0..<64 {
-            let head = try await storage.lastAuditRecord()
+        let now = now()
+        // The head is read and the record written in one storage transaction: no retries under concurrency.
+        return try await storage.appendAudit { head in
             let sequence = (head?.sequence ?? 0) + 1
-            let time = max(now(), head?.time ?? .distantPast)
+            let time = max(now, head?.time ?? .distantPast)
             let previous = head?.hash ?? ""
-            let record = AuditRecord(sequence: sequence, time: time, kind: kind, payload: payload, previousHash: previous,
-                                     hash: Self.hash(previous: previous, sequence: sequence, time: time, kind: kind, payload: payload))
-            do {
-                try await storage.appendAudit(record)
-                return record
-            } catch let error as StorageError where error.code == .conflict {
-                try await Task.sleep(nanoseconds: UInt64.random(in: 100_000...2_000_000))
-                continue
-            }
+            return AuditRecord(sequence: sequence, time: time, kind: kind, payload: payload, previousHash: previous,
+                               hash: Self.hash(previous: previous, sequence: sequence, time: time, kind: kind, payload: payload))
         }
-        throw StorageError(.conflict, "could not append to the audit log after 64 attempts (too many concurrent writers)")
     }
 
     /// Sorted-key JSON, so the same fields always hash the same.
@@ -50,7 +44,7 @@ public struct AuditLog: Sendable {
         hasher.update(data: Data(previous.utf8))
         hasher.update(data: Data("|\(sequence)|\(time.storageMilliseconds)|\(kind)|".utf8))
         hasher.update(data: payload)
-        return hasher.finalize().map { String(format: "%02x", $0) }.joined()
+        return Hex.encode(hasher.finalize())
     }
 
     /// The result of checking a chain.

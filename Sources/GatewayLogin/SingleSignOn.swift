@@ -1,5 +1,6 @@
 import CNSValidation
 import Crypto
+import CodedErrors
 import Foundation
 import GatewayStorage
 
@@ -34,7 +35,7 @@ public struct OpenedSession: Sendable {
 extension LoginFlow {
     /// The storage key of a cookie value: storage never holds a cookie that works.
     public static func sessionID(cookieValue: String) -> String {
-        SHA256.hash(data: Data(cookieValue.utf8)).map { String(format: "%02x", $0) }.joined()
+        Hex.encode(SHA256.hash(data: Data(cookieValue.utf8)))
     }
 
     /// Opens a session after a completed login, when the policy allows one for the level that login asked for.

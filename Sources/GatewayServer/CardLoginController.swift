@@ -1,5 +1,6 @@
 import CNSValidation
 import Crypto
+import CodedErrors
 import Foundation
 import GatewayAudit
 import GatewayLogin
@@ -37,10 +38,10 @@ struct CardLoginController: Sendable {
     /// The codice fiscale as the audit log keeps it: the code, or its keyed hash when the admin configured one.
     func auditedCodiceFiscale(_ code: String) -> String {
         guard let key = application.configuration.auditPseudonymKey else { return code }
-        return "hmac-sha256:" + HMAC<SHA256>.authenticationCode(for: Data(code.utf8), using: SymmetricKey(data: key)).map { String(format: "%02x", $0) }.joined()
+        return "hmac-sha256:" + Hex.encode(HMAC<SHA256>.authenticationCode(for: Data(code.utf8), using: SymmetricKey(data: key)))
     }
 
-    static func fingerprint(_ der: [UInt8]) -> String { SHA256.hash(data: der).map { String(format: "%02x", $0) }.joined() }
+    static func fingerprint(_ der: [UInt8]) -> String { Hex.encode(SHA256.hash(data: der)) }
 
     func card(_ request: Request, _ context: CardRequestContext) async throws -> Response {
         let pages = application.pages(for: request)

@@ -128,17 +128,17 @@ public struct GatewayApplication: Sendable {
     }
 }
 
-/// Reloads the trust store every two seconds when the stored CAs changed, so an admin's change reaches the card
+/// Reloads the trust store every second when the stored CAs changed, so an admin's change reaches the card
 /// listener's CA names (and the next decision) without waiting for a login.
 struct TrustWatcher: Service {
     let trust: TrustStoreProvider
     let logger: Logger
 
     func run() async throws {
-        try await cancelWhenGracefulShutdown {
+        await cancelWhenGracefulShutdown {
             while !Task.isCancelled {
                 do { _ = try await trust.trustStore() } catch { logger.error("cannot read the trusted CAs", metadata: ["error": "\(error)"]) }
-                try? await Task.sleep(nanoseconds: 2_000_000_000)
+                try? await Task.sleep(nanoseconds: 1_000_000_000)
             }
         }
     }

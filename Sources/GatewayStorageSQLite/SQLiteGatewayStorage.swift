@@ -206,6 +206,22 @@ public final class SQLiteGatewayStorage: GatewayStorage {
         }
     }
 
+    public func appendAudit(building build: @Sendable (AuditRecord?) throws -> AuditRecord) async throws -> AuditRecord {
+        try await withoutActuallyEscaping(build) { build in
+            let box = UncheckedBox(build)
+            return try await write { db in
+                let head = try Row.fetchOne(db, sql: "SELECT * FROM audit_log ORDER BY sequence DESC LIMIT 1").map(Self.audit)
+                let r = try box.value(head)
+                guard r.sequence == (head?.sequence ?? 0) + 1, r.previousHash == (head?.hash ?? "") else {
+                    throw StorageError(.conflict, "the record does not follow the head of the audit log")
+                }
+                try db.execute(sql: "INSERT INTO audit_log (sequence, time, kind, payload, previous_hash, hash) VALUES (?, ?, ?, ?, ?, ?)",
+                               arguments: [r.sequence, r.time.storageMilliseconds, r.kind, r.payload, r.previousHash, r.hash])
+                return r
+            }
+        }
+    }
+
     public func lastAuditRecord() async throws -> AuditRecord? {
         try await read { db in try Row.fetchOne(db, sql: "SELECT * FROM audit_log ORDER BY sequence DESC LIMIT 1").map(Self.audit) }
     }

@@ -43,6 +43,7 @@ import Testing
         func login(_ i: Int) throws -> Int { try server.login(card: ["rccmnl83s18d969h", "vrdgpp70c10f205b", "bnclra90b68h501z"][i], pki: pkis[i]).0 }
         // A CA the admin trusts by hand: no import ever removes it.
         #expect(try cnsgw(["ca", "add", pkis[2] + "/ca.pem", "--revocation", "none"] + data).status == 0)
+        usleep(ServeCommandTests.trustPropagation)
 
         let first = try list(42, active: [0], withdrawn: [1])
         let dry = try cnsgw(["ca", "import-tsl", first, "--signer-cert", root + "/signer.pem", "--revocation", "none"] + data)
@@ -51,6 +52,7 @@ import Testing
         #expect(try login(0) == 403)
         let applied = try cnsgw(["ca", "import-tsl", first, "--signer-cert", root + "/signer.pem", "--revocation", "none", "--apply"] + data)
         #expect(applied.status == 0 && applied.stdout.contains("applied: 1 added, 0 removed"), "\(applied.stdout)\(applied.stderr)")
+        usleep(ServeCommandTests.trustPropagation)
         #expect(try login(0) == 200 && login(1) == 403 && login(2) == 200)
 
         // The next list withdraws Regione 0 and brings Regione 1 into force; it also lists the hand-added CA.
@@ -59,11 +61,13 @@ import Testing
         let plan = try JSONSerialization.jsonObject(with: Data(json.stdout.utf8)) as? [String: Any]
         #expect((plan?["add"] as? [Any])?.count == 1 && (plan?["remove"] as? [Any])?.count == 1 && (plan?["keep"] as? [Any])?.count == 1, "\(json.stdout)")
         #expect(try cnsgw(["ca", "import-tsl", second, "--signer-cert", root + "/signer.pem", "--revocation", "none", "--apply"] + data).status == 0)
+        usleep(ServeCommandTests.trustPropagation)
         #expect(try login(0) == 403 && login(1) == 200 && login(2) == 200)
 
         // The third list drops everything: only what imports added goes; the hand-added CA stays.
         let third = try list(44, active: [], withdrawn: [1, 2])
         #expect(try cnsgw(["ca", "import-tsl", third, "--signer-cert", root + "/signer.pem", "--apply"] + data).stdout.contains("1 removed"))
+        usleep(ServeCommandTests.trustPropagation)
         #expect(try login(1) == 403 && login(2) == 200)
 
         let old = try cnsgw(["ca", "import-tsl", first, "--signer-cert", root + "/signer.pem", "--apply"] + data)

@@ -8,6 +8,8 @@ import Testing
 /// `cnsgw serve` with its embedded default, driven by curl with client certificates over real TLS.
 @Suite(.serialized) struct ServeCommandTests {
     func cnsgw(_ args: String...) throws -> CommandResult { try runCommand(VerifyCommandTests.binary, args) }
+    /// A running gateway reads the trusted CAs again at most a second after its last read.
+    static let trustPropagation: useconds_t = 1_200_000
 
     struct Server {
         let process: LocalService
@@ -142,10 +144,12 @@ import Testing
         let list = try cnsgw("ca", "list", "--data-dir", server.data, "--json")
         let id = try #require((try JSONSerialization.jsonObject(with: Data(list.stdout.utf8)) as? [[String: Any]])?.first?["id"] as? String)
         #expect(try cnsgw("ca", "remove", id, "--data-dir", server.data).status == 0)
+        usleep(Self.trustPropagation)
         let (status, page) = try server.login(card: "rccmnl83s18d969h")
         #expect(status == 403 && page.contains("<code>untrusted</code>"))
         #expect(try cnsgw("ca", "add", server.demo + "/ca.pem", "--data-dir", server.data, "--revocation", "crl-only",
                           "--crl", server.demo + "/crl.der").status == 0)
+        usleep(Self.trustPropagation)
         #expect(try server.login(card: "rccmnl83s18d969h").0 == 200)
         #expect(server.process.terminate() == 0)
     }

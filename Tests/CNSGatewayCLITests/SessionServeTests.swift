@@ -106,6 +106,7 @@ import Testing
         let server = try ServeCommandTests.Server(["--no-demo"])
         defer { server.process.stop() }
         #expect(try cnsgw("ca", "add", pki + "/ca.pem", "--data-dir", server.data).status == 0)   // default: ocsp-then-crl
+        usleep(ServeCommandTests.trustPropagation)
 
         #expect(try server.login(card: "rccmnl83s18d969h", pki: pki).0 == 200)
         let (revokedStatus, revokedPage) = try server.login(card: "rssmra80a01h501u", pki: pki)
