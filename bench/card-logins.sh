@@ -5,6 +5,7 @@
 #  - the same client against nginx with `ssl_verify_client on` and the same certificates, doing the handshake alone
 #    (ratio: the aim is at least 0.7 of nginx's rate);
 #  - peak memory of `cnsgw serve` with a 2,000,000-entry CRL loaded.
+#  - the same with the parsed-certificate cache off (each login parses the card, as a card's first login does);
 # Usage: bench/card-logins.sh [SECONDS]   (needs nginx: apt-get install nginx-light)
 set -euo pipefail
 cd "$(dirname "$0")/.."
@@ -18,6 +19,11 @@ trap 'kill $(jobs -p) 2>/dev/null || true; [ -f "$work/nginx.pid" ] && kill "$(c
 serve_pid=$!
 for _ in $(seq 100); do curl -sk https://127.0.0.1:19443/healthz >/dev/null 2>&1 && break; sleep 0.2; done
 card="$work/data/demo-pki/cards/rccmnl83s18d969h"
+# The same gateway without its parsed-certificate cache: every login parses the card's certificate, as the first
+# login of each card does (a figure for many distinct cards).
+CNSGW_CARD_CERTIFICATE_CACHE=0 "$cnsgw" serve --data-dir "$work/data-cold" --public-port 19446 --card-port 19447 >"$work/serve-cold.log" 2>&1 &
+for _ in $(seq 100); do curl -sk https://127.0.0.1:19446/healthz >/dev/null 2>&1 && break; sleep 0.2; done
+cold_card="$work/data-cold/demo-pki/cards/rccmnl83s18d969h"
 
 cat >"$work/nginx.conf" <<CONF
 worker_processes auto;
@@ -42,16 +48,17 @@ CONF
 mkdir -p "$work/tmp"
 nginx -c "$work/nginx.conf" -p "$work" 2>/dev/null
 
-run() { python3 bench/card_logins.py 127.0.0.1 "$1" "$card.pem" "$card.key" "$2" "$seconds" "$3"; }
+run() { python3 bench/card_logins.py 127.0.0.1 "$1" "${4:-$card}.pem" "${4:-$card}.key" "$2" "$seconds" "$3"; }
 printf '%-12s %-8s %10s %10s %10s\n' target clients "logins/s" "p50 ms" "p99 ms"
 for c in 1 32; do
-  gw=$(run 19444 /login/card "$c"); ng=$(run 19445 / "$c")
-  python3 - "$c" "$gw" "$ng" <<'PY'
+  gw=$(run 19444 /login/card "$c"); ng=$(run 19445 / "$c"); cold=$(run 19447 /login/card "$c" "$cold_card")
+  python3 - "$c" "$gw" "$ng" "$cold" <<'PY'
 import json, sys
-c, gw, ng = sys.argv[1], json.loads(sys.argv[2]), json.loads(sys.argv[3])
+c, gw, ng, cold = sys.argv[1], json.loads(sys.argv[2]), json.loads(sys.argv[3]), json.loads(sys.argv[4])
 print(f"{'cnsgw':<12} {c:<8} {gw['rate']:>10} {gw['p50_ms']:>10} {gw['p99_ms']:>10}   failed {gw['failed']}")
+print(f"{'cnsgw cold':<12} {c:<8} {cold['rate']:>10} {cold['p50_ms']:>10} {cold['p99_ms']:>10}   failed {cold['failed']}  (no certificate cache)")
 print(f"{'nginx':<12} {c:<8} {ng['rate']:>10} {ng['p50_ms']:>10} {ng['p99_ms']:>10}   failed {ng['failed']}")
-print(f"ratio cnsgw/nginx at {c} clients: {gw['rate'] / ng['rate']:.2f}")
+print(f"ratio cnsgw/nginx at {c} clients: {gw['rate'] / ng['rate']:.2f} (cold {cold['rate'] / ng['rate']:.2f})")
 PY
 done
 

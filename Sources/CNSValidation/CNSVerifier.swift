@@ -30,7 +30,9 @@ public struct CNSVerifier: Sendable {
         let report = await decide(leaf: leaf, intermediates: intermediates, at: time)
         Counter(label: "cnsgw_certificate_decisions_total",
                 dimensions: [("result", report.valid ? "valid" : "invalid"), ("reason", report.reason?.rawValue ?? "none")]).increment()
-        logger.info("certificate decision", metadata: [
+        // Debug level: the gateway's audit log already records every decision; a log line per login at info would
+        // double the record and cost a synchronous write per login.
+        logger.debug("certificate decision", metadata: [
             "valid": "\(report.valid)", "reason": "\(report.reason?.rawValue ?? "-")", "detail": "\(report.detail)",
             "serial": "\(leaf.serialHex)", "issuer": "\(leaf.issuer)", "anchor": "\(report.anchor ?? "-")",
             "revocation": "\(report.revocation.map { "\($0.method.rawValue)/\($0.status.rawValue) \($0.source ?? "")" } ?? "-")",

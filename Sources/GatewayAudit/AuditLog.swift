@@ -7,29 +7,24 @@ import GatewayStorage
 ///
 /// Each record's hash is SHA-256 over the previous record's hash and this record's sequence, time, kind and
 /// payload, so changing, removing or reordering any record breaks every hash after it (`cnsgw audit verify`).
-/// Appends are compare-and-swap on the chain head, so several writers (or instances) never fork the chain.
+/// Appends read the chain head and write in one storage transaction, so several writers (or instances) never fork
+/// the chain. Concurrent appends through one `AuditLog` are committed together (group commit): each caller still
+/// returns only once its own record is stored, so nothing acknowledged is ever lost.
 public struct AuditLog: Sendable {
     public let storage: any GatewayStorage
     public let now: @Sendable () -> Date
+    private let writer: AuditGroupWriter
 
     public init(storage: any GatewayStorage, now: @escaping @Sendable () -> Date = { Date() }) {
         self.storage = storage
         self.now = now
+        self.writer = AuditGroupWriter(storage: storage)
     }
 
     /// Appends an event; `fields` become the record's canonical JSON payload.
     @discardableResult
     public func append(kind: String, fields: [String: String]) async throws -> AuditRecord {
-        let payload = try Self.canonicalJSON(fields)
-        let now = now()
-        // The head is read and the record written in one storage transaction: no retries under concurrency.
-        return try await storage.appendAudit { head in
-            let sequence = (head?.sequence ?? 0) + 1
-            let time = max(now, head?.time ?? .distantPast)
-            let previous = head?.hash ?? ""
-            return AuditRecord(sequence: sequence, time: time, kind: kind, payload: payload, previousHash: previous,
-                               hash: Self.hash(previous: previous, sequence: sequence, time: time, kind: kind, payload: payload))
-        }
+        try await writer.append(kind: kind, payload: try Self.canonicalJSON(fields), time: now())
     }
 
     /// Sorted-key JSON, so the same fields always hash the same.
@@ -97,5 +92,63 @@ public struct AuditLog: Sendable {
                  r.previousHash, r.hash].joined(separator: ",") + "\n"
             }.joined()
         }
+    }
+}
+
+/// Group commit for the audit log: appends that arrive while a transaction is running wait for the next one, which
+/// stores them all, chained in arrival order. Under load one transaction carries many records; alone, a record is
+/// stored at once.
+actor AuditGroupWriter {
+    private struct Waiting {
+        let kind: String
+        let payload: Data
+        let time: Date
+        let continuation: CheckedContinuation<AuditRecord, any Error>
+    }
+
+    private let storage: any GatewayStorage
+    private var queue: [Waiting] = []
+    private var flushing = false
+    /// Records per transaction at most (bounds the transaction's size under a burst).
+    private let batchLimit = 256
+
+    init(storage: any GatewayStorage) {
+        self.storage = storage
+    }
+
+    func append(kind: String, payload: Data, time: Date) async throws -> AuditRecord {
+        try await withCheckedThrowingContinuation { continuation in
+            queue.append(Waiting(kind: kind, payload: payload, time: time, continuation: continuation))
+            if !flushing {
+                flushing = true
+                Task { await flush() }
+            }
+        }
+    }
+
+    private func flush() async {
+        while !queue.isEmpty {
+            let batch = Array(queue.prefix(batchLimit))
+            queue.removeFirst(batch.count)
+            let entries = batch.map { ($0.kind, $0.payload, $0.time) }
+            do {
+                let records = try await storage.appendAudit { head in
+                    var previous = head
+                    return entries.map { kind, payload, time in
+                        let sequence = (previous?.sequence ?? 0) + 1
+                        let at = max(time, previous?.time ?? .distantPast)
+                        let previousHash = previous?.hash ?? ""
+                        let record = AuditRecord(sequence: sequence, time: at, kind: kind, payload: payload, previousHash: previousHash,
+                                                 hash: AuditLog.hash(previous: previousHash, sequence: sequence, time: at, kind: kind, payload: payload))
+                        previous = record
+                        return record
+                    }
+                }
+                for (waiting, record) in zip(batch, records) { waiting.continuation.resume(returning: record) }
+            } catch {
+                for waiting in batch { waiting.continuation.resume(throwing: error) }
+            }
+        }
+        flushing = false
     }
 }

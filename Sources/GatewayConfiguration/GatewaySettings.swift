@@ -31,6 +31,9 @@ public struct GatewaySettings: Sendable, Hashable {
     /// `card.trusted_proxies`: addresses allowed to forward the client certificate in a header.
     public var trustedProxies: [String] = []
 
+    /// `card.certificate_cache`: parsed card certificates kept for reuse (0 turns the cache off).
+    public var certificateCacheSize = 4096
+
     /// `tls.certificate`, `tls.private_key`: PEM files; empty means a generated self-signed pair in the data folder.
     public var tlsCertificate: String?
     public var tlsPrivateKey: String?

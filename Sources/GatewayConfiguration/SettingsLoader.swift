@@ -43,6 +43,7 @@ public enum SettingsLoader {
         "card.max_tls_version": { s, v, k in s.cardMaximumTLSVersion = try oneOf(v, k, ["1.2", "1.3"]) },
         "card.send_ca_names": { s, v, k in s.sendCertificateAuthorityNames = try bool(v, k) },
         "card.trusted_proxies": { s, v, k in s.trustedProxies = try addresses(v, k) },
+        "card.certificate_cache": { s, v, k in s.certificateCacheSize = try count(v, k, maximum: 1_000_000) },
         "tls.certificate": { s, v, k in s.tlsCertificate = try optional(v, k) },
         "tls.private_key": { s, v, k in s.tlsPrivateKey = try optional(v, k) },
         "sso.levels": { s, v, k in s.ssoLevels = try list(v).map { try oneOf(.scalar($0), k, ["SpidL1", "SpidL2", "SpidL3"]) } },
@@ -160,6 +161,11 @@ public enum SettingsLoader {
         let s = try scalar(v, key)
         guard let port = Int(s), (1...65_535).contains(port) else { throw SettingsError(setting: key, message: "'\(s)' is not a port number (1-65535)") }
         return port
+    }
+    static func count(_ v: Raw, _ key: String, maximum: Int) throws -> Int {
+        let s = try scalar(v, key)
+        guard let n = Int(s), (0...maximum).contains(n) else { throw SettingsError(setting: key, message: "'\(s)' is not a number from 0 to \(maximum)") }
+        return n
     }
     static func url(_ v: Raw, _ key: String) throws -> String? {
         guard let s = try optional(v, key) else { return nil }

@@ -90,8 +90,8 @@ struct CardLoginController: Sendable {
         }
         let report: VerificationReport
         do {
-            let leaf = try X509Certificate(derEncoded: leafDER)
-            let intermediates = chain.dropFirst().compactMap { try? X509Certificate(derEncoded: $0) }
+            let leaf = try application.certificates.certificate(leafDER)
+            let intermediates = chain.dropFirst().compactMap { try? application.certificates.certificate($0) }
             let verifier = CNSVerifier(trustStore: try await application.trust.trustStore(), revocation: application.revocation,
                                        identityMapper: application.identityMapper, logger: application.logger)
             let started = DispatchTime.now().uptimeNanoseconds

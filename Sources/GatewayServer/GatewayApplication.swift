@@ -28,6 +28,8 @@ public struct GatewayApplication: Sendable {
     public let renderer: PageRenderer
     /// The card listener's SSL contexts, one per connection.
     let cardContexts = CardTLSContextFactory()
+    /// Parsed card certificates (see ``CertificateCache``).
+    public let certificates: CertificateCache
 
     public init(configuration: GatewayServerConfiguration, storage: any GatewayStorage, revocation: RevocationChecker,
                 identityMapper: CNSSubjectMapper, pages: PageRenderer, metrics: PrometheusCollectorRegistry? = nil,
@@ -42,6 +44,7 @@ public struct GatewayApplication: Sendable {
         self.logger = logger
         self.metrics = metrics
         self.renderer = pages
+        self.certificates = CertificateCache(capacity: configuration.certificateCacheSize)
     }
 
     /// Both listeners, ready to run in a `ServiceGroup`.

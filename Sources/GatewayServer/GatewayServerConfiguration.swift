@@ -25,6 +25,8 @@ public struct GatewayServerConfiguration: Sendable {
     public var cardBaseURL: String?
     /// How long a pending login waits for the card and the consent.
     public var loginLifetime: TimeInterval = 600
+    /// Parsed card certificates kept for reuse (0: none).
+    public var certificateCacheSize: Int = 4096
     /// When set, the audit log gets HMAC-SHA-256(key, codice fiscale) instead of the code.
     public var auditPseudonymKey: Data?
     /// When single-sign-on sessions are opened and reused (default: SpidL1 requests only, 30 minutes).

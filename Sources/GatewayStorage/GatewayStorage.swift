@@ -34,10 +34,10 @@ public protocol GatewayStorage: Sendable {
     /// Appends `record` if the last stored record's hash is `record.previousHash` and its sequence is
     /// `record.sequence - 1`; otherwise `.conflict` (another writer appended first: rebuild and retry).
     func appendAudit(_ record: AuditRecord) async throws
-    /// Appends the record `build` makes from the current head (nil for an empty log), atomically: no other append
-    /// comes between reading the head and writing the record, so concurrent writers never retry. The record must
-    /// follow the head (`sequence + 1`, `previousHash`), else `.conflict`.
-    func appendAudit(building build: @Sendable (AuditRecord?) throws -> AuditRecord) async throws -> AuditRecord
+    /// Appends the records `build` makes from the current head (nil for an empty log), atomically: no other append
+    /// comes between reading the head and writing them, so concurrent writers never retry. Each record must follow
+    /// the one before (`sequence + 1`, `previousHash`), the first the head, else `.conflict` and nothing is written.
+    func appendAudit(building build: @Sendable (AuditRecord?) throws -> [AuditRecord]) async throws -> [AuditRecord]
     func lastAuditRecord() async throws -> AuditRecord?
     /// Records in sequence order, optionally from a time on.
     func auditRecords(since: Date?, limit: Int?) async throws -> [AuditRecord]

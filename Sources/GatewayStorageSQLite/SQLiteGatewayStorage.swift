@@ -206,18 +206,23 @@ public final class SQLiteGatewayStorage: GatewayStorage {
         }
     }
 
-    public func appendAudit(building build: @Sendable (AuditRecord?) throws -> AuditRecord) async throws -> AuditRecord {
+    public func appendAudit(building build: @Sendable (AuditRecord?) throws -> [AuditRecord]) async throws -> [AuditRecord] {
         try await withoutActuallyEscaping(build) { build in
             let box = UncheckedBox(build)
             return try await write { db in
-                let head = try Row.fetchOne(db, sql: "SELECT * FROM audit_log ORDER BY sequence DESC LIMIT 1").map(Self.audit)
-                let r = try box.value(head)
-                guard r.sequence == (head?.sequence ?? 0) + 1, r.previousHash == (head?.hash ?? "") else {
-                    throw StorageError(.conflict, "the record does not follow the head of the audit log")
+                // Cached statements: this runs for every login.
+                let headStatement = try db.cachedStatement(sql: "SELECT * FROM audit_log ORDER BY sequence DESC LIMIT 1")
+                let insert = try db.cachedStatement(sql: "INSERT INTO audit_log (sequence, time, kind, payload, previous_hash, hash) VALUES (?, ?, ?, ?, ?, ?)")
+                var head = try Row.fetchOne(headStatement).map(Self.audit)
+                let records = try box.value(head)
+                for r in records {
+                    guard r.sequence == (head?.sequence ?? 0) + 1, r.previousHash == (head?.hash ?? "") else {
+                        throw StorageError(.conflict, "record \(r.sequence) does not follow the head of the audit log")
+                    }
+                    try insert.execute(arguments: [r.sequence, r.time.storageMilliseconds, r.kind, r.payload, r.previousHash, r.hash])
+                    head = r
                 }
-                try db.execute(sql: "INSERT INTO audit_log (sequence, time, kind, payload, previous_hash, hash) VALUES (?, ?, ?, ?, ?, ?)",
-                               arguments: [r.sequence, r.time.storageMilliseconds, r.kind, r.payload, r.previousHash, r.hash])
-                return r
+                return records
             }
         }
     }

@@ -1,6 +1,8 @@
 import ArgumentParser
 import Foundation
 import Logging
+import NIOCore
+import NIOPosix
 
 /// `cnsgw` — the TS-CNS identity-provider gateway's command line.
 @main
@@ -18,6 +20,11 @@ struct CNSGW: AsyncParsableCommand {
     /// Runs the command and maps every outcome onto the documented exit statuses (ArgumentParser's own
     /// usage errors would otherwise exit 64).
     static func main() async {
+        if CommandLine.arguments.dropFirst().first == "serve" {
+            // The server's async handlers then run on SwiftNIO's event-loop threads, not on a second pool of threads
+            // that every request would hop to and back from (SwiftNIO's documented take-over; main thread, first thing).
+            _ = NIOSingletons.unsafeTryInstallSingletonPosixEventLoopGroupAsConcurrencyGlobalExecutor()
+        }
         LoggingSystem.bootstrap { label in
             var handler = StreamLogHandler.standardError(label: label)
             handler.logLevel = ProcessInfo.processInfo.environment["CNSGW_LOG_LEVEL"].flatMap(Logger.Level.init(rawValue:)) ?? .warning

@@ -101,6 +101,7 @@ struct ServeCommand: AsyncParsableCommand {
         configuration.cardBaseURL = settings.cardListener.url
         configuration.loginLifetime = settings.loginLifetime
         configuration.auditPseudonymKey = pseudonymKey
+        configuration.certificateCacheSize = settings.certificateCacheSize
         let server = GatewayApplication(
             configuration: configuration,
             storage: storage, revocation: RevocationChecker(crlStore: crlStore, ocsp: OCSPClient(transport: transport)),

@@ -82,6 +82,15 @@ public enum StorageConformance {
         // A stale head cannot be appended after: the chain never forks.
         let stale = AuditRecord(sequence: 5, time: t0, kind: "login", payload: Data(), previousHash: records[3].hash, hash: "x")
         await #expect(throws: StorageError(.conflict, "")) { try await s.appendAudit(stale) }
+        // A batch that does not chain is refused as a whole.
+        let before = try await s.auditRecords(since: nil, limit: nil).count
+        await #expect(throws: StorageError(.conflict, "")) {
+            _ = try await s.appendAudit { head in
+                let first = AuditRecord(sequence: head!.sequence + 1, time: t0, kind: "login", payload: Data(), previousHash: head!.hash, hash: "h1")
+                return [first, AuditRecord(sequence: first.sequence + 1, time: t0, kind: "login", payload: Data(), previousHash: "not-h1", hash: "h2")]
+            }
+        }
+        #expect(try await s.auditRecords(since: nil, limit: nil).count == before)
         // Tampering is detected.
         var tampered = records
         tampered[7].payload = Data(#"{"i":"7","result":"forged"}"#.utf8)
