@@ -83,6 +83,9 @@ public struct GatewayApplication: Sendable {
                 guard !store.anchors.isEmpty else {
                     return Response(status: .serviceUnavailable, body: .init(byteBuffer: ByteBuffer(string: "no trusted CA configured\n")))
                 }
+                for use in ["saml", "oidc"] where try await !storage.signingKeys(use: use).contains(where: { $0.state == .active }) {
+                    return Response(status: .serviceUnavailable, body: .init(byteBuffer: ByteBuffer(string: "no active \(use) signing key\n")))
+                }
                 let now = Date()
                 let stale = await revocation.crlStore.status().filter { s in s.nextUpdate.map { $0 < now } ?? false }
                 guard stale.isEmpty else {

@@ -53,4 +53,16 @@ import Testing
         #expect(keys.stdout == "oidc:ES256:active\noidc:RS256:active\nsaml:RS256:active\n", "\(keys.stdout) \(keys.stderr)")
         #expect(server.terminate() == 0)
     }
+
+    @Test("a corrupted database stops start-up with a clear error and is left as it was")
+    func corruptedDatabase() throws {
+        let data = temporary("corrupt")
+        try FileManager.default.createDirectory(atPath: data, withIntermediateDirectories: true)
+        let garbage = Data((0..<8192).map { UInt8(truncatingIfNeeded: $0 &* 31 &+ 7) })
+        try garbage.write(to: URL(fileURLWithPath: data + "/cnsgw.sqlite"))
+        let r = try runCommand(VerifyCommandTests.binary, ["serve", "--data-dir", data, "--public-port", "\(LocalService.freePort())",
+                                                           "--card-port", "\(LocalService.freePort())"], timeout: 30)
+        #expect(r.status == 2 && r.stderr.contains("is not a readable cnsgw database") && r.stderr.contains("nothing was changed"), "\(r.stderr)")
+        #expect(FileManager.default.contents(atPath: data + "/cnsgw.sqlite") == garbage)
+    }
 }

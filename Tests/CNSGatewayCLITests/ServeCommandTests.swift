@@ -51,6 +51,12 @@ import Testing
         let hugeHeader = try runCommand("curl", ["-sk", "-o", "/dev/null", "-w", "%{http_code}", "-H", "X-Filler: " + String(repeating: "a", count: 100_000),
                                                  "https://127.0.0.1:\(server.publicPort)/healthz"])
         #expect(hugeHeader.stdout != "200", "\(hugeHeader.stdout)")
+        let bigBody = NSTemporaryDirectory() + "cnsgw-body-\(UUID().uuidString)"
+        try Data(repeating: 0x61, count: 200_000).write(to: URL(fileURLWithPath: bigBody))
+        let oversized = try runCommand("curl", ["-sk", "-o", "/dev/null", "-w", "%{http_code}", "--cert", server.demo + "/cards/rccmnl83s18d969h.pem",
+                                                "--key", server.demo + "/cards/rccmnl83s18d969h.key", "--data-binary", "@" + bigBody,
+                                                "https://127.0.0.1:\(server.cardPort)/login/consent"])
+        #expect(oversized.stdout == "413", "\(oversized.stdout)")
         let (unknownStatus, _) = try server.login(extra: ["-X", "POST", "--data-binary", "x"])
         #expect(unknownStatus == 405 || unknownStatus == 404)
 
