@@ -33,46 +33,35 @@ public enum StorageMigrations {
             "CREATE TABLE audit_log (sequence BIGINT PRIMARY KEY, time BIGINT NOT NULL, kind TEXT NOT NULL, payload BYTEA NOT NULL, previous_hash TEXT NOT NULL, hash TEXT NOT NULL)",
             "CREATE INDEX audit_log_time ON audit_log (time)",
         ]),
-        Step(id: 2, sqlite: [
-            """
-            CREATE TABLE sso_session (id TEXT PRIMARY KEY, certificate_fingerprint TEXT NOT NULL, level TEXT NOT NULL, outcome BLOB NOT NULL,
-              authenticated_at INTEGER NOT NULL, expires_at INTEGER NOT NULL, participants TEXT NOT NULL, version INTEGER NOT NULL)
-            """,
-            "CREATE INDEX sso_session_expiry ON sso_session (expires_at)",
-            """
-            CREATE TABLE one_time_code (namespace TEXT NOT NULL, id TEXT NOT NULL, payload BLOB NOT NULL, expires_at INTEGER NOT NULL,
-              consumed_at INTEGER, PRIMARY KEY (namespace, id))
-            """,
-            "CREATE INDEX one_time_code_expiry ON one_time_code (expires_at)",
-            """
-            CREATE TABLE registration (kind TEXT NOT NULL, id TEXT NOT NULL, json BLOB NOT NULL, created_at INTEGER NOT NULL,
-              updated_at INTEGER NOT NULL, version INTEGER NOT NULL, PRIMARY KEY (kind, id))
-            """,
-            """
-            CREATE TABLE signing_key (id TEXT PRIMARY KEY, use TEXT NOT NULL, algorithm TEXT NOT NULL, private_key TEXT NOT NULL,
-              certificate TEXT, state TEXT NOT NULL, created_at INTEGER NOT NULL, remove_after INTEGER, version INTEGER NOT NULL)
-            """,
-        ], postgres: [
-            """
-            CREATE TABLE sso_session (id TEXT PRIMARY KEY, certificate_fingerprint TEXT NOT NULL, level TEXT NOT NULL, outcome BYTEA NOT NULL,
-              authenticated_at BIGINT NOT NULL, expires_at BIGINT NOT NULL, participants TEXT NOT NULL, version BIGINT NOT NULL)
-            """,
-            "CREATE INDEX sso_session_expiry ON sso_session (expires_at)",
-            """
-            CREATE TABLE one_time_code (namespace TEXT NOT NULL, id TEXT NOT NULL, payload BYTEA NOT NULL, expires_at BIGINT NOT NULL,
-              consumed_at BIGINT, PRIMARY KEY (namespace, id))
-            """,
-            "CREATE INDEX one_time_code_expiry ON one_time_code (expires_at)",
-            """
-            CREATE TABLE registration (kind TEXT NOT NULL, id TEXT NOT NULL, json BYTEA NOT NULL, created_at BIGINT NOT NULL,
-              updated_at BIGINT NOT NULL, version BIGINT NOT NULL, PRIMARY KEY (kind, id))
-            """,
-            """
-            CREATE TABLE signing_key (id TEXT PRIMARY KEY, use TEXT NOT NULL, algorithm TEXT NOT NULL, private_key TEXT NOT NULL,
-              certificate TEXT, state TEXT NOT NULL, created_at BIGINT NOT NULL, remove_after BIGINT, version BIGINT NOT NULL)
-            """,
-        ]),
+        Step(id: 2, sqlite: sessionsAndRegistrations(blob: "BLOB", integer: "INTEGER"),
+             postgres: sessionsAndRegistrations(blob: "BYTEA", integer: "BIGINT")),
     ]
+}
+
+extension StorageMigrations {
+    /// Step 2: SSO sessions, one-time codes, registrations and signing keys; the dialects differ only in type names.
+    static func sessionsAndRegistrations(blob: String, integer: String) -> [String] {
+        [
+            """
+            CREATE TABLE sso_session (id TEXT PRIMARY KEY, certificate_fingerprint TEXT NOT NULL, level TEXT NOT NULL, outcome \(blob) NOT NULL,
+              authenticated_at \(integer) NOT NULL, expires_at \(integer) NOT NULL, participants TEXT NOT NULL, version \(integer) NOT NULL)
+            """,
+            "CREATE INDEX sso_session_expiry ON sso_session (expires_at)",
+            """
+            CREATE TABLE one_time_code (namespace TEXT NOT NULL, id TEXT NOT NULL, payload \(blob) NOT NULL, expires_at \(integer) NOT NULL,
+              consumed_at \(integer), PRIMARY KEY (namespace, id))
+            """,
+            "CREATE INDEX one_time_code_expiry ON one_time_code (expires_at)",
+            """
+            CREATE TABLE registration (kind TEXT NOT NULL, id TEXT NOT NULL, json \(blob) NOT NULL, created_at \(integer) NOT NULL,
+              updated_at \(integer) NOT NULL, version \(integer) NOT NULL, PRIMARY KEY (kind, id))
+            """,
+            """
+            CREATE TABLE signing_key (id TEXT PRIMARY KEY, use TEXT NOT NULL, algorithm TEXT NOT NULL, private_key TEXT NOT NULL,
+              certificate TEXT, state TEXT NOT NULL, created_at \(integer) NOT NULL, remove_after \(integer), version \(integer) NOT NULL)
+            """,
+        ]
+    }
 }
 
 extension Date {
