@@ -3,7 +3,7 @@
 # default), when missing (Debian 12; Swift itself must be on PATH).
 set -euo pipefail
 mode=${1:-test}
-packages=(libssl-dev libxml2-dev libxmlsec1-dev libxmlsec1-openssl libsqlite3-dev pkg-config openssl ca-certificates)
+packages=(libssl-dev libxml2-dev libxmlsec1-dev libxmlsec1-openssl libsqlite3-dev zlib1g-dev pkg-config openssl ca-certificates)
 if [ "$mode" = test ]; then
   # xmlsec1 signs test trusted lists; chromium, its driver and NSS tools run the browser test; curl, sqlite3 and
   # python3 drive the server tests.
@@ -20,8 +20,12 @@ if [ ${#missing[@]} -gt 0 ]; then
   $sudo apt-get update -qq
   DEBIAN_FRONTEND=noninteractive $sudo apt-get install -y -qq --no-install-recommends "${missing[@]}" >/dev/null
 fi
-# Python test clients (pinned: selenium 4.50.0 drives Debian's chromedriver and installs from the index here).
-[ "$mode" = test ] && { python3 -c 'import selenium, sys; sys.exit(selenium.__version__ != "4.50.0")' 2>/dev/null \
-  || python3 -m pip install -q --disable-pip-version-check selenium==4.50.0 \
-  || python3 -m pip install -q --disable-pip-version-check --break-system-packages selenium==4.50.0; }
+# Python test clients: selenium 4.50.0 drives Debian's chromedriver; pysaml2 and python3-saml are the SAML SPs.
+pip_install() {
+  python3 -m pip install -q --disable-pip-version-check "$@" 2>/dev/null || python3 -m pip install -q --disable-pip-version-check --break-system-packages "$@"
+}
+if [ "$mode" = test ]; then
+  python3 -c 'import selenium, sys; sys.exit(selenium.__version__ != "4.50.0")' 2>/dev/null || pip_install selenium==4.50.0
+  python3 -c 'import saml2, onelogin.saml2, requests' 2>/dev/null || pip_install "pysaml2>=7.5,<8" "python3-saml>=1.16,<2" requests
+fi
 command -v swift >/dev/null || { echo "swift is not on PATH: install the Swift 6 toolchain first (swift.org)" >&2; exit 1; }

@@ -100,6 +100,10 @@ static inline int cnsgw_dsig_reference_succeeded(xmlSecDSigCtxPtr ctx, xmlSecSiz
     xmlSecDSigReferenceCtxPtr ref = (xmlSecDSigReferenceCtxPtr)xmlSecPtrListGetItem(&ctx->signedInfoReferences, i);
     return ref != NULL && ref->status == xmlSecDSigStatusSucceeded;
 }
+static inline xmlSecKeyDataId cnsgw_key_data_x509(void) { return xmlSecOpenSSLKeyDataX509GetKlass(); }
+/// Writes the document (UTF-8, with the XML declaration). The caller frees *out with cnsgw_xml_free.
+static inline void cnsgw_xml_dump(xmlDocPtr doc, xmlChar **out, int *size) { xmlDocDumpMemoryEnc(doc, out, size, "UTF-8"); }
+
 static inline void cnsgw_dsig_set_key(xmlSecDSigCtxPtr ctx, xmlSecKeyPtr key) { ctx->signKey = key; }
 static inline void cnsgw_dsig_allow_uris(xmlSecDSigCtxPtr ctx) {
     ctx->enabledReferenceUris = xmlSecTransformUriTypeEmpty | xmlSecTransformUriTypeSameDocument;

@@ -169,6 +169,15 @@ struct CardLoginController: Sendable {
         case .denied: ("denied", .ok)
         }
         try await audit.append(kind: "login", fields: ["result": "refused", "reason": reason, "login": loginID, "client": client])
-        return application.html(pages.loginFailure(failure), status: status)
+        // A login that ended (refused card, level too low, denied) goes back to its front end, which answers the service.
+        var returnURL: String?
+        switch failure {
+        case .certificateRefused, .levelTooLow, .denied:
+            if let record = try await application.storage.pendingLogin(id: loginID), record.state == .failed {
+                returnURL = application.configuration.publicURL + record.returnPath + (record.returnPath.contains("?") ? "&" : "?") + "login=" + record.id
+            }
+        default: break
+        }
+        return application.html(pages.loginFailure(failure, returnURL: returnURL), status: status)
     }
 }

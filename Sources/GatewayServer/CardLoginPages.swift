@@ -2,6 +2,7 @@ import CNSValidation
 import Foundation
 import GatewayLogin
 import GatewayStorage
+import SAML
 
 /// The pages of one request: its language, and the link that switches it.
 struct CardLoginPages {
@@ -11,18 +12,24 @@ struct CardLoginPages {
     let query: [String: String]
     let helpURL: String
 
-    private func message(_ key: String, code: String? = nil, values: [String: String] = [:], extra: [String] = []) -> String {
+    private func message(_ key: String, code: String? = nil, values: [String: String] = [:], extra: [String] = [], returnURL: String? = nil) -> String {
         var paragraphs: [[String: Any]] = [["text": renderer.text("\(key).text", lang, values), "error": key != "denied"]]
         paragraphs += extra.map { ["text": renderer.text($0, lang), "error": false] }
         var context: [String: Any] = ["title": renderer.text("\(key).title", lang), "paragraphs": paragraphs]
         if let code { context["code"] = code }
+        if let returnURL { context["returnURL"] = returnURL }
         return renderer.render("message", lang: lang, path: path, query: query, helpURL: helpURL, values: context)
+    }
+
+    /// A SAML request that cannot be answered to any ACS (unknown service, bad signature, unreadable message).
+    func samlRefused(_ error: SAMLRequestError) -> String {
+        message("samlRefused", code: error.statusMessage + " (" + error.reason + ")", values: ["detail": error.detail])
     }
 
     func noCertificate() -> String { message("noCertificate", code: "no_certificate", extra: ["noCertificate.next"]) }
     func proxyHeaderRefused() -> String { message("proxyRefused", code: "forged_proxy_header") }
 
-    func refused(_ reason: FailureReason) -> String {
+    func refused(_ reason: FailureReason, returnURL: String? = nil) -> String {
         let key = switch reason {
         case .expired: "expired"
         case .revoked: "revoked"
@@ -31,16 +38,17 @@ struct CardLoginPages {
         case .revocationUnknown: "revocationUnknown"
         default: "notCNS"
         }
-        return message(key, code: reason.rawValue)
+        return message(key, code: reason.rawValue, returnURL: returnURL)
     }
 
-    func loginFailure(_ failure: LoginFailure) -> String {
+    /// `returnURL`: where the front end tells the service how the login ended (a SAML or OIDC error answer).
+    func loginFailure(_ failure: LoginFailure, returnURL: String? = nil) -> String {
         switch failure {
-        case .certificateRefused(let reason): refused(reason)
+        case .certificateRefused(let reason): refused(reason, returnURL: returnURL)
         case .unknownLogin, .expired: message("sessionExpired", code: "session_expired")
         case .levelTooLow(let reached, let requested, _):
-            message("levelTooLow", code: "level_too_low", values: ["reached": reached.rawValue, "requested": requested.rawValue])
-        case .denied: message("denied")
+            message("levelTooLow", code: "level_too_low", values: ["reached": reached.rawValue, "requested": requested.rawValue], returnURL: returnURL)
+        case .denied: message("denied", returnURL: returnURL)
         case .wrongState, .differentCard: message("invalidRequest", code: "invalid_request")
         }
     }

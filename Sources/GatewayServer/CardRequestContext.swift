@@ -27,3 +27,16 @@ public struct CardRequestContext: RequestContext {
         return chain.compactMap { try? $0.toDERBytes() }
     }
 }
+
+/// Request context of the public listener: keeps the client's address for the audit log.
+public struct PublicRequestContext: RequestContext {
+    public var coreContext: CoreRequestContextStorage
+    public let remoteAddress: SocketAddress?
+
+    public init(source: ApplicationRequestContextSource) {
+        coreContext = .init(source: source)
+        remoteAddress = source.channel.remoteAddress
+    }
+
+    var clientAddress: String { remoteAddress?.ipAddress ?? "-" }
+}

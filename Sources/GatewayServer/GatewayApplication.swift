@@ -28,6 +28,9 @@ public struct GatewayApplication: Sendable {
     public let renderer: PageRenderer
     /// The card listener's SSL contexts, one per connection.
     let cardContexts = CardTLSContextFactory()
+    /// Registered SAML service providers and the SAML signing key.
+    public let serviceProviders: ServiceProviderDirectory
+    let samlKeys: SAMLKeyring
     /// Parsed card certificates (see ``CertificateCache``).
     public let certificates: CertificateCache
 
@@ -45,6 +48,8 @@ public struct GatewayApplication: Sendable {
         self.metrics = metrics
         self.renderer = pages
         self.certificates = CertificateCache(capacity: configuration.certificateCacheSize)
+        self.serviceProviders = ServiceProviderDirectory(storage: storage, logger: logger)
+        self.samlKeys = SAMLKeyring(storage: storage)
     }
 
     /// Both listeners, ready to run in a `ServiceGroup`.
@@ -74,8 +79,8 @@ public struct GatewayApplication: Sendable {
         return [publicApp, cardApp, TrustWatcher(trust: trust, logger: logger)]
     }
 
-    func publicRouter() -> Router<BasicRequestContext> {
-        let router = Router()
+    func publicRouter() -> Router<PublicRequestContext> {
+        let router = Router(context: PublicRequestContext.self)
         router.get("/healthz") { _, _ in "ok\n" }
         router.get("/readyz") { _, _ -> Response in
             do {
@@ -107,6 +112,11 @@ public struct GatewayApplication: Sendable {
             html(pages(for: request).index(cardURL: "\(configuration.cardURL)/login/card"), status: .ok)
         }
         router.get("/help") { request, _ -> Response in html(pages(for: request).help(), status: .ok) }
+        let saml = SAMLController(application: self)
+        router.get("/saml/metadata") { request, _ in try await saml.metadata(request) }
+        router.get("/saml/sso") { request, context in try await saml.singleSignOn(request, context) }
+        router.post("/saml/sso") { request, context in try await saml.singleSignOn(request, context) }
+        router.get("/saml/continue") { request, context in try await saml.continueLogin(request, context) }
         return router
     }
 

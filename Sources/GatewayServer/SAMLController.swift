@@ -1,0 +1,157 @@
+import CNSValidation
+import Foundation
+import GatewayAudit
+import GatewayLogin
+import GatewayStorage
+import Hummingbird
+import Metrics
+import NIOCore
+import SAML
+import XMLSecurity
+
+/// The SAML front end on the public listener: metadata, SSO (HTTP-Redirect and HTTP-POST) and the continuation
+/// that turns a finished card login into a signed Response. Every refusal is audited with its reason.
+struct SAMLController: Sendable {
+    let application: GatewayApplication
+    var idp: IdentityProviderConfiguration { IdentityProviderConfiguration(baseURL: application.configuration.publicURL) }
+    var flow: LoginFlow { LoginFlow(storage: application.storage) }
+    static let contextNamespace = "saml-login"
+
+    func metadata(_ request: Request) async throws -> Response {
+        let keys = try await application.samlKeys.current()
+        let xml = try IdentityProviderMetadata.build(idp, certificatesPEM: keys.certificates, signingKey: keys.key, now: Date())
+        return Response(status: .ok, headers: [.contentType: "application/samlmetadata+xml"], body: .init(byteBuffer: ByteBuffer(string: xml)))
+    }
+
+    func singleSignOn(_ request: Request, _ context: PublicRequestContext) async throws -> Response {
+        let pages = application.pages(for: request)
+        let message: IncomingMessage
+        do {
+            if request.method == .post {
+                let body = try await request.body.collect(upTo: IncomingMessage.maximumEncodedSize * 2 + 4096)
+                message = try IncomingMessage.post(form: Self.form(String(buffer: body)))
+            } else {
+                message = try IncomingMessage.redirect(rawQuery: request.uri.query ?? "")
+            }
+        } catch let error as SAMLRequestError {
+            return try await refuse(error, pages: pages, request: request)
+        }
+        let directory = try await application.serviceProviders.snapshot()
+        let validator = AuthnRequestValidator(idp: idp) { directory[$0] }
+        let now = Date()
+        let validated: ValidatedAuthnRequest
+        do { validated = try validator.validate(message, now: now) } catch {
+            return try await refuse(error, pages: pages, request: request)
+        }
+        // A request ID is accepted once, until it could no longer pass the IssueInstant check.
+        let expiry = validated.issueInstant + idp.maximumRequestAge + 2 * idp.clockSkew
+        guard try await application.storage.rememberOnce(namespace: "saml-authn-request", key: validated.issuer + "\n" + validated.id,
+                                                         now: now, expiresAt: max(expiry, now + 1)) else {
+            return try await refuse(SAMLRequestError(11, reason: "replay", "the request ID \(validated.id) was already used"), pages: pages, request: request)
+        }
+        let login = try await flow.start(LoginRequest(requester: validated.issuer, level: validated.level,
+                                                      comparison: LevelComparison(rawValue: validated.comparison) ?? .minimum,
+                                                      attributes: validated.attributes, forceFresh: validated.forceAuthn, returnPath: "/saml/continue",
+                                                      lifetime: application.configuration.loginLifetime))
+        try await application.storage.storeOneTimeCode(OneTimeCodeRecord(namespace: Self.contextNamespace, id: login.id,
+                                                                         payload: try JSONEncoder().encode(validated), expiresAt: login.expiresAt))
+        try await application.audit.append(kind: "saml", fields: ["result": "request_accepted", "requester": validated.issuer, "request": validated.id,
+                                                                  "binding": message.binding.rawValue, "level": validated.level.rawValue, "login": login.id,
+                                                                  "client": Self.client(request, context)])
+        return Response(status: .seeOther, headers: [.location: application.configuration.cardURL + "/login/card?login=" + login.id, .cacheControl: "no-store"])
+    }
+
+    /// After the card listener: the Response for the login (success, or the SPID error for how it ended).
+    func continueLogin(_ request: Request, _ context: PublicRequestContext) async throws -> Response {
+        let pages = application.pages(for: request)
+        guard let loginID = request.uri.queryParameters.get("login"), let record = try await application.storage.pendingLogin(id: loginID) else {
+            return application.html(pages.loginFailure(.unknownLogin), status: .notFound)
+        }
+        let redemption = try await application.storage.redeemOneTimeCode(namespace: Self.contextNamespace, id: loginID, now: Date())
+        guard case .redeemed(let code) = redemption, let validated = try? JSONDecoder().decode(ValidatedAuthnRequest.self, from: code.payload) else {
+            try await application.audit.append(kind: "saml", fields: ["result": "refused", "reason": "continuation_replayed", "login": loginID])
+            return application.html(pages.loginFailure(.wrongState(record.state)), status: .conflict)
+        }
+        let directory = try await application.serviceProviders.snapshot()
+        guard let (registration, _) = directory[validated.issuer] else {
+            return application.html(pages.loginFailure(.unknownLogin), status: .notFound)
+        }
+        let keys = try await application.samlKeys.current()
+        let builder = ResponseBuilder(idp: idp, key: keys.key)
+        let now = Date()
+        let outcome = LoginFlow.outcome(of: record)
+        let xml: String
+        var fields = ["requester": validated.issuer, "request": validated.id, "login": loginID, "client": Self.client(request, context)]
+        if record.state == .completed, let outcome, let identity = outcome.report.identity, let level = outcome.report.level {
+            let login = ResponseBuilder.Login(identity: identity, level: level, authenticatedAt: outcome.authenticatedAt,
+                                              sessionIndex: outcome.sessionID ?? (level == .spidL1 ? ResponseBuilder.randomID() : nil),
+                                              attributes: validated.attributes, allowDerivedAttributes: registration.allowDerivedAttributes,
+                                              includeOIDNames: registration.profile == .saml2, signResponse: registration.signResponse)
+            xml = try builder.success(login, to: validated.destination, now: now)
+            fields["result"] = "assertion_issued"
+            fields["level"] = level.rawValue
+            fields["attributes"] = validated.attributes.joined(separator: ",")
+        } else {
+            let (code, sub, reason) = Self.userError(record, outcome: outcome)
+            xml = try builder.failure(status: SAMLNames.Status.responder, subStatus: sub, message: "ErrorCode nr\(code)", to: validated.destination, now: now)
+            fields["result"] = "error_response"
+            fields["reason"] = reason
+            fields["errorCode"] = "nr\(code)"
+        }
+        Counter(label: "cnsgw_saml_responses_total", dimensions: [("result", fields["result"]!)]).increment()
+        try await application.audit.append(kind: "saml", fields: fields)
+        return postForm(xml, to: validated.destination, request: request)
+    }
+
+    /// SPID user-side errors (DOMAIN.md §3.4): how the login ended, as `ErrorCode nrNN`.
+    static func userError(_ record: PendingLoginRecord, outcome: CardOutcome?) -> (Int, String?, String) {
+        guard record.state == .failed, let outcome else { return (25, SAMLNames.Status.authnFailed, "cancelled") }   // came back before finishing
+        let report = outcome.report
+        if !report.valid {
+            return report.reason == .revoked ? (23, SAMLNames.Status.authnFailed, "revoked") : (19, SAMLNames.Status.authnFailed, report.reason?.rawValue ?? "refused")
+        }
+        if let reached = report.level, let requested = SpidLevel(rawValue: record.requestedLevel),
+           !LevelPolicy.satisfies(requested: requested, comparison: LevelComparison(rawValue: record.comparison) ?? .exact, reached: reached) {
+            return (20, SAMLNames.Status.noAuthnContext, "level_too_low")
+        }
+        return (22, SAMLNames.Status.authnFailed, "denied")
+    }
+
+    func refuse(_ error: SAMLRequestError, pages: CardLoginPages, request: Request) async throws -> Response {
+        var fields = ["result": "refused", "reason": error.reason, "errorCode": error.statusMessage, "detail": error.detail]
+        Counter(label: "cnsgw_saml_requests_refused_total", dimensions: [("reason", error.reason)]).increment()
+        switch error.delivery {
+        case .page:
+            try await application.audit.append(kind: "saml", fields: fields)
+            application.logger.warning("SAML request refused", metadata: ["reason": "\(error.reason)", "detail": "\(error.detail)"])
+            return application.html(pages.samlRefused(error), status: .forbidden)
+        case .response(let destination):
+            fields["requester"] = destination.serviceProvider
+            fields["request"] = destination.inResponseTo
+            try await application.audit.append(kind: "saml", fields: fields)
+            let keys = try await application.samlKeys.current()
+            let xml = try ResponseBuilder(idp: idp, key: keys.key).failure(error, to: destination, now: Date())
+            return postForm(xml, to: destination, request: request)
+        }
+    }
+
+    func postForm(_ xml: String, to destination: ResponseDestination, request: Request) -> Response {
+        let lang = PageRenderer.language(query: request.uri.queryParameters.get("lang"), acceptLanguage: request.headers[.acceptLanguage])
+        let html = PostForm.html(action: destination.assertionConsumerServiceURL, parameter: "SAMLResponse", message: xml, relayState: destination.relayState,
+                                 title: lang == .it ? "Ritorno al servizio" : "Back to the service", button: lang == .it ? "Continua" : "Continue",
+                                 lang: lang.rawValue)
+        return application.html(html, status: .ok)
+    }
+
+    static func form(_ body: String) -> [String: String] {
+        var fields: [String: String] = [:]
+        for pair in body.split(separator: "&") {
+            let parts = pair.split(separator: "=", maxSplits: 1, omittingEmptySubsequences: false)
+            guard let name = String(parts[0]).replacingOccurrences(of: "+", with: " ").removingPercentEncoding else { continue }
+            fields[name] = parts.count > 1 ? String(parts[1]).replacingOccurrences(of: "+", with: " ").removingPercentEncoding : ""
+        }
+        return fields
+    }
+
+    static func client(_ request: Request, _ context: PublicRequestContext) -> String { context.clientAddress }
+}

@@ -1,0 +1,71 @@
+import Foundation
+import GatewayStorage
+import Logging
+import SAML
+import XMLSecurity
+
+/// The registered SAML service providers with their parsed metadata, read from storage at most once a second, so
+/// `cnsgw sp add/remove` reach a running gateway without a restart.
+public actor ServiceProviderDirectory {
+    public typealias Entry = (registration: ServiceProviderRegistration, metadata: ServiceProviderMetadata)
+    private let storage: any GatewayStorage
+    private let logger: Logger
+    private var entries: [String: Entry] = [:]
+    private var loadedFrom: [RegistrationRecord] = []
+    private var checkedAt: ContinuousClock.Instant?
+
+    public init(storage: any GatewayStorage, logger: Logger) {
+        self.storage = storage
+        self.logger = logger
+    }
+
+    /// Every SP by entity ID.
+    public func snapshot() async throws -> [String: Entry] {
+        let now = ContinuousClock.now
+        if let checkedAt, now - checkedAt < .seconds(1) { return entries }
+        let records = try await storage.registrations(kind: ServiceProviderRegistration.storageKind)
+        checkedAt = now
+        guard records != loadedFrom else { return entries }
+        var next: [String: Entry] = [:]
+        for record in records {
+            do {
+                let registration = try JSONDecoder().decode(ServiceProviderRegistration.self, from: record.json)
+                // Expiry is an admin's matter (refresh or re-add); a stored registration is used as it was accepted.
+                let metadata = try ServiceProviderMetadata.parse(Array(registration.metadataXML.utf8), now: .distantPast)
+                next[registration.entityID] = (registration, metadata)
+            } catch {
+                logger.error("a stored service provider cannot be used", metadata: ["entityID": "\(record.id)", "error": "\(error)"])
+            }
+        }
+        entries = next
+        loadedFrom = records
+        return entries
+    }
+}
+
+/// The gateway's SAML signing key from storage (the active one), loaded into libxmlsec1 once per key.
+public actor SAMLKeyring {
+    private let storage: any GatewayStorage
+    private var loaded: (id: String, key: XMLSigningKey, certificates: [String])?
+    private var checkedAt: ContinuousClock.Instant?
+
+    public init(storage: any GatewayStorage) {
+        self.storage = storage
+    }
+
+    /// The signing key and the certificates to publish (active and next).
+    public func current() async throws -> (key: XMLSigningKey, certificates: [String]) {
+        let now = ContinuousClock.now
+        if let loaded, let checkedAt, now - checkedAt < .seconds(5) { return (loaded.key, loaded.certificates) }
+        let keys = try await storage.signingKeys(use: "saml")
+        checkedAt = now
+        guard let active = keys.last(where: { $0.state == .active }), let certificate = active.certificatePEM else {
+            throw XMLSecurityError(.badKey, "no active SAML signing key with a certificate in storage")
+        }
+        let published = keys.filter { $0.state != .retired }.compactMap(\.certificatePEM)
+        if let loaded, loaded.id == active.id { self.loaded = (loaded.id, loaded.key, published); return (loaded.key, published) }
+        let key = try XMLSigningKey(privateKeyPEM: active.privateKeyPEM, certificatePEM: certificate)
+        loaded = (active.id, key, published)
+        return (key, published)
+    }
+}

@@ -1,0 +1,202 @@
+import CNSValidation
+import Foundation
+import XMLSecurity
+
+/// An AuthnRequest that passed every rule of its SP's profile.
+public struct ValidatedAuthnRequest: Sendable, Hashable, Codable {
+    public let id: String
+    public let issuer: String
+    public let issueInstant: Date
+    public let destination: ResponseDestination
+    public let level: SpidLevel
+    public let comparison: String
+    public let forceAuthn: Bool
+    /// SPID attribute names to release.
+    public let attributes: [String]
+    public let profile: ServiceProviderRegistration.Profile
+}
+
+/// Checks AuthnRequests: signature with the key from the issuer's metadata only, then the SPID rules (DOMAIN.md §3.1)
+/// for `spid` SPs or the Web Browser SSO profile for `saml2` SPs. A failure says where its error goes.
+public struct AuthnRequestValidator: Sendable {
+    public typealias Lookup = @Sendable (String) -> (ServiceProviderRegistration, ServiceProviderMetadata)?
+    public let idp: IdentityProviderConfiguration
+    public let lookup: Lookup
+
+    public init(idp: IdentityProviderConfiguration, lookup: @escaping Lookup) {
+        self.idp = idp
+        self.lookup = lookup
+    }
+
+    public func validate(_ message: IncomingMessage, now: Date) throws(SAMLRequestError) -> ValidatedAuthnRequest {
+        let document: ParsedXML
+        do { document = try ParsedXML(message.xml, maximumSize: IncomingMessage.maximumXMLSize) } catch {
+            throw SAMLRequestError(8, reason: (error as? XMLSecurityError)?.code.rawValue ?? "malformed", "the request is not acceptable XML: \(error)")
+        }
+        let root = document.root
+        guard root.localName == "AuthnRequest", root.namespaceURI == SAMLNames.protocolNS else {
+            throw SAMLRequestError(8, reason: "malformed", "the message is <\(root.localName)>, not a SAML 2.0 AuthnRequest")
+        }
+        let issuerElements = root.children("Issuer", namespace: SAMLNames.assertionNS)
+        guard issuerElements.count == 1, let issuer = issuerElements[0].text?.trimmingCharacters(in: .whitespacesAndNewlines), !issuer.isEmpty else {
+            throw SAMLRequestError(8, reason: "issuer", "the request must have exactly one Issuer")
+        }
+        guard let (registration, metadata) = lookup(issuer) else {
+            throw SAMLRequestError(10, reason: "unknown_issuer", "no service provider '\(issuer)' is registered (cnsgw sp add)")
+        }
+        try verifySignature(message, root: root, registration: registration, metadata: metadata)
+
+        // From here the SP is known and the request is its own: errors go back to an ACS its metadata lists.
+        let id = root.attribute("ID") ?? ""
+        let relayState = message.relayState
+        let fallbackACS = metadata.defaultACS!.location
+        func fail(_ code: Int, _ sub: String?, _ reason: String, _ detail: String, acs: String? = nil, status: String = SAMLNames.Status.requester) -> SAMLRequestError {
+            SAMLRequestError(code, status: status, subStatus: sub, reason: reason, detail,
+                             delivery: .response(ResponseDestination(serviceProvider: issuer, assertionConsumerServiceURL: acs ?? fallbackACS,
+                                                                     inResponseTo: id, relayState: relayState)))
+        }
+        let acs = try chooseACS(root, metadata: metadata, fail: { fail(16, nil, "acs", $0) })
+        let spid = registration.profile == .spid
+        func ensure(_ condition: Bool, _ error: @autoclosure () -> SAMLRequestError) throws(SAMLRequestError) { if !condition { throw error() } }
+
+        try ensure(root.attribute("Version") == "2.0", fail(9, SAMLNames.Status.versionMismatch, "version", "Version must be 2.0", acs: acs.location,
+                                                               status: SAMLNames.Status.versionMismatch))
+        try ensure(Self.isXMLID(id), fail(11, nil, "id", "the request ID '\(id)' is missing or not an xs:ID", acs: acs.location))
+        guard let instant = root.attribute("IssueInstant").flatMap(SAMLTime.parse) else {
+            throw fail(13, SAMLNames.Status.requestDenied, "issue_instant", "IssueInstant is missing or not a UTC dateTime", acs: acs.location)
+        }
+        try ensure(instant <= now + idp.clockSkew, fail(13, SAMLNames.Status.requestDenied, "issue_instant", "IssueInstant \(instant) is in the future", acs: acs.location))
+        try ensure(instant >= now - idp.maximumRequestAge - idp.clockSkew,
+                   fail(13, SAMLNames.Status.requestDenied, "issue_instant", "IssueInstant \(instant) is older than \(Int(idp.maximumRequestAge)) s", acs: acs.location))
+        let destination = root.attribute("Destination")
+        try ensure(destination == idp.singleSignOnURL || (spid && destination == idp.entityID),
+                   fail(14, SAMLNames.Status.requestUnsupported, "destination", "Destination '\(destination ?? "")' is not \(idp.singleSignOnURL)", acs: acs.location))
+        if let passive = root.attribute("IsPassive") {
+            try ensure(!(spid || passive == "true" || passive == "1"),
+                       fail(15, SAMLNames.Status.noPassive, "is_passive", spid ? "IsPassive must not be present (SPID)" : "a passive login is not possible: the card must be presented",
+                            acs: acs.location, status: spid ? SAMLNames.Status.requester : SAMLNames.Status.responder))
+        }
+        if let policy = root.child("NameIDPolicy", namespace: SAMLNames.protocolNS) {
+            let format = policy.attribute("Format")
+            if spid {
+                try ensure(format == SAMLNames.transientFormat && policy.attribute("AllowCreate") == nil,
+                           fail(17, SAMLNames.Status.invalidNameIDPolicy, "name_id_policy", "NameIDPolicy must have Format transient and no AllowCreate", acs: acs.location))
+            } else {
+                try ensure(format == nil || format == SAMLNames.transientFormat || format == SAMLNames.unspecifiedFormat,
+                           fail(17, SAMLNames.Status.invalidNameIDPolicy, "name_id_policy", "only transient NameIDs are issued (asked: \(format ?? ""))", acs: acs.location))
+            }
+        } else if spid {
+            throw fail(17, SAMLNames.Status.invalidNameIDPolicy, "name_id_policy", "NameIDPolicy is required (SPID)", acs: acs.location)
+        }
+        let (level, comparison) = try requestedLevel(root, registration: registration, fail: { fail(12, SAMLNames.Status.noAuthnContext, "authn_context", $0, acs: acs.location) })
+        let attributes = try releasedAttributes(root, registration: registration, metadata: metadata,
+                                                fail: { fail(18, nil, "attribute_service", $0, acs: acs.location) })
+        let force = root.attribute("ForceAuthn").map { $0 == "true" || $0 == "1" } ?? false
+        return ValidatedAuthnRequest(id: id, issuer: issuer, issueInstant: instant,
+                                     destination: ResponseDestination(serviceProvider: issuer, assertionConsumerServiceURL: acs.location, inResponseTo: id,
+                                                                      relayState: relayState),
+                                     level: level, comparison: comparison, forceAuthn: force || level > .spidL1, attributes: attributes,
+                                     profile: registration.profile)
+    }
+
+    /// The signature, by the binding's rules, with the issuer's metadata keys only.
+    func verifySignature(_ message: IncomingMessage, root: XMLElement, registration: ServiceProviderRegistration,
+                         metadata: ServiceProviderMetadata) throws(SAMLRequestError) {
+        switch message.binding {
+        case .redirect:
+            guard let signature = message.detachedSignature else {
+                throw SAMLRequestError(5, reason: "signature_missing", "the request is not signed (SigAlg and Signature are required)")
+            }
+            guard let algorithm = SAMLNames.signatureAlgorithms[signature.algorithm], !algorithm.sha1 || registration.allowSHA1,
+                  let digest = X509Certificate.SignatureDigest(rawValue: algorithm.digest) else {
+                throw SAMLRequestError(5, reason: "algorithm", "SigAlg \(signature.algorithm) is not allowed")
+            }
+            guard metadata.signingCertificates.contains(where: { $0.verifies(signature: signature.value, over: signature.signedOctets, digest: digest) }) else {
+                throw SAMLRequestError(5, reason: "signature", "the signature does not verify with the signing key in \(registration.entityID)'s metadata")
+            }
+        case .post:
+            var lastError = "no signing certificate"
+            for certificate in metadata.signingCertificates {
+                do {
+                    _ = try XMLSignatureVerifier.verify(root, certificate: certificate.derBytes, policy: XMLSignaturePolicy(allowSHA1: registration.allowSHA1))
+                    return
+                } catch let error as XMLSecurityError {
+                    lastError = error.detail
+                    if error.code == .signatureMissing || error.code == .duplicateID { break }
+                } catch {
+                    lastError = "\(error)"
+                }
+            }
+            throw SAMLRequestError(5, reason: "signature", "the request's signature was refused: \(lastError)")
+        }
+    }
+
+    /// The ACS: by index, or by a URL that equals one in the metadata (with the POST binding); else the default.
+    func chooseACS(_ root: XMLElement, metadata: ServiceProviderMetadata, fail: (String) -> SAMLRequestError) throws(SAMLRequestError) -> ServiceProviderMetadata.Endpoint {
+        let index = root.attribute("AssertionConsumerServiceIndex")
+        let url = root.attribute("AssertionConsumerServiceURL")
+        if index != nil && url != nil { throw fail("AssertionConsumerServiceIndex and AssertionConsumerServiceURL must not both be present") }
+        if let index {
+            guard let n = Int(index), let endpoint = metadata.assertionConsumerServices.first(where: { $0.index == n && $0.binding == SAMLNames.postBinding }) else {
+                throw fail("AssertionConsumerServiceIndex \(index) is not an HTTP-POST ACS in the metadata")
+            }
+            return endpoint
+        }
+        if let url {
+            if let binding = root.attribute("ProtocolBinding"), binding != SAMLNames.postBinding {
+                throw fail("ProtocolBinding \(binding) is not supported: Responses are sent with HTTP-POST")
+            }
+            guard let endpoint = metadata.assertionConsumerServices.first(where: { $0.location == url && $0.binding == SAMLNames.postBinding }) else {
+                throw fail("AssertionConsumerServiceURL \(url) is not an ACS in the metadata")
+            }
+            return endpoint
+        }
+        return metadata.defaultACS!
+    }
+
+    func requestedLevel(_ root: XMLElement, registration: ServiceProviderRegistration, fail: (String) -> SAMLRequestError) throws(SAMLRequestError) -> (SpidLevel, String) {
+        guard let context = root.child("RequestedAuthnContext", namespace: SAMLNames.protocolNS) else {
+            if registration.profile == .spid { throw fail("RequestedAuthnContext is required (SPID)") }
+            return (registration.minimumLevel, "minimum")
+        }
+        let comparison = context.attribute("Comparison") ?? "exact"
+        guard ["exact", "minimum", "better", "maximum"].contains(comparison) else { throw fail("Comparison '\(comparison)' is not valid") }
+        let refs = context.children("AuthnContextClassRef", namespace: SAMLNames.assertionNS).compactMap { $0.text?.trimmingCharacters(in: .whitespacesAndNewlines) }
+        let levels = refs.compactMap(SpidLevel.init(uri:))
+        if registration.profile == .spid {
+            guard refs.count == 1, let level = levels.first else { throw fail("exactly one AuthnContextClassRef among the SPID levels is required") }
+            return (max(level, registration.minimumLevel), comparison)
+        }
+        guard let level = levels.min() else {
+            throw fail("none of the requested contexts (\(refs.joined(separator: ", "))) can be met: the gateway authenticates at the SPID levels")
+        }
+        return (max(level, registration.minimumLevel), comparison)
+    }
+
+    func releasedAttributes(_ root: XMLElement, registration: ServiceProviderRegistration, metadata: ServiceProviderMetadata,
+                            fail: (String) -> SAMLRequestError) throws(SAMLRequestError) -> [String] {
+        if let value = root.attribute("AttributeConsumingServiceIndex") {
+            guard let n = Int(value), n >= 0, let service = metadata.attributeServices.first(where: { $0.index == n }) else {
+                throw fail("AttributeConsumingServiceIndex \(value) is not in the metadata")
+            }
+            return service.names
+        }
+        if registration.profile == .spid, let first = metadata.attributeServices.min(by: { $0.index < $1.index }) { return first.names }
+        return registration.attributes.isEmpty ? (metadata.attributeServices.first?.names ?? ["fiscalNumber"]) : registration.attributes
+    }
+
+    /// xs:ID (an NCName): a letter or `_` first, then letters, digits, `.`, `-`, `_`.
+    static func isXMLID(_ id: String) -> Bool {
+        guard let first = id.unicodeScalars.first, CharacterSet.letters.contains(first) || first == "_" else { return false }
+        return id.unicodeScalars.allSatisfy { CharacterSet.alphanumerics.contains($0) || "._-".unicodeScalars.contains($0) }
+    }
+}
+
+extension SpidLevel {
+    /// `https://www.spid.gov.it/SpidL2` and friends.
+    public var uri: String { "https://www.spid.gov.it/\(rawValue)" }
+    public init?(uri: String) {
+        guard uri.hasPrefix("https://www.spid.gov.it/"), let level = SpidLevel(rawValue: String(uri.dropFirst("https://www.spid.gov.it/".count))) else { return nil }
+        self = level
+    }
+}

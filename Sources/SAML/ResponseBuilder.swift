@@ -1,0 +1,111 @@
+import CNSValidation
+import Foundation
+import XMLSecurity
+
+/// Builds and signs the gateway's Responses (DOMAIN.md §3.2, §3.4).
+public struct ResponseBuilder: Sendable {
+    public let idp: IdentityProviderConfiguration
+    public let key: XMLSigningKey
+    /// New message IDs (`_` + 32 hex digits); fixed in golden-file tests.
+    public let makeID: @Sendable () -> String
+
+    public init(idp: IdentityProviderConfiguration, key: XMLSigningKey, makeID: @escaping @Sendable () -> String = ResponseBuilder.randomID) {
+        self.idp = idp
+        self.key = key
+        self.makeID = makeID
+    }
+
+    public static let randomID: @Sendable () -> String = {
+        var random = SystemRandomNumberGenerator()
+        return "_" + (0..<4).map { _ in String(format: "%08x", random.next() as UInt32) }.joined()
+    }
+
+    /// What a successful login asserts.
+    public struct Login: Sendable {
+        public let identity: VerificationReport.Identity
+        public let level: SpidLevel
+        public let authenticatedAt: Date
+        /// Only for SpidL1 (SPID: no SessionIndex at L2/L3).
+        public let sessionIndex: String?
+        public let attributes: [String]
+        public let allowDerivedAttributes: Bool
+        public let includeOIDNames: Bool
+        public let signResponse: Bool
+
+        public init(identity: VerificationReport.Identity, level: SpidLevel, authenticatedAt: Date, sessionIndex: String?, attributes: [String],
+                    allowDerivedAttributes: Bool, includeOIDNames: Bool, signResponse: Bool) {
+            self.identity = identity
+            self.level = level
+            self.authenticatedAt = authenticatedAt
+            self.sessionIndex = sessionIndex
+            self.attributes = attributes
+            self.allowDerivedAttributes = allowDerivedAttributes
+            self.includeOIDNames = includeOIDNames
+            self.signResponse = signResponse
+        }
+    }
+
+    /// A signed Response with one signed Assertion.
+    public func success(_ login: Login, to destination: ResponseDestination, now: Date) throws -> String {
+        let responseID = makeID(), assertionID = makeID(), nameID = makeID()
+        let instant = SAMLTime.format(now), until = SAMLTime.format(now + idp.assertionLifetime)
+        let e = XMLText.escape
+        var attributes = ""
+        for value in AssertedAttributes.values(for: login.attributes, identity: login.identity, allowDerived: login.allowDerivedAttributes) {
+            attributes += #"<saml:Attribute Name="\#(e(value.name))" NameFormat="\#(SAMLNames.basicNameFormat)"><saml:AttributeValue xsi:type="\#(value.type)">\#(e(value.value))</saml:AttributeValue></saml:Attribute>"#
+            if login.includeOIDNames, let oid = value.oidName {
+                attributes += #"<saml:Attribute Name="\#(oid)" NameFormat="\#(SAMLNames.uriNameFormat)" FriendlyName="\#(oid == "urn:oid:2.5.4.42" ? "givenName" : "sn")"><saml:AttributeValue xsi:type="xs:string">\#(e(value.value))</saml:AttributeValue></saml:Attribute>"#
+            }
+        }
+        let session = login.level == .spidL1 ? login.sessionIndex.map { #" SessionIndex="\#(e($0))""# } ?? "" : ""
+        let assertion = """
+            <saml:Assertion xmlns:xs="http://www.w3.org/2001/XMLSchema" xmlns:xsi="http://www.w3.org/2001/XMLSchema-instance" \
+            ID="\(assertionID)" Version="2.0" IssueInstant="\(instant)">\
+            <saml:Issuer Format="\(SAMLNames.entityFormat)">\(e(idp.entityID))</saml:Issuer>\
+            <saml:Subject><saml:NameID Format="\(SAMLNames.transientFormat)" NameQualifier="\(e(idp.entityID))">\(nameID)</saml:NameID>\
+            <saml:SubjectConfirmation Method="\(SAMLNames.bearer)"><saml:SubjectConfirmationData InResponseTo="\(e(destination.inResponseTo))" \
+            NotOnOrAfter="\(until)" Recipient="\(e(destination.assertionConsumerServiceURL))"/></saml:SubjectConfirmation></saml:Subject>\
+            <saml:Conditions NotBefore="\(instant)" NotOnOrAfter="\(until)"><saml:AudienceRestriction>\
+            <saml:Audience>\(e(destination.serviceProvider))</saml:Audience></saml:AudienceRestriction></saml:Conditions>\
+            <saml:AuthnStatement AuthnInstant="\(SAMLTime.format(login.authenticatedAt))"\(session)><saml:AuthnContext>\
+            <saml:AuthnContextClassRef>\(login.level.uri)</saml:AuthnContextClassRef></saml:AuthnContext></saml:AuthnStatement>\
+            \(attributes.isEmpty ? "" : "<saml:AttributeStatement>\(attributes)</saml:AttributeStatement>")\
+            </saml:Assertion>
+            """
+        let xml = envelope(responseID: responseID, instant: instant, destination: destination,
+                           status: #"<samlp:Status><samlp:StatusCode Value="\#(SAMLNames.Status.success)"/></samlp:Status>"#, body: assertion)
+        let document = try ParsedXML(Array(xml.utf8), maximumSize: 1 << 20)
+        let response = document.root
+        guard let assertionElement = response.child("Assertion", namespace: SAMLNames.assertionNS) else {
+            throw XMLSecurityError(.malformed, "the built Response has no Assertion")
+        }
+        try XMLSigner.sign(assertionElement, after: assertionElement.child("Issuer", namespace: SAMLNames.assertionNS), key: key)
+        if login.signResponse { try XMLSigner.sign(response, after: response.child("Issuer", namespace: SAMLNames.assertionNS), key: key) }
+        return document.serialized()
+    }
+
+    /// A signed error Response: no assertion, the status, sub-status and `ErrorCode nrNN`.
+    public func failure(_ error: SAMLRequestError, to destination: ResponseDestination, now: Date) throws -> String {
+        try failure(status: error.status, subStatus: error.subStatus, message: error.statusMessage, to: destination, now: now)
+    }
+
+    public func failure(status: String, subStatus: String?, message: String, to destination: ResponseDestination, now: Date) throws -> String {
+        let inner = subStatus.map { #"<samlp:StatusCode Value="\#($0)"/>"# } ?? ""
+        let statusXML = #"<samlp:Status><samlp:StatusCode Value="\#(status)">\#(inner)</samlp:StatusCode><samlp:StatusMessage>\#(XMLText.escape(message))</samlp:StatusMessage></samlp:Status>"#
+        let xml = envelope(responseID: makeID(), instant: SAMLTime.format(now), destination: destination, status: statusXML, body: "")
+        let document = try ParsedXML(Array(xml.utf8), maximumSize: 1 << 20)
+        let response = document.root
+        try XMLSigner.sign(response, after: response.child("Issuer", namespace: SAMLNames.assertionNS), key: key)
+        return document.serialized()
+    }
+
+    func envelope(responseID: String, instant: String, destination: ResponseDestination, status: String, body: String) -> String {
+        let e = XMLText.escape
+        return """
+            <?xml version="1.0" encoding="UTF-8"?>\
+            <samlp:Response xmlns:samlp="\(SAMLNames.protocolNS)" xmlns:saml="\(SAMLNames.assertionNS)" ID="\(responseID)" Version="2.0" \
+            IssueInstant="\(instant)" Destination="\(e(destination.assertionConsumerServiceURL))" InResponseTo="\(e(destination.inResponseTo))">\
+            <saml:Issuer Format="\(SAMLNames.entityFormat)">\(e(idp.entityID))</saml:Issuer>\(status)\(body)</samlp:Response>
+            """
+    }
+}

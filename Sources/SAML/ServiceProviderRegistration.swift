@@ -1,0 +1,46 @@
+import CNSValidation
+import Foundation
+
+/// A registered SAML service provider: its metadata and what the admin decided for it (`cnsgw sp add`).
+public struct ServiceProviderRegistration: Sendable, Codable, Hashable {
+    /// `spid`: every SPID rule; `saml2`: the standard Web Browser SSO profile and saml2int.
+    public enum Profile: String, Sendable, Codable, CaseIterable {
+        case spid, saml2
+    }
+
+    public var entityID: String
+    public var metadataXML: String
+    public var profile: Profile
+    /// The level asked for when a `saml2` request has no RequestedAuthnContext, and the least ever asserted.
+    public var minimumLevel: SpidLevel
+    /// For `saml2` SPs: the attributes released (SPID names). `spid` SPs get their AttributeConsumingService's.
+    public var attributes: [String]
+    /// Encrypt assertions to the SP's encryption key.
+    public var encryptAssertions: Bool
+    /// Sign the Response as well as the Assertion.
+    public var signResponse: Bool
+    /// Accept SHA-1 signatures from this SP (refused by default).
+    public var allowSHA1: Bool
+    /// Where the metadata came from: a file path or an https URL (refreshed in the background).
+    public var source: String
+    /// Allow `dateOfBirth`, `gender`, `placeOfBirth`, `countyOfBirth`, derived from the codice fiscale.
+    public var allowDerivedAttributes: Bool
+
+    public init(entityID: String, metadataXML: String, profile: Profile, minimumLevel: SpidLevel = .spidL2, attributes: [String] = [],
+                encryptAssertions: Bool = false, signResponse: Bool = false, allowSHA1: Bool = false, source: String,
+                allowDerivedAttributes: Bool = true) {
+        self.entityID = entityID
+        self.metadataXML = metadataXML
+        self.profile = profile
+        self.minimumLevel = minimumLevel
+        self.attributes = attributes
+        self.encryptAssertions = encryptAssertions
+        self.signResponse = signResponse
+        self.allowSHA1 = allowSHA1
+        self.source = source
+        self.allowDerivedAttributes = allowDerivedAttributes
+    }
+
+    /// The storage kind of SAML SP registrations.
+    public static let storageKind = "saml-sp"
+}

@@ -1,0 +1,105 @@
+import CNSTestSupport
+import Foundation
+import Testing
+
+/// The SAML front end with real service providers from PyPI (pysaml2 with the SPID profile, python3-saml with the
+/// standard profile), logging in through the card listener with a test card; each SP validates the Response with
+/// its own code (signature, InResponseTo, audience, time).
+@Suite(.serialized) struct SAMLServeTests {
+    static let script = BrowserTests.repository.appendingPathComponent("Tests/SAML/sp_client.py").path
+
+    struct SP {
+        let lib: String
+        let entityID: String
+        let acs: String
+        let key: String
+        let cert: String
+
+        func arguments(_ mode: String) -> [String] {
+            [SAMLServeTests.script, mode, "--lib", lib, "--entity-id", entityID, "--acs", acs, "--key", key, "--cert", cert]
+        }
+    }
+
+    func json(_ r: CommandResult) throws -> [String: Any] {
+        guard let object = try? JSONSerialization.jsonObject(with: Data(r.stdout.utf8)) as? [String: Any] else {
+            throw ServiceError("the SP client failed (\(r.status)): \(r.stdout.suffix(1000)) \(r.stderr.suffix(2000))")
+        }
+        return object
+    }
+
+    @Test("pysaml2 (spid, Redirect and POST) and python3-saml (saml2) log in with a card; tampered, replayed and refused logins get the SPID errors")
+    func serviceProviders() throws {
+        let server = try ServeCommandTests.Server()
+        defer { server.process.stop() }
+        let dir = server.data + "/sp"
+        try FileManager.default.createDirectory(atPath: dir, withIntermediateDirectories: true)
+        #expect(try runCommand("openssl", ["req", "-x509", "-newkey", "rsa:2048", "-nodes", "-keyout", dir + "/sp.key", "-out", dir + "/sp.crt",
+                                           "-days", "30", "-subj", "/CN=test SP"]).status == 0)
+        let spid = SP(lib: "pysaml2", entityID: "https://comune.example.it/sp", acs: "https://127.0.0.1:9/acs", key: dir + "/sp.key", cert: dir + "/sp.crt")
+        let plain = SP(lib: "python3-saml", entityID: "https://servizi.example.org/saml", acs: "https://127.0.0.1:9/saml/acs", key: dir + "/sp.key",
+                       cert: dir + "/sp.crt")
+        let spidMetadata = try runCommand("python3", spid.arguments("metadata") + ["--spid"])
+        try spidMetadata.stdout.write(toFile: dir + "/spid.xml", atomically: true, encoding: .utf8)
+        let plainMetadata = try runCommand("python3", plain.arguments("metadata"))
+        try plainMetadata.stdout.write(toFile: dir + "/plain.xml", atomically: true, encoding: .utf8)
+        let cnsgw = VerifyCommandTests.binary
+        let added = try runCommand(cnsgw, ["sp", "add", dir + "/spid.xml", "--data-dir", server.data])
+        #expect(added.status == 0 && added.stdout.contains("profile spid"), "\(added.stdout)\(added.stderr)")
+        #expect(try runCommand(cnsgw, ["sp", "add", dir + "/plain.xml", "--attributes", "fiscalNumber,name,familyName", "--data-dir", server.data])
+            .stdout.contains("profile saml2"))
+        usleep(ServeCommandTests.trustPropagation)
+        let metadataURL = "https://127.0.0.1:\(server.publicPort)/saml/metadata"
+        func login(_ sp: SP, card: String = "rccmnl83s18d969h", _ extra: [String] = []) throws -> [String: Any] {
+            try json(runCommand("python3", sp.arguments("login") + ["--idp-metadata", metadataURL, "--card-cert", "\(server.demo)/cards/\(card).pem",
+                                                                     "--card-key", "\(server.demo)/cards/\(card).key"] + extra, timeout: 90))
+        }
+
+        for binding in ["redirect", "post"] {
+            let result = try login(spid, ["--binding", binding])
+            #expect(result["authn_context"] as? String == "https://www.spid.gov.it/SpidL2", "\(binding): \(result)")
+            #expect(result["name_id_format"] as? String == "urn:oasis:names:tc:SAML:2.0:nameid-format:transient")
+            #expect(result["relay_state"] as? String == result["relay_sent"] as? String && result["session_index"] is NSNull)
+            let attributes = result["attributes"] as? [String: [String]]
+            #expect(attributes == ["fiscalNumber": ["TINIT-RCCMNL83S18D969H"], "name": ["Mario"], "familyName": ["Rossi"], "dateOfBirth": ["1983-11-18"]],
+                    "\(binding): \(result)")
+        }
+        let standard = try login(plain)
+        #expect(standard["authenticated"] as? Bool == true && (standard["errors"] as? [Any])?.isEmpty == true, "\(standard)")
+        let plainAttributes = standard["attributes"] as? [String: [String]]
+        #expect(plainAttributes?["fiscalNumber"] == ["TINIT-RCCMNL83S18D969H"] && plainAttributes?["urn:oid:2.5.4.42"] == ["Mario"], "\(standard)")
+
+        // Refusals that can be answered to a listed ACS: a signed SPID error Response, verified by pysaml2.
+        for (tamper, code) in [("acs-url", "nr16"), ("destination", "nr14"), ("issue-instant", "nr13")] {
+            let refused = try login(spid, ["--tamper", tamper])
+            #expect(refused["action"] as? String == spid.acs && (refused["message"] as? String)?.contains("ErrorCode \(code)") == true, "\(tamper): \(refused)")
+        }
+        // Refusals with no safe destination: a page, no Response.
+        for tamper in ["unsigned", "relay-state", "replay"] {
+            for binding in tamper == "relay-state" ? ["redirect"] : ["redirect", "post"] {
+                let refused = try login(spid, ["--tamper", tamper, "--binding", binding])
+                #expect(refused["refused"] as? String == "page" && refused["status"] as? Int == 403, "\(tamper)/\(binding): \(refused)")
+            }
+        }
+        let afterSigning = try login(spid, ["--tamper", "after-signing", "--binding", "post"])
+        #expect(afterSigning["refused"] as? String == "page", "\(afterSigning)")
+        // How a login ends goes back to the SP: revoked card (nr23), consent denied (nr22), level too low (nr20).
+        let revoked = try login(spid, card: "rssmra80a01h501u", ["--deny"])
+        #expect((revoked["message"] as? String)?.contains("ErrorCode nr23") == true, "\(revoked)")
+        let denied = try login(spid, ["--deny"])
+        #expect((denied["message"] as? String)?.contains("ErrorCode nr22") == true, "\(denied)")
+        let tooHigh = try login(spid, ["--level", "SpidL3", "--deny"])
+        #expect((tooHigh["message"] as? String)?.contains("ErrorCode nr20") == true, "\(tooHigh)")
+
+        let audit = try runCommand(cnsgw, ["audit", "export", "--data-dir", server.data]).stdout
+        for reason in ["\"result\":\"assertion_issued\"", "\"reason\":\"signature_missing\"", "\"reason\":\"replay\"", "\"reason\":\"acs\"",
+                       "\"errorCode\":\"nr22\"", "\"action\":\"sp.add\""] {
+            #expect(audit.contains(reason), "audit lacks \(reason)")
+        }
+        let list = try runCommand(cnsgw, ["sp", "list", "--json", "--data-dir", server.data]).stdout
+        #expect(list.contains("\"profile\":\"spid\"") && list.contains("\"profile\":\"saml2\""))
+        #expect(try runCommand(cnsgw, ["sp", "remove", plain.entityID, "--data-dir", server.data]).status == 0)
+        usleep(ServeCommandTests.trustPropagation)
+        let unknown = try login(plain)
+        #expect(unknown["refused"] as? String == "page", "\(unknown)")
+    }
+}

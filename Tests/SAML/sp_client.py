@@ -1,0 +1,271 @@
+#!/usr/bin/env python3
+"""Real SAML service providers (pysaml2, python3-saml) against the gateway, for the end-to-end tests.
+
+  sp_client.py metadata --lib LIB --entity-id E --acs URL --key K --cert C [--spid]   SP metadata on stdout
+  sp_client.py login --lib LIB --entity-id E --acs URL --key K --cert C --idp-metadata URL
+                     --binding redirect|post --card-cert P --card-key K [--level SpidL2] [--tamper WHAT]
+      sends a signed AuthnRequest, logs in through the card listener with the test card, consents, and validates
+      the Response with the library's own code. Prints one JSON object: what the SP saw, or the refusal.
+"""
+import argparse
+import base64
+import html.parser
+import json
+import sys
+import urllib.parse
+import warnings
+
+import requests
+
+warnings.filterwarnings("ignore")
+TRANSIENT = "urn:oasis:names:tc:SAML:2.0:nameid-format:transient"
+
+
+class FormParser(html.parser.HTMLParser):
+    def __init__(self):
+        super().__init__()
+        self.action, self.fields = None, {}
+
+    def handle_starttag(self, tag, attrs):
+        a = dict(attrs)
+        if tag == "form":
+            self.action = a.get("action")
+        if tag == "input" and a.get("type") == "hidden":
+            self.fields[a["name"]] = a.get("value", "")
+
+
+def form(text):
+    p = FormParser()
+    p.feed(text)
+    return p.action, p.fields
+
+
+def pysaml2_config(args, idp_metadata_file=None):
+    from saml2 import BINDING_HTTP_POST
+    conf = {
+        "entityid": args.entity_id, "key_file": args.key, "cert_file": args.cert, "xmlsec_binary": "/usr/bin/xmlsec1",
+        "service": {"sp": {
+            "endpoints": {"assertion_consumer_service": [(args.acs, BINDING_HTTP_POST)],
+                          "single_logout_service": [(args.acs.rsplit("/", 1)[0] + "/slo", BINDING_HTTP_POST)]},
+            "authn_requests_signed": True, "want_assertions_signed": True, "want_response_signed": False,
+            "name_id_format": TRANSIENT, "allow_unsolicited": False, "allow_unknown_attributes": True,
+            "required_attributes": ["fiscalNumber", "name", "familyName", "dateOfBirth"],
+        }},
+        "accepted_time_diff": 60,
+    }
+    if idp_metadata_file:
+        conf["metadata"] = {"local": [idp_metadata_file]}
+    return conf
+
+
+def metadata(args):
+    if args.lib == "pysaml2":
+        from saml2.config import SPConfig
+        from saml2.metadata import entity_descriptor
+        ed = entity_descriptor(SPConfig().load(pysaml2_config(args)))
+        text = str(ed)
+        if args.spid:   # SPID attribute names (basic format), and the SPID contact extensions that mark an SPID SP
+            import re
+            requested = "".join(f'<ns0:RequestedAttribute Name="{n}" NameFormat="urn:oasis:names:tc:SAML:2.0:attrname-format:basic" />'
+                                for n in ["fiscalNumber", "name", "familyName", "dateOfBirth"])
+            text = re.sub(r"(<ns0:RequestedAttribute [^>]*/>)+", requested, text)
+            text = text.replace("</ns0:EntityDescriptor>",
+                '<ns0:ContactPerson contactType="other"><ns0:Extensions xmlns:spid="https://spid.gov.it/saml-extensions">'
+                "<spid:IPACode>c_test</spid:IPACode><spid:Public/></ns0:Extensions>"
+                "<ns0:EmailAddress>tech@example.it</ns0:EmailAddress></ns0:ContactPerson></ns0:EntityDescriptor>")
+        print(text)
+    else:
+        from onelogin.saml2.settings import OneLogin_Saml2_Settings
+        s = OneLogin_Saml2_Settings(onelogin_settings(args, None), sp_validation_only=True)
+        print(s.get_sp_metadata().decode())
+
+
+def onelogin_settings(args, idp):
+    from onelogin.saml2.constants import OneLogin_Saml2_Constants as K
+    settings = {"strict": True, "debug": False,
+                "sp": {"entityId": args.entity_id, "assertionConsumerService": {"url": args.acs, "binding": K.BINDING_HTTP_POST},
+                       "NameIDFormat": TRANSIENT, "x509cert": open(args.cert).read(), "privateKey": open(args.key).read()},
+                "security": {"authnRequestsSigned": True, "wantAssertionsSigned": True, "wantMessagesSigned": False,
+                             "signatureAlgorithm": K.RSA_SHA256, "digestAlgorithm": K.SHA256, "rejectDeprecatedAlgorithm": True,
+                             "requestedAuthnContext": False, "wantNameId": True}}
+    if idp is not None:
+        from onelogin.saml2.idp_metadata_parser import OneLogin_Saml2_IdPMetadataParser as P
+        settings = P.merge_settings(settings, idp)
+    return settings
+
+
+def back_to_service(page):
+    """The failure page's link back to the service (the gateway's continuation), if it has one."""
+    import re
+    m = re.search(r'href="([^"]+/saml/continue[^"]*)"', page)
+    return html.unescape(m.group(1)) if m else None
+
+
+def card_steps(args, location, session):
+    """Follows the gateway's redirect to the card listener, consents (or denies), and returns the SAMLResponse form;
+    a refused card's page leads back to the service, which answers with the SPID error."""
+    cert = (args.card_cert, args.card_key)
+    r = session.get(location, cert=cert, verify=False, allow_redirects=False)
+    if 'value="approve"' in r.text:
+        login = urllib.parse.parse_qs(urllib.parse.urlparse(location).query)["login"][0]
+        decision = "deny" if args.deny else "approve"
+        r = session.post(urllib.parse.urljoin(location, "/login/consent"), data={"login": login, "decision": decision}, cert=cert,
+                         verify=False, allow_redirects=False)
+    if r.status_code == 303:
+        r = session.get(r.headers["Location"], verify=False, allow_redirects=False)
+    else:
+        back = back_to_service(r.text)
+        if not back:
+            return None, {"stage": "card", "status": r.status_code, "body": r.text[-600:]}
+        r = session.get(back, verify=False, allow_redirects=False)
+    action, fields = form(r.text)
+    if "SAMLResponse" not in fields:
+        return None, {"stage": "continue", "status": r.status_code, "body": r.text[-600:]}
+    return (action, fields), None
+
+
+def send(args, session, url, binding, data_or_location):
+    if binding == "redirect":
+        return session.get(data_or_location, verify=False, allow_redirects=False)
+    return session.post(url, data=data_or_location, verify=False, allow_redirects=False)
+
+
+def outcome_of_gateway(r):
+    """The gateway's answer to the request: a redirect to the card listener, an error Response form, or a page."""
+    if r.status_code == 303:
+        return "redirect", r.headers["Location"]
+    action, fields = form(r.text)
+    if "SAMLResponse" in fields:
+        return "response", (action, fields)
+    return "page", {"status": r.status_code, "body": r.text[-800:]}
+
+
+def login_pysaml2(args):
+    import saml2
+    from saml2 import BINDING_HTTP_POST, BINDING_HTTP_REDIRECT
+    from saml2.client import Saml2Client
+    from saml2.config import SPConfig
+    from saml2.saml import AuthnContextClassRef, Issuer, NAMEID_FORMAT_ENTITY
+    from saml2.samlp import NameIDPolicy, RequestedAuthnContext
+    session = requests.Session()
+    md = session.get(args.idp_metadata, verify=False).text
+    path = args.key + ".idp.xml"
+    open(path, "w").write(md)
+    sp = Saml2Client(config=SPConfig().load(pysaml2_config(args, path)))
+    idp_entity = list(sp.metadata.keys())[0]
+    binding = BINDING_HTTP_REDIRECT if args.binding == "redirect" else BINDING_HTTP_POST
+    sso = sp.metadata.single_sign_on_service(idp_entity, binding)[0]["location"]
+    # The SPID shape: Issuer with Format and NameQualifier, transient NameIDPolicy without AllowCreate, one
+    # AuthnContextClassRef, ACS and attribute set by index, ForceAuthn above SpidL1.
+    req_id, req = sp.create_authn_request(sso, binding=BINDING_HTTP_POST, sign=False,
+                                          requested_authn_context=RequestedAuthnContext(
+                                              authn_context_class_ref=[AuthnContextClassRef(text="https://www.spid.gov.it/" + args.level)],
+                                              comparison="minimum"),
+                                          force_authn="true" if args.level != "SpidL1" else None,
+                                          attribute_consuming_service_index="1", assertion_consumer_service_index="1")
+    req.name_id_policy = NameIDPolicy(format=TRANSIENT)
+    req.issuer = Issuer(text=args.entity_id, format=NAMEID_FORMAT_ENTITY, name_qualifier=args.entity_id)
+    req.assertion_consumer_service_url = None
+    req.protocol_binding = None
+    if args.tamper == "acs-url":
+        req.assertion_consumer_service_index = None
+        req.assertion_consumer_service_url = "https://evil.example.org/acs"
+    if args.tamper == "destination":
+        req.destination = "https://elsewhere.example.org/sso"
+    if args.tamper == "issue-instant":
+        req.issue_instant = "2020-01-01T00:00:00Z"
+    relay = "rs-" + req_id[-8:]
+    sigalg = "http://www.w3.org/2001/04/xmldsig-more#rsa-sha256"
+    if binding == BINDING_HTTP_REDIRECT:
+        info = sp.apply_binding(binding, str(req), sso, relay_state=relay, sign=args.tamper != "unsigned", sigalg=sigalg)
+        location = dict(info["headers"])["Location"]
+        if args.tamper == "relay-state":
+            location = location.replace("RelayState=" + relay, "RelayState=other")
+        r = session.get(location, verify=False, allow_redirects=False)
+        if args.tamper == "replay":
+            r = session.get(location, verify=False, allow_redirects=False)
+    else:
+        signed = str(req) if args.tamper == "unsigned" else sp.sign(req, sign_alg=sigalg, digest_alg="http://www.w3.org/2001/04/xmlenc#sha256")
+        if args.tamper == "after-signing":
+            signed = signed.replace('AttributeConsumingServiceIndex="1"', 'AttributeConsumingServiceIndex="7"')
+        body = {"SAMLRequest": base64.b64encode(signed.encode()).decode(), "RelayState": relay}
+        r = session.post(sso, data=body, verify=False, allow_redirects=False)
+        if args.tamper == "replay":
+            r = session.post(sso, data=body, verify=False, allow_redirects=False)
+    kind, value = outcome_of_gateway(r)
+    if kind == "page":
+        return {"refused": "page", **value}
+    if kind == "response":
+        action, fields = value
+    else:
+        steps, problem = card_steps(args, value, session)
+        if problem:
+            return {"refused": "flow", **problem}
+        action, fields = steps
+    xml = base64.b64decode(fields["SAMLResponse"]).decode()
+    result = {"action": action, "relay_state": fields.get("RelayState"), "relay_sent": relay}
+    try:
+        resp = sp.parse_authn_request_response(fields["SAMLResponse"], BINDING_HTTP_POST, outstanding={req_id: "/"})
+    except Exception as e:   # an error Response raises with its status
+        result.update({"error": type(e).__name__, "message": str(e)[:300], "status_xml": xml[xml.find("<samlp:Status"):xml.find("</samlp:Status>") + 15]})
+        return result
+    # The verified assertion's attributes as pysaml2 parsed them (its `ava` maps only names in its converters).
+    raw = {a.name: [v.text for v in a.attribute_value] for st in resp.assertion.attribute_statement for a in st.attribute}
+    result.update({"name_id": resp.name_id.text, "name_id_format": resp.name_id.format, "attributes": raw,
+                   "authn_context": resp.authn_info()[0][0], "in_response_to": resp.in_response_to, "issuer": resp.issuer(),
+                   "session_index": resp.assertion.authn_statement[0].session_index, "response_signed": "<ds:Signature" in xml.split("<saml:Assertion")[0]})
+    return result
+
+
+def login_onelogin(args):
+    from onelogin.saml2.auth import OneLogin_Saml2_Auth
+    from onelogin.saml2.idp_metadata_parser import OneLogin_Saml2_IdPMetadataParser as P
+    from onelogin.saml2.constants import OneLogin_Saml2_Constants as K
+    session = requests.Session()
+    idp = P.parse(session.get(args.idp_metadata, verify=False).text, required_sso_binding=K.BINDING_HTTP_REDIRECT)
+    settings = onelogin_settings(args, idp)
+    acs = urllib.parse.urlparse(args.acs)
+    req = {"https": "on", "http_host": acs.hostname, "server_port": str(acs.port or 443), "script_name": acs.path, "get_data": {}, "post_data": {}}
+    auth = OneLogin_Saml2_Auth(req, settings)
+    url = auth.login(return_to="rs-onelogin")
+    request_id = auth.get_last_request_id()
+    r = session.get(url, verify=False, allow_redirects=False)
+    kind, value = outcome_of_gateway(r)
+    if kind == "page":
+        return {"refused": "page", **value}
+    steps, problem = card_steps(args, value, session)
+    if problem:
+        return {"refused": "flow", **problem}
+    action, fields = steps
+    auth = OneLogin_Saml2_Auth(dict(req, post_data={"SAMLResponse": fields["SAMLResponse"]}), settings)
+    auth.process_response(request_id=request_id)
+    return {"action": action, "relay_state": fields.get("RelayState"), "errors": auth.get_errors(), "reason": auth.get_last_error_reason(),
+            "authenticated": auth.is_authenticated(), "name_id": auth.get_nameid(), "name_id_format": auth.get_nameid_format(),
+            "attributes": auth.get_attributes(), "session_index": auth.get_session_index()}
+
+
+def main():
+    parser = argparse.ArgumentParser()
+    parser.add_argument("mode", choices=["metadata", "login"])
+    parser.add_argument("--lib", choices=["pysaml2", "python3-saml"], required=True)
+    parser.add_argument("--entity-id", required=True)
+    parser.add_argument("--acs", required=True)
+    parser.add_argument("--key", required=True)
+    parser.add_argument("--cert", required=True)
+    parser.add_argument("--spid", action="store_true")
+    parser.add_argument("--idp-metadata")
+    parser.add_argument("--binding", default="redirect")
+    parser.add_argument("--card-cert")
+    parser.add_argument("--card-key")
+    parser.add_argument("--level", default="SpidL2")
+    parser.add_argument("--tamper")
+    parser.add_argument("--deny", action="store_true")
+    args = parser.parse_args()
+    if args.mode == "metadata":
+        return metadata(args)
+    result = login_pysaml2(args) if args.lib == "pysaml2" else login_onelogin(args)
+    json.dump(result, sys.stdout, default=str)
+
+
+if __name__ == "__main__":
+    main()
