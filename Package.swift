@@ -113,6 +113,7 @@ let package = Package(
         .testTarget(name: "GatewayStorageSQLiteTests", dependencies: ["GatewayStorageSQLite", "StorageConformance", "GatewayAudit"]),
         .testTarget(name: "GatewayConfigurationTests", dependencies: ["GatewayConfiguration"]),
         .testTarget(name: "TrustedListTests", dependencies: ["TrustedList", "XMLSecurity", "CNSTestPKI", "CNSValidation", "CNSTestSupport"]),
+        .testTarget(name: "SAMLTests", dependencies: ["SAML", "XMLSecurity", "CNSTestPKI", "CNSValidation", "ItalianIdentity"], resources: [.copy("Fixtures")]),
         .testTarget(name: "ItalianIdentityTests", dependencies: ["ItalianIdentity"]),
         .testTarget(name: "CNSValidationTests", dependencies: ["CNSValidation", "CNSTestPKI", "ItalianIdentity", "CNSTestSupport"]),
         .testTarget(name: "CNSGatewayCLITests", dependencies: [

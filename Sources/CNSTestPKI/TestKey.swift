@@ -47,6 +47,11 @@ public final class TestKey: @unchecked Sendable {
         withMemoryBIO { PEM_write_bio_PrivateKey($0, ref, nil, nil, 0, nil, nil) }
     }
 
+    /// Signs `bytes` with SHA-256 (PKCS#1 v1.5 for RSA, ECDSA DER for EC): detached signatures in tests.
+    public func signSHA256(_ bytes: [UInt8]) throws -> [UInt8] {
+        try bytes.withUnsafeBytes { try sign($0) }
+    }
+
     /// Signs `data` with SHA-256 (PKCS#1 v1.5 for RSA, ECDSA DER for EC).
     func sign(_ data: UnsafeRawBufferPointer) throws -> [UInt8] {
         guard let ctx = EVP_MD_CTX_new() else { throw TestPKIError("no digest context") }
