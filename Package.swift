@@ -102,7 +102,7 @@ let package = Package(
         ),
         .executableTarget(
             name: "cnsgw-bench",
-            dependencies: ["CNSValidation", "CNSTestPKI", "ItalianIdentity", "COpenSSL", .product(name: "Logging", package: "swift-log")],
+            dependencies: ["CNSValidation", "CNSTestPKI", "ItalianIdentity", "COpenSSL", "SAML", "XMLSecurity", .product(name: "Logging", package: "swift-log")],
             path: "Benchmarks/CNSBenchmarks"
         ),
         // Test support: real helper processes (openssl ocsp, http.server) and a command runner.

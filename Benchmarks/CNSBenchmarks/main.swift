@@ -11,6 +11,8 @@ import COpenSSL
 import Foundation
 import ItalianIdentity
 import Logging
+import SAML
+import XMLSecurity
 
 // Decisions are logged at info level in production; the benchmark measures the decision, not stderr.
 LoggingSystem.bootstrap { label in
@@ -130,6 +132,25 @@ case "parse":
     }
     print(String(format: "parse: X509Certificate %.0f/s (%.1f µs), d2i_X509 alone %.0f/s (%.1f µs), ratio %.2f",
                  Double(n) / full, full / Double(n) * 1e6, Double(n) / bare, bare / Double(n) * 1e6, bare / full))
+
+case "saml-responses":
+    // Responses built and signed per second (one signed assertion each), with a fresh RSA-2048 key.
+    let key = try! TestKey(.rsa2048)
+    let cert = try! TestCertificateBuilder(subject: [("CN", "bench IdP")], serial: TestPKI.randomSerial(), notBefore: Date() - 60,
+                                           notAfter: Date() + 86_400, extensions: []).build(key: key, issuer: nil, issuerKey: key)
+    let builder = ResponseBuilder(idp: IdentityProviderConfiguration(baseURL: "https://idp.example.it"),
+                                  key: try! XMLSigningKey(privateKeyPEM: key.pemPrivateKey, certificatePEM: cert.pem))
+    let identity = VerificationReport.Identity(try! CNSSubjectMapper(registry: try? BelfioreRegistry.bundled()).identity(
+        from: [SubjectAttribute(oid: "2.5.4.3", value: "RCCMNL83S18D969H/6120016461039008.abc"), SubjectAttribute(oid: "2.5.4.42", value: "MARIO"),
+               SubjectAttribute(oid: "2.5.4.4", value: "ROSSI")], referenceDate: CalendarDate(year: 2026, month: 12, day: 1)!).get())
+    let login = ResponseBuilder.Login(identity: identity, level: .spidL2, authenticatedAt: Date(), sessionIndex: nil,
+                                      attributes: ["fiscalNumber", "name", "familyName", "dateOfBirth"], allowDerivedAttributes: true,
+                                      includeOIDNames: false, signResponse: false)
+    let destination = ResponseDestination(serviceProvider: "https://sp.example.it", assertionConsumerServiceURL: "https://sp.example.it/acs",
+                                          inResponseTo: "_r", relayState: nil)
+    let n = 3000
+    let elapsed = seconds { for _ in 0..<n { blackHole(try! builder.success(login, to: destination, now: Date())) } }
+    print(String(format: "saml-responses: %.0f signed Responses/s (%.0f µs each)", Double(n) / elapsed, elapsed / Double(n) * 1e6))
 
 default:
     fail("unknown benchmark \(args[1])")

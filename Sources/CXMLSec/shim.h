@@ -104,6 +104,14 @@ static inline xmlSecKeyDataId cnsgw_key_data_x509(void) { return xmlSecOpenSSLKe
 /// Writes the document (UTF-8, with the XML declaration). The caller frees *out with cnsgw_xml_free.
 static inline void cnsgw_xml_dump(xmlDocPtr doc, xmlChar **out, int *size) { xmlDocDumpMemoryEnc(doc, out, size, "UTF-8"); }
 
+/// Signs with a shared key without handing it to the context: the context would free it.
+static inline int cnsgw_dsig_sign_with_shared_key(xmlSecDSigCtxPtr ctx, xmlSecKeyPtr key, xmlNodePtr signature) {
+    ctx->signKey = key;
+    int result = xmlSecDSigCtxSign(ctx, signature);
+    ctx->signKey = NULL;
+    return result;
+}
+
 static inline void cnsgw_dsig_set_key(xmlSecDSigCtxPtr ctx, xmlSecKeyPtr key) { ctx->signKey = key; }
 static inline void cnsgw_dsig_allow_uris(xmlSecDSigCtxPtr ctx) {
     ctx->enabledReferenceUris = xmlSecTransformUriTypeEmpty | xmlSecTransformUriTypeSameDocument;

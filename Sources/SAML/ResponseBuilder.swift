@@ -1,4 +1,5 @@
 import CNSValidation
+import CodedErrors
 import Foundation
 import XMLSecurity
 
@@ -17,7 +18,8 @@ public struct ResponseBuilder: Sendable {
 
     public static let randomID: @Sendable () -> String = {
         var random = SystemRandomNumberGenerator()
-        return "_" + (0..<4).map { _ in String(format: "%08x", random.next() as UInt32) }.joined()
+        let bytes = (0..<2).flatMap { _ in withUnsafeBytes(of: random.next() as UInt64) { Array($0) } }
+        return "_" + Hex.encode(bytes)
     }
 
     /// What a successful login asserts.
