@@ -51,6 +51,15 @@ extension LoginFlow {
                                    outcomeJSON: try JSONEncoder().encode(outcome), authenticatedAt: outcome.authenticatedAt,
                                    expiresAt: now() + policy.lifetime, participants: [login.requester])
         try await storage.createSession(record)
+        // The login's outcome names its session, so the front end can give it as the SAML SessionIndex.
+        var named = outcome
+        named.sessionID = record.id
+        let encoded = try JSONEncoder().encode(named)
+        _ = try await storage.updatePendingLogin(id: login.id) { r in
+            var next = r
+            next.outcomeJSON = encoded
+            return next
+        }
         return OpenedSession(cookieValue: cookie, record: record)
     }
 

@@ -117,6 +117,8 @@ public struct GatewayApplication: Sendable {
         router.get("/saml/sso") { request, context in try await saml.singleSignOn(request, context) }
         router.post("/saml/sso") { request, context in try await saml.singleSignOn(request, context) }
         router.get("/saml/continue") { request, context in try await saml.continueLogin(request, context) }
+        router.get("/saml/slo") { request, context in try await saml.singleLogout(request, context) }
+        router.post("/saml/slo") { request, context in try await saml.singleLogout(request, context) }
         return router
     }
 

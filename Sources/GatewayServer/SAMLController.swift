@@ -103,6 +103,69 @@ struct SAMLController: Sendable {
         return postForm(xml, to: validated.destination, request: request)
     }
 
+    /// A service provider's LogoutRequest (SP-initiated single logout, DOMAIN.md §3.6). The IdP session named by
+    /// SessionIndex ends; when other services took part in it, they cannot be told from here, so the answer is
+    /// PartialLogout — as it is when the named session no longer exists.
+    func singleLogout(_ request: Request, _ context: PublicRequestContext) async throws -> Response {
+        let pages = application.pages(for: request)
+        let message: IncomingMessage
+        do {
+            if request.method == .post {
+                let body = try await request.body.collect(upTo: IncomingMessage.maximumEncodedSize * 2 + 4096)
+                message = try IncomingMessage.post(form: Self.form(String(buffer: body)))
+            } else {
+                message = try IncomingMessage.redirect(rawQuery: request.uri.query ?? "")
+            }
+        } catch let error as SAMLRequestError {
+            return try await refuseLogout(error, pages: pages, request: request)
+        }
+        let directory = try await application.serviceProviders.snapshot()
+        let validator = AuthnRequestValidator(idp: idp) { directory[$0] }
+        let now = Date()
+        let logout: ValidatedLogoutRequest
+        do { logout = try validator.validateLogout(message, now: now) } catch {
+            return try await refuseLogout(error, pages: pages, request: request)
+        }
+        guard try await application.storage.rememberOnce(namespace: "saml-logout-request", key: logout.issuer + "\n" + logout.id, now: now,
+                                                         expiresAt: now + idp.maximumRequestAge + 2 * idp.clockSkew) else {
+            return try await refuseLogout(SAMLRequestError(11, reason: "replay", "the LogoutRequest ID \(logout.id) was already used"), pages: pages, request: request)
+        }
+        var partial = false
+        var ended: [String] = []
+        for index in logout.sessionIndexes {
+            guard let session = try await application.storage.session(id: index), session.participants.contains(logout.issuer) else {
+                partial = true   // expired, or not a session this service took part in
+                continue
+            }
+            if session.participants.contains(where: { $0 != logout.issuer }) { partial = true }
+            try? await application.storage.deleteSession(id: index)
+            ended.append(index)
+        }
+        let keys = try await application.samlKeys.current()
+        let xml = try ResponseBuilder(idp: idp, key: keys.key).logoutResponse(
+            status: partial ? SAMLNames.Status.requester : SAMLNames.Status.success, subStatus: partial ? SAMLNames.Status.partialLogout : nil,
+            to: logout.destination, now: now)
+        try await application.audit.append(kind: "saml", fields: ["result": partial ? "logout_partial" : "logout", "requester": logout.issuer,
+                                                                  "request": logout.id, "sessions": ended.joined(separator: ","),
+                                                                  "client": Self.client(request, context)])
+        return postForm(xml, to: logout.destination, request: request)
+    }
+
+    func refuseLogout(_ error: SAMLRequestError, pages: CardLoginPages, request: Request) async throws -> Response {
+        Counter(label: "cnsgw_saml_requests_refused_total", dimensions: [("reason", error.reason)]).increment()
+        var fields = ["result": "logout_refused", "reason": error.reason, "errorCode": error.statusMessage, "detail": error.detail]
+        guard case .response(let destination) = error.delivery else {
+            try await application.audit.append(kind: "saml", fields: fields)
+            return application.html(pages.samlRefused(error), status: .forbidden)
+        }
+        fields["requester"] = destination.serviceProvider
+        try await application.audit.append(kind: "saml", fields: fields)
+        let keys = try await application.samlKeys.current()
+        let xml = try ResponseBuilder(idp: idp, key: keys.key).logoutResponse(status: error.status, subStatus: error.subStatus, message: error.statusMessage,
+                                                                              to: destination, now: Date())
+        return postForm(xml, to: destination, request: request)
+    }
+
     /// SPID user-side errors (DOMAIN.md §3.4): how the login ended, as `ErrorCode nrNN`.
     static func userError(_ record: PendingLoginRecord, outcome: CardOutcome?) -> (Int, String?, String) {
         guard record.state == .failed, let outcome else { return (25, SAMLNames.Status.authnFailed, "cancelled") }   // came back before finishing

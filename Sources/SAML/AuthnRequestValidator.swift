@@ -100,7 +100,7 @@ public struct AuthnRequestValidator: Sendable {
     }
 
     /// The signature, by the binding's rules, with the issuer's metadata keys only.
-    func verifySignature(_ message: IncomingMessage, root: XMLElement, registration: ServiceProviderRegistration,
+    public func verifySignature(_ message: IncomingMessage, root: XMLElement, registration: ServiceProviderRegistration,
                          metadata: ServiceProviderMetadata) throws(SAMLRequestError) {
         switch message.binding {
         case .redirect:

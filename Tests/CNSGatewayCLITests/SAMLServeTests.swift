@@ -90,9 +90,15 @@ import Testing
         let tooHigh = try login(spid, ["--level", "SpidL3", "--deny"])
         #expect((tooHigh["message"] as? String)?.contains("ErrorCode nr20") == true, "\(tooHigh)")
 
+        // SP-initiated single logout (pysaml2's global_logout, signed, HTTP-Redirect), answered with a signed LogoutResponse.
+        let loggedOut = try login(spid, ["--level", "SpidL1", "--logout"])
+        let logout = loggedOut["logout"] as? [String: Any]
+        #expect(logout?["status"] as? String == "urn:oasis:names:tc:SAML:2.0:status:Success" && (logout?["action"] as? String)?.hasSuffix("/slo") == true,
+                "\(loggedOut)")
+
         let audit = try runCommand(cnsgw, ["audit", "export", "--data-dir", server.data]).stdout
         for reason in ["\"result\":\"assertion_issued\"", "\"reason\":\"signature_missing\"", "\"reason\":\"replay\"", "\"reason\":\"acs\"",
-                       "\"errorCode\":\"nr22\"", "\"action\":\"sp.add\""] {
+                       "\"errorCode\":\"nr22\"", "\"action\":\"sp.add\"", "\"result\":\"logout\""] {
             #expect(audit.contains(reason), "audit lacks \(reason)")
         }
         let list = try runCommand(cnsgw, ["sp", "list", "--json", "--data-dir", server.data]).stdout

@@ -211,10 +211,31 @@ def login_pysaml2(args):
         return result
     # The verified assertion's attributes as pysaml2 parsed them (its `ava` maps only names in its converters).
     raw = {a.name: [v.text for v in a.attribute_value] for st in resp.assertion.attribute_statement for a in st.attribute}
+    if args.logout:   # SP-initiated single logout of the session just opened
+        result["logout"] = logout_pysaml2(sp, resp, session)
     result.update({"name_id": resp.name_id.text, "name_id_format": resp.name_id.format, "attributes": raw,
                    "authn_context": resp.authn_info()[0][0], "in_response_to": resp.in_response_to, "issuer": resp.issuer(),
                    "session_index": resp.assertion.authn_statement[0].session_index, "response_signed": "<ds:Signature" in xml.split("<saml:Assertion")[0]})
     return result
+
+
+def logout_pysaml2(sp, resp, session):
+    from saml2 import BINDING_HTTP_POST
+    responses = sp.global_logout(resp.name_id, sign=True, sign_alg="http://www.w3.org/2001/04/xmldsig-more#rsa-sha256",
+                                 digest_alg="http://www.w3.org/2001/04/xmlenc#sha256")
+    (_, (binding, info)), = responses.items()
+    if binding.endswith("HTTP-Redirect"):
+        r = session.get(dict(info["headers"])["Location"], verify=False, allow_redirects=False)
+    else:
+        action, fields = form(info["data"])
+        r = session.post(action, data=fields, verify=False, allow_redirects=False)
+    action, fields = form(r.text)
+    if "SAMLResponse" not in fields:
+        return {"refused": r.status_code, "body": r.text[-400:]}
+    answer = sp.parse_logout_request_response(fields["SAMLResponse"], BINDING_HTTP_POST)
+    status = answer.response.status.status_code
+    return {"action": action, "binding": binding, "status": status.value,
+            "sub_status": status.status_code.value if status.status_code is not None else None}
 
 
 def login_onelogin(args):
@@ -260,6 +281,7 @@ def main():
     parser.add_argument("--level", default="SpidL2")
     parser.add_argument("--tamper")
     parser.add_argument("--deny", action="store_true")
+    parser.add_argument("--logout", action="store_true")
     args = parser.parse_args()
     if args.mode == "metadata":
         return metadata(args)
