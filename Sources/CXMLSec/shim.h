@@ -42,6 +42,7 @@ typedef uint16_t UChar;
 #include <xmlsec/xmltree.h>
 #include <xmlsec/xmldsig.h>
 #include <xmlsec/templates.h>
+#include <xmlsec/xmlenc.h>
 #include <xmlsec/errors.h>
 #include <xmlsec/crypto.h>
 #include <xmlsec/openssl/app.h>
@@ -110,6 +111,43 @@ static inline int cnsgw_dsig_sign_with_shared_key(xmlSecDSigCtxPtr ctx, xmlSecKe
     int result = xmlSecDSigCtxSign(ctx, signature);
     ctx->signKey = NULL;
     return result;
+}
+
+/// Replaces `node` with <saml:EncryptedAssertion><xenc:EncryptedData/> (AES-256-GCM content, a fresh session key
+/// sent with RSA-OAEP to the public key of the DER certificate). Returns 0 on success.
+static inline int cnsgw_encrypt_assertion(xmlDocPtr doc, xmlNodePtr node, const unsigned char *certDer, unsigned int certLen) {
+    int ret = -1;
+    xmlSecKeysMngrPtr mngr = NULL;
+    xmlSecEncCtxPtr ctx = NULL;
+    xmlNodePtr parent = node->parent;
+    xmlNodePtr encData = xmlSecTmplEncDataCreate(doc, xmlSecOpenSSLTransformAes256GcmGetKlass(), NULL, xmlSecTypeEncElement, NULL, NULL);
+    if (encData == NULL || xmlSecTmplEncDataEnsureCipherValue(encData) == NULL) goto done;
+    xmlNodePtr keyInfo = xmlSecTmplEncDataEnsureKeyInfo(encData, NULL);
+    if (keyInfo == NULL) goto done;
+    xmlNodePtr encKey = xmlSecTmplKeyInfoAddEncryptedKey(keyInfo, xmlSecOpenSSLTransformRsaOaepGetKlass(), NULL, NULL, NULL);
+    if (encKey == NULL || xmlSecTmplEncDataEnsureCipherValue(encKey) == NULL) goto done;
+    mngr = xmlSecKeysMngrCreate();
+    if (mngr == NULL || xmlSecOpenSSLAppDefaultKeysMngrInit(mngr) < 0) goto done;
+    xmlSecKeyPtr key = xmlSecOpenSSLAppKeyLoadMemory(certDer, certLen, xmlSecKeyDataFormatCertDer, NULL, NULL, NULL);
+    if (key == NULL) goto done;
+    if (xmlSecOpenSSLAppDefaultKeysMngrAdoptKey(mngr, key) < 0) { xmlSecKeyDestroy(key); goto done; }
+    ctx = xmlSecEncCtxCreate(mngr);
+    if (ctx == NULL) goto done;
+    ctx->encKey = xmlSecKeyGenerate(xmlSecOpenSSLKeyDataAesGetKlass(), 256, xmlSecKeyDataTypeSession);
+    if (ctx->encKey == NULL || xmlSecEncCtxXmlEncrypt(ctx, encData, node) < 0) goto done;
+    // encData now stands where the assertion was: wrap it.
+    xmlNsPtr saml = xmlSearchNsByHref(doc, parent, (const xmlChar *)"urn:oasis:names:tc:SAML:2.0:assertion");
+    xmlNodePtr wrapper = xmlNewDocNode(doc, saml, (const xmlChar *)"EncryptedAssertion", NULL);
+    if (wrapper == NULL) { encData = NULL; goto done; }
+    xmlReplaceNode(encData, wrapper);
+    xmlAddChild(wrapper, encData);
+    encData = NULL;
+    ret = 0;
+done:
+    if (ctx != NULL) xmlSecEncCtxDestroy(ctx);
+    if (mngr != NULL) xmlSecKeysMngrDestroy(mngr);
+    if (encData != NULL && encData->parent == NULL) xmlFreeNode(encData);
+    return ret;
 }
 
 static inline void cnsgw_dsig_set_key(xmlSecDSigCtxPtr ctx, xmlSecKeyPtr key) { ctx->signKey = key; }

@@ -73,7 +73,7 @@ struct SAMLController: Sendable {
             return application.html(pages.loginFailure(.wrongState(record.state)), status: .conflict)
         }
         let directory = try await application.serviceProviders.snapshot()
-        guard let (registration, _) = directory[validated.issuer] else {
+        guard let (registration, metadata) = directory[validated.issuer] else {
             return application.html(pages.loginFailure(.unknownLogin), status: .notFound)
         }
         let keys = try await application.samlKeys.current()
@@ -86,9 +86,11 @@ struct SAMLController: Sendable {
             let login = ResponseBuilder.Login(identity: identity, level: level, authenticatedAt: outcome.authenticatedAt,
                                               sessionIndex: outcome.sessionID ?? (level == .spidL1 ? ResponseBuilder.randomID() : nil),
                                               attributes: validated.attributes, allowDerivedAttributes: registration.allowDerivedAttributes,
-                                              includeOIDNames: registration.profile == .saml2, signResponse: registration.signResponse)
+                                              includeOIDNames: registration.profile == .saml2, signResponse: registration.signResponse,
+                                              encryptTo: registration.encryptAssertions ? metadata.encryptionCertificates.first?.derBytes : nil)
             xml = try builder.success(login, to: validated.destination, now: now)
             fields["result"] = "assertion_issued"
+            fields["encrypted"] = "\(registration.encryptAssertions)"
             fields["level"] = level.rawValue
             fields["attributes"] = validated.attributes.joined(separator: ",")
         } else {

@@ -33,9 +33,12 @@ public struct ResponseBuilder: Sendable {
         public let allowDerivedAttributes: Bool
         public let includeOIDNames: Bool
         public let signResponse: Bool
+        /// The SP's encryption certificate (DER) when its assertions are encrypted.
+        public let encryptTo: [UInt8]?
 
         public init(identity: VerificationReport.Identity, level: SpidLevel, authenticatedAt: Date, sessionIndex: String?, attributes: [String],
-                    allowDerivedAttributes: Bool, includeOIDNames: Bool, signResponse: Bool) {
+                    allowDerivedAttributes: Bool, includeOIDNames: Bool, signResponse: Bool, encryptTo: [UInt8]? = nil) {
+            self.encryptTo = encryptTo
             self.identity = identity
             self.level = level
             self.authenticatedAt = authenticatedAt
@@ -82,6 +85,7 @@ public struct ResponseBuilder: Sendable {
             throw XMLSecurityError(.malformed, "the built Response has no Assertion")
         }
         try XMLSigner.sign(assertionElement, after: assertionElement.child("Issuer", namespace: SAMLNames.assertionNS), key: key)
+        if let certificate = login.encryptTo { try XMLEncryptor.encryptAssertion(assertionElement, recipientCertificate: certificate) }
         if login.signResponse { try XMLSigner.sign(response, after: response.child("Issuer", namespace: SAMLNames.assertionNS), key: key) }
         return document.serialized()
     }

@@ -74,3 +74,16 @@ extension ParsedXML {
         return String(decoding: UnsafeBufferPointer(start: out, count: Int(size)), as: UTF8.self)
     }
 }
+
+/// XML Encryption of a SAML assertion for one recipient.
+public enum XMLEncryptor {
+    /// Replaces `assertion` with a `saml:EncryptedAssertion`: AES-256-GCM content, the key sent with RSA-OAEP to
+    /// the public key of `recipientCertificate` (DER). Encrypt after signing, so the SP verifies what it decrypts.
+    public static func encryptAssertion(_ assertion: XMLElement, recipientCertificate: [UInt8]) throws {
+        try XMLSecurityLibrary.ensureInitialized()
+        let status = recipientCertificate.withUnsafeBufferPointer {
+            cnsgw_encrypt_assertion(assertion.owner.doc, assertion.node, $0.baseAddress, UInt32($0.count))
+        }
+        guard status == 0 else { throw XMLSecurityError(.badKey, "the assertion cannot be encrypted to the service provider's key (it must be RSA)") }
+    }
+}

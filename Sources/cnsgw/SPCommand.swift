@@ -50,8 +50,10 @@ struct SPCommand: AsyncParsableCommand {
                 chosen = metadata.hasSPIDExtensions ? .spid : .saml2
             }
             if encrypt {
-                guard !metadata.encryptionCertificates.isEmpty else { throw UsageError("--encrypt: the metadata has no encryption key (KeyDescriptor use=\"encryption\")") }
-                throw UsageError("--encrypt: assertion encryption is not available in this version; register without it")
+                guard let certificate = metadata.encryptionCertificates.first else {
+                    throw UsageError("--encrypt: the metadata has no encryption key (KeyDescriptor use=\"encryption\")")
+                }
+                guard certificate.publicKeyAlgorithm == "RSA" else { throw UsageError("--encrypt: the encryption key must be RSA (RSA-OAEP key transport)") }
             }
             let names = attributes.map { $0.split(separator: ",").map { $0.trimmingCharacters(in: .whitespaces) }.filter { !$0.isEmpty } } ?? []
             for name in names where !AssertedAttributes.offered.contains(name) {

@@ -87,7 +87,7 @@ def onelogin_settings(args, idp):
                        "NameIDFormat": TRANSIENT, "x509cert": open(args.cert).read(), "privateKey": open(args.key).read()},
                 "security": {"authnRequestsSigned": True, "wantAssertionsSigned": True, "wantMessagesSigned": False,
                              "signatureAlgorithm": K.RSA_SHA256, "digestAlgorithm": K.SHA256, "rejectDeprecatedAlgorithm": True,
-                             "requestedAuthnContext": False, "wantNameId": True}}
+                             "requestedAuthnContext": False, "wantNameId": True, "wantAssertionsEncrypted": bool(args.encrypted)}}
     if idp is not None:
         from onelogin.saml2.idp_metadata_parser import OneLogin_Saml2_IdPMetadataParser as P
         settings = P.merge_settings(settings, idp)
@@ -262,7 +262,8 @@ def login_onelogin(args):
     auth.process_response(request_id=request_id)
     return {"action": action, "relay_state": fields.get("RelayState"), "errors": auth.get_errors(), "reason": auth.get_last_error_reason(),
             "authenticated": auth.is_authenticated(), "name_id": auth.get_nameid(), "name_id_format": auth.get_nameid_format(),
-            "attributes": auth.get_attributes(), "session_index": auth.get_session_index()}
+            "attributes": auth.get_attributes(), "session_index": auth.get_session_index(),
+            "encrypted": "EncryptedAssertion" in base64.b64decode(fields["SAMLResponse"]).decode()}
 
 
 def main():
@@ -282,6 +283,7 @@ def main():
     parser.add_argument("--tamper")
     parser.add_argument("--deny", action="store_true")
     parser.add_argument("--logout", action="store_true")
+    parser.add_argument("--encrypted", action="store_true")
     args = parser.parse_args()
     if args.mode == "metadata":
         return metadata(args)
