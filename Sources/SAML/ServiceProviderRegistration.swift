@@ -25,6 +25,21 @@ public struct ServiceProviderRegistration: Sendable, Codable, Hashable {
     public var source: String
     /// Allow `dateOfBirth`, `gender`, `placeOfBirth`, `countyOfBirth`, derived from the codice fiscale.
     public var allowDerivedAttributes: Bool
+    /// For URL sources: the federation certificate (PEM) every refreshed copy's signature must verify with.
+    public var federationCertificatePEM: String?
+    /// When the metadata was last fetched (URL sources), and the last refresh error, if the last attempt failed.
+    public var fetchedAt: Date?
+    public var lastRefreshError: String?
+
+    /// When a URL source is due for a refresh: its `cacheDuration` after the last fetch (one hour without one), and
+    /// never later than its `validUntil`.
+    public func refreshDue(metadata: ServiceProviderMetadata) -> Date? {
+        guard source.hasPrefix("https://") || source.hasPrefix("http://") else { return nil }
+        let fetched = fetchedAt ?? .distantPast
+        let byCache = fetched + (metadata.cacheDuration ?? 3600)
+        guard let validUntil = metadata.validUntil else { return byCache }
+        return min(byCache, validUntil - 60)
+    }
 
     public init(entityID: String, metadataXML: String, profile: Profile, minimumLevel: SpidLevel = .spidL2, attributes: [String] = [],
                 encryptAssertions: Bool = false, signResponse: Bool = false, allowSHA1: Bool = false, source: String,

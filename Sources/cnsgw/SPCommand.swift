@@ -59,10 +59,12 @@ struct SPCommand: AsyncParsableCommand {
             for name in names where !AssertedAttributes.offered.contains(name) {
                 throw UsageError("--attributes: '\(name)' cannot be asserted from a CNS card; offered: \(AssertedAttributes.offered.joined(separator: ", "))")
             }
-            let registration = ServiceProviderRegistration(
+            var registration = ServiceProviderRegistration(
                 entityID: metadata.entityID, metadataXML: String(decoding: bytes, as: UTF8.self), profile: chosen, minimumLevel: level, attributes: names,
                 encryptAssertions: encrypt, signResponse: signResponse, allowSHA1: allowSHA1,
                 source: isURL ? source : (source as NSString).standardizingPath, allowDerivedAttributes: !noDerivedAttributes)
+            registration.federationCertificatePEM = federation.map { String(decoding: $0, as: UTF8.self) }
+            registration.fetchedAt = isURL ? Date() : nil
             let storage = try data.openStorage()
             let json = try JSONEncoder().encode(registration)
             let now = Date()
@@ -112,7 +114,8 @@ struct SPCommand: AsyncParsableCommand {
                 let rows: [[String: Any]] = registrations.map { r in
                     ["entityID": r.entityID, "profile": r.profile.rawValue, "level": r.minimumLevel.rawValue, "attributes": r.attributes,
                      "signResponse": r.signResponse, "encrypt": r.encryptAssertions, "allowSHA1": r.allowSHA1, "source": r.source,
-                     "derivedAttributes": r.allowDerivedAttributes]
+                     "derivedAttributes": r.allowDerivedAttributes, "fetchedAt": r.fetchedAt.map { ISO8601DateFormatter().string(from: $0) } as Any? ?? NSNull(),
+                     "lastRefreshError": r.lastRefreshError as Any? ?? NSNull()]
                 }
                 print(String(decoding: try JSONSerialization.data(withJSONObject: rows, options: [.sortedKeys, .withoutEscapingSlashes]), as: UTF8.self))
             } else if registrations.isEmpty {

@@ -110,7 +110,8 @@ struct ServeCommand: AsyncParsableCommand {
         let refresher = CRLRefreshService(store: crlStore, revocation: server.revocation, statusPath: (settings.dataDirectory as NSString).appendingPathComponent("crl-status.json"),
                                           interval: settings.crlRefreshInterval)
         let housekeeping = HousekeepingService(storage: storage, auditRetention: settings.auditRetention, logger: logger)
-        let group = ServiceGroup(configuration: .init(services: try server.services() + [refresher, housekeeping], gracefulShutdownSignals: [.sigterm, .sigint],
+        let metadataRefresh = MetadataRefreshService(storage: storage, transport: transport, interval: settings.crlRefreshInterval, logger: logger)
+        let group = ServiceGroup(configuration: .init(services: try server.services() + [refresher, housekeeping, metadataRefresh], gracefulShutdownSignals: [.sigterm, .sigint],
                                                       logger: logger))
         say("cnsgw: public listener \(server.configuration.publicURL)  card listener \(server.configuration.cardURL)/login/card")
         if settings.demo {

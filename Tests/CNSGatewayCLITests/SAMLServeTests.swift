@@ -121,3 +121,64 @@ import Testing
         #expect(unknown["refused"] as? String == "page", "\(unknown)")
     }
 }
+
+/// Service providers registered from a URL: federation-signed metadata, refreshed in the background.
+@Suite(.serialized) struct SAMLMetadataRefreshTests {
+    @Test("metadata from a URL needs the federation signature; a bad refresh keeps the last good copy; a good one takes effect")
+    func refresh() throws {
+        let server = try ServeCommandTests.Server()
+        defer { server.process.stop() }
+        let dir = server.data + "/federation"
+        let served = dir + "/served"
+        try FileManager.default.createDirectory(atPath: served, withIntermediateDirectories: true)
+        for name in ["federation", "sp", "other"] {
+            #expect(try runCommand("openssl", ["req", "-x509", "-newkey", "rsa:2048", "-nodes", "-keyout", "\(dir)/\(name).key", "-out", "\(dir)/\(name).crt",
+                                               "-days", "30", "-subj", "/CN=\(name)"]).status == 0)
+        }
+        let port = LocalService.freePort()
+        let http = try LocalService.httpServer(directory: served, port: port)
+        defer { http.stop() }
+        func metadata(acs: String) throws -> String {
+            let sp = SAMLServeTests.SP(lib: "python3-saml", entityID: "https://federato.example.it/sp", acs: acs, key: dir + "/sp.key", cert: dir + "/sp.crt")
+            // A two-second cache, so the gateway refreshes it during the test.
+            let xml = try runCommand("python3", sp.arguments("metadata")).stdout
+                .replacingOccurrences(of: #"cacheDuration="[^"]*""#, with: #"cacheDuration="PT2S""#, options: .regularExpression)
+            return try EnvelopedSignatureFixture.sign(xml, keyPEMPath: dir + "/federation.key", certificatePEMPath: dir + "/federation.crt")
+        }
+        let url = "http://127.0.0.1:\(port)/sp.xml"
+        try metadata(acs: "https://127.0.0.1:9/first/acs").write(toFile: served + "/sp.xml", atomically: true, encoding: .utf8)
+        let cnsgw = VerifyCommandTests.binary
+        #expect(try runCommand(cnsgw, ["sp", "add", url, "--data-dir", server.data]).stderr.contains("--federation-cert"))
+        let wrong = try runCommand(cnsgw, ["sp", "add", url, "--federation-cert", dir + "/other.crt", "--data-dir", server.data])
+        #expect(wrong.status == 2 && wrong.stderr.contains("signature"), "\(wrong.stderr)")
+        let added = try runCommand(cnsgw, ["sp", "add", url, "--federation-cert", dir + "/federation.crt", "--attributes", "fiscalNumber", "--data-dir", server.data])
+        #expect(added.status == 0, "\(added.stderr)")
+
+        func registration() throws -> [String: Any] {
+            let list = try runCommand(cnsgw, ["sp", "list", "--json", "--data-dir", server.data]).stdout
+            return (try JSONSerialization.jsonObject(with: Data(list.utf8)) as? [[String: Any]])?.first ?? [:]
+        }
+        // A copy altered after signing: refused on refresh, the last good copy stays, the failure is counted.
+        let good = try String(contentsOfFile: served + "/sp.xml", encoding: .utf8)
+        try good.replacingOccurrences(of: "/first/acs", with: "/evil/acs").write(toFile: served + "/sp.xml", atomically: true, encoding: .utf8)
+        sleep(4)
+        let afterBad = try registration()
+        #expect((afterBad["lastRefreshError"] as? String)?.contains("signature") == true, "\(afterBad)")
+        let metrics = try runCommand("curl", ["-sk", "https://127.0.0.1:\(server.publicPort)/metrics"]).stdout
+        #expect(metrics.contains("cnsgw_saml_metadata_refresh_failures_total"))
+        // A properly signed new version (another ACS) replaces it.
+        try metadata(acs: "https://127.0.0.1:9/second/acs").write(toFile: served + "/sp.xml", atomically: true, encoding: .utf8)
+        sleep(4)
+        let afterGood = try registration()
+        #expect(afterGood["lastRefreshError"] is NSNull, "\(afterGood)")
+        let audit = try runCommand(cnsgw, ["audit", "export", "--data-dir", server.data]).stdout
+        #expect(audit.contains("\"action\":\"sp.refresh\"") && audit.contains("\"result\":\"refreshed\"") && audit.contains("\"result\":\"failed\""))
+        usleep(ServeCommandTests.trustPropagation)
+        let sp = SAMLServeTests.SP(lib: "python3-saml", entityID: "https://federato.example.it/sp", acs: "https://127.0.0.1:9/second/acs",
+                                   key: dir + "/sp.key", cert: dir + "/sp.crt")
+        let login = try runCommand("python3", sp.arguments("login") + ["--idp-metadata", "https://127.0.0.1:\(server.publicPort)/saml/metadata",
+                                                                      "--card-cert", "\(server.demo)/cards/rccmnl83s18d969h.pem",
+                                                                      "--card-key", "\(server.demo)/cards/rccmnl83s18d969h.key"], timeout: 90)
+        #expect(login.stdout.contains("\"authenticated\": true") && login.stdout.contains("/second/acs"), "\(login.stdout) \(login.stderr)")
+    }
+}

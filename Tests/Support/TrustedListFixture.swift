@@ -83,3 +83,30 @@ public enum TrustedListFixture {
         return try String(contentsOfFile: base + ".signed.xml", encoding: .utf8)
     }
 }
+
+/// Signs any XML document over its whole content with the `xmlsec1` command (enveloped signature, first child of
+/// the root): federation-signed SAML metadata in tests.
+public enum EnvelopedSignatureFixture {
+    public static func sign(_ xml: String, keyPEMPath: String, certificatePEMPath: String) throws -> String {
+        let afterDeclaration = xml.range(of: "?>")?.upperBound ?? xml.startIndex
+        guard let rootStart = xml.range(of: "<", range: afterDeclaration..<xml.endIndex),
+              let rootEnd = xml.range(of: ">", range: rootStart.upperBound..<xml.endIndex) else { throw ServiceError("no root element") }
+        let template = """
+            <ds:Signature xmlns:ds="http://www.w3.org/2000/09/xmldsig#"><ds:SignedInfo>\
+            <ds:CanonicalizationMethod Algorithm="http://www.w3.org/2001/10/xml-exc-c14n#"/>\
+            <ds:SignatureMethod Algorithm="http://www.w3.org/2001/04/xmldsig-more#rsa-sha256"/>\
+            <ds:Reference URI=""><ds:Transforms><ds:Transform Algorithm="http://www.w3.org/2000/09/xmldsig#enveloped-signature"/>\
+            <ds:Transform Algorithm="http://www.w3.org/2001/10/xml-exc-c14n#"/></ds:Transforms>\
+            <ds:DigestMethod Algorithm="http://www.w3.org/2001/04/xmlenc#sha256"/><ds:DigestValue/></ds:Reference></ds:SignedInfo>\
+            <ds:SignatureValue/><ds:KeyInfo><ds:X509Data/></ds:KeyInfo></ds:Signature>
+            """
+        var unsigned = xml
+        unsigned.insert(contentsOf: template, at: rootEnd.upperBound)
+        let base = NSTemporaryDirectory() + "cnsgw-sign-\(UUID().uuidString)"
+        try unsigned.write(toFile: base + ".xml", atomically: true, encoding: .utf8)
+        defer { try? FileManager.default.removeItem(atPath: base + ".xml"); try? FileManager.default.removeItem(atPath: base + ".signed.xml") }
+        let r = try runCommand("xmlsec1", ["--sign", "--privkey-pem", "\(keyPEMPath),\(certificatePEMPath)", "--output", base + ".signed.xml", base + ".xml"])
+        guard r.status == 0 else { throw ServiceError("xmlsec1 --sign failed: \(r.stderr)") }
+        return try String(contentsOfFile: base + ".signed.xml", encoding: .utf8)
+    }
+}
