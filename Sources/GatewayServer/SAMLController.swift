@@ -26,14 +26,7 @@ struct SAMLController: Sendable {
     func singleSignOn(_ request: Request, _ context: PublicRequestContext) async throws -> Response {
         let pages = application.pages(for: request)
         let message: IncomingMessage
-        do {
-            if request.method == .post {
-                let body = try await request.body.collect(upTo: IncomingMessage.maximumEncodedSize * 2 + 4096)
-                message = try IncomingMessage.post(form: Self.form(String(buffer: body)))
-            } else {
-                message = try IncomingMessage.redirect(rawQuery: request.uri.query ?? "")
-            }
-        } catch let error as SAMLRequestError {
+        do { message = try await Self.incoming(request) } catch let error as SAMLRequestError {
             return try await refuse(error, pages: pages, request: request)
         }
         let directory = try await application.serviceProviders.snapshot()
@@ -111,14 +104,7 @@ struct SAMLController: Sendable {
     func singleLogout(_ request: Request, _ context: PublicRequestContext) async throws -> Response {
         let pages = application.pages(for: request)
         let message: IncomingMessage
-        do {
-            if request.method == .post {
-                let body = try await request.body.collect(upTo: IncomingMessage.maximumEncodedSize * 2 + 4096)
-                message = try IncomingMessage.post(form: Self.form(String(buffer: body)))
-            } else {
-                message = try IncomingMessage.redirect(rawQuery: request.uri.query ?? "")
-            }
-        } catch let error as SAMLRequestError {
+        do { message = try await Self.incoming(request) } catch let error as SAMLRequestError {
             return try await refuseLogout(error, pages: pages, request: request)
         }
         let directory = try await application.serviceProviders.snapshot()
@@ -206,6 +192,15 @@ struct SAMLController: Sendable {
                                  title: lang == .it ? "Ritorno al servizio" : "Back to the service", button: lang == .it ? "Continua" : "Continue",
                                  lang: lang.rawValue)
         return application.html(html, status: .ok)
+    }
+
+    /// The SAML message of a request, by its binding: HTTP-POST form or HTTP-Redirect query.
+    static func incoming(_ request: Request) async throws -> IncomingMessage {
+        if request.method == .post {
+            let body = try await request.body.collect(upTo: IncomingMessage.maximumEncodedSize * 2 + 4096)
+            return try IncomingMessage.post(form: form(String(buffer: body)))
+        }
+        return try IncomingMessage.redirect(rawQuery: request.uri.query ?? "")
     }
 
     static func form(_ body: String) -> [String: String] {

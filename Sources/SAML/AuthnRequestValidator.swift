@@ -29,22 +29,7 @@ public struct AuthnRequestValidator: Sendable {
     }
 
     public func validate(_ message: IncomingMessage, now: Date) throws(SAMLRequestError) -> ValidatedAuthnRequest {
-        let document: ParsedXML
-        do { document = try ParsedXML(message.xml, maximumSize: IncomingMessage.maximumXMLSize) } catch {
-            throw SAMLRequestError(8, reason: (error as? XMLSecurityError)?.code.rawValue ?? "malformed", "the request is not acceptable XML: \(error)")
-        }
-        let root = document.root
-        guard root.localName == "AuthnRequest", root.namespaceURI == SAMLNames.protocolNS else {
-            throw SAMLRequestError(8, reason: "malformed", "the message is <\(root.localName)>, not a SAML 2.0 AuthnRequest")
-        }
-        let issuerElements = root.children("Issuer", namespace: SAMLNames.assertionNS)
-        guard issuerElements.count == 1, let issuer = issuerElements[0].text?.trimmingCharacters(in: .whitespacesAndNewlines), !issuer.isEmpty else {
-            throw SAMLRequestError(8, reason: "issuer", "the request must have exactly one Issuer")
-        }
-        guard let (registration, metadata) = lookup(issuer) else {
-            throw SAMLRequestError(10, reason: "unknown_issuer", "no service provider '\(issuer)' is registered (cnsgw sp add)")
-        }
-        try verifySignature(message, root: root, registration: registration, metadata: metadata)
+        let (root, issuer, registration, metadata) = try authenticate(message, expecting: "AuthnRequest")
 
         // From here the SP is known and the request is its own: errors go back to an ACS its metadata lists.
         let id = root.attribute("ID") ?? ""
@@ -97,6 +82,29 @@ public struct AuthnRequestValidator: Sendable {
                                                                       relayState: relayState),
                                      level: level, comparison: comparison, forceAuthn: force || level > .spidL1, attributes: attributes,
                                      profile: registration.profile)
+    }
+
+    /// The steps every request shares: well-formed hardened XML, the expected root, one Issuer that is a registered
+    /// SP, and a signature by that SP's metadata key. The returned element keeps its document alive.
+    func authenticate(_ message: IncomingMessage, expecting name: String) throws(SAMLRequestError)
+        -> (root: XMLElement, issuer: String, registration: ServiceProviderRegistration, metadata: ServiceProviderMetadata) {
+        let document: ParsedXML
+        do { document = try ParsedXML(message.xml, maximumSize: IncomingMessage.maximumXMLSize) } catch {
+            throw SAMLRequestError(8, reason: (error as? XMLSecurityError)?.code.rawValue ?? "malformed", "the request is not acceptable XML: \(error)")
+        }
+        let root = document.root
+        guard root.localName == name, root.namespaceURI == SAMLNames.protocolNS else {
+            throw SAMLRequestError(8, reason: "malformed", "the message is <\(root.localName)>, not a SAML 2.0 \(name)")
+        }
+        let issuerElements = root.children("Issuer", namespace: SAMLNames.assertionNS)
+        guard issuerElements.count == 1, let issuer = issuerElements[0].text?.trimmingCharacters(in: .whitespacesAndNewlines), !issuer.isEmpty else {
+            throw SAMLRequestError(8, reason: "issuer", "the request must have exactly one Issuer")
+        }
+        guard let (registration, metadata) = lookup(issuer) else {
+            throw SAMLRequestError(10, reason: "unknown_issuer", "no service provider '\(issuer)' is registered (cnsgw sp add)")
+        }
+        try verifySignature(message, root: root, registration: registration, metadata: metadata)
+        return (root, issuer, registration, metadata)
     }
 
     /// The signature, by the binding's rules, with the issuer's metadata keys only.

@@ -16,22 +16,7 @@ extension AuthnRequestValidator {
     /// then Version, ID, IssueInstant, Destination and a NameID. Errors after the signature go back to the SP's SLO
     /// endpoint as a LogoutResponse.
     public func validateLogout(_ message: IncomingMessage, now: Date) throws(SAMLRequestError) -> ValidatedLogoutRequest {
-        let document: ParsedXML
-        do { document = try ParsedXML(message.xml, maximumSize: IncomingMessage.maximumXMLSize) } catch {
-            throw SAMLRequestError(8, reason: (error as? XMLSecurityError)?.code.rawValue ?? "malformed", "the request is not acceptable XML: \(error)")
-        }
-        let root = document.root
-        guard root.localName == "LogoutRequest", root.namespaceURI == SAMLNames.protocolNS else {
-            throw SAMLRequestError(8, reason: "malformed", "the message is <\(root.localName)>, not a SAML 2.0 LogoutRequest")
-        }
-        let issuers = root.children("Issuer", namespace: SAMLNames.assertionNS)
-        guard issuers.count == 1, let issuer = issuers[0].text?.trimmingCharacters(in: .whitespacesAndNewlines), !issuer.isEmpty else {
-            throw SAMLRequestError(8, reason: "issuer", "the request must have exactly one Issuer")
-        }
-        guard let (registration, metadata) = lookup(issuer) else {
-            throw SAMLRequestError(10, reason: "unknown_issuer", "no service provider '\(issuer)' is registered")
-        }
-        try verifySignature(message, root: root, registration: registration, metadata: metadata)
+        let (root, issuer, _, metadata) = try authenticate(message, expecting: "LogoutRequest")
         guard let slo = metadata.singleLogoutServices.first(where: { $0.binding == SAMLNames.postBinding }) else {
             throw SAMLRequestError(8, reason: "slo_endpoint", "\(issuer) has no HTTP-POST SingleLogoutService in its metadata to answer to")
         }

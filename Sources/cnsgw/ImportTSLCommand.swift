@@ -57,21 +57,7 @@ extension CACommand {
             var applied = false
         }
 
-        func read(_ path: String) async throws -> [UInt8] {
-            if path.hasPrefix("https://") || path.hasPrefix("http://") {
-                do {
-                    guard case .body(let bytes, _, _) = try await URLSessionTransport().get(url: path, ifNoneMatch: nil, ifModifiedSince: nil, timeout: 60,
-                                                                                            maximumBytes: 32 << 20) else {
-                        throw UsageError("\(path) answered 304 to an unconditional request")
-                    }
-                    return bytes
-                } catch let error as HTTPTransportError {
-                    throw UsageError("cannot download \(path): \(error)")
-                }
-            }
-            guard let data = FileManager.default.contents(atPath: path) else { throw UsageError("cannot read \(path)") }
-            return [UInt8](data)
-        }
+        func read(_ path: String) async throws -> [UInt8] { try await readSource(path, maximumBytes: 32 << 20) }
 
         func run() async throws {
             let policy = try policyOptions.policy()

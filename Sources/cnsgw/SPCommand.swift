@@ -87,17 +87,7 @@ struct SPCommand: AsyncParsableCommand {
             print("registered \(metadata.entityID) — profile \(chosen.rawValue), minimum \(level.rawValue), \(metadata.assertionConsumerServices.count) ACS, \(metadata.signingCertificates.count) signing key(s)")
         }
 
-        func read(_ path: String) async throws -> [UInt8] {
-            if path.hasPrefix("https://") || path.hasPrefix("http://") {
-                do {
-                    guard case .body(let bytes, _, _) = try await URLSessionTransport().get(url: path, ifNoneMatch: nil, ifModifiedSince: nil, timeout: 30,
-                                                                                            maximumBytes: 1 << 20) else { throw UsageError("\(path) answered 304") }
-                    return bytes
-                } catch let error as HTTPTransportError { throw UsageError("cannot download \(path): \(error)") }
-            }
-            guard let data = FileManager.default.contents(atPath: path) else { throw UsageError("cannot read \(path)") }
-            return [UInt8](data)
-        }
+        func read(_ path: String) async throws -> [UInt8] { try await readSource(path, maximumBytes: 1 << 20) }
     }
 
     struct List: AsyncParsableCommand {

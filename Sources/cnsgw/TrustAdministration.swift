@@ -22,3 +22,20 @@ func addTrustedCA(_ cert: X509Certificate, name: String, policy: AnchorPolicy, s
     ])
     return true
 }
+
+/// The bytes of an admin-given source: an http(s) URL (downloaded with a hard size limit) or a file.
+func readSource(_ path: String, maximumBytes: Int, timeout: TimeInterval = 60) async throws -> [UInt8] {
+    if path.hasPrefix("https://") || path.hasPrefix("http://") {
+        do {
+            guard case .body(let bytes, _, _) = try await URLSessionTransport().get(url: path, ifNoneMatch: nil, ifModifiedSince: nil, timeout: timeout,
+                                                                                    maximumBytes: maximumBytes) else {
+                throw UsageError("\(path) answered 304 to an unconditional request")
+            }
+            return bytes
+        } catch let error as HTTPTransportError {
+            throw UsageError("cannot download \(path): \(error)")
+        }
+    }
+    guard let data = FileManager.default.contents(atPath: path) else { throw UsageError("cannot read \(path)") }
+    return [UInt8](data)
+}
