@@ -16,6 +16,8 @@ struct SAMLController: Sendable {
     var idp: IdentityProviderConfiguration { IdentityProviderConfiguration(baseURL: application.configuration.publicURL) }
     var flow: LoginFlow { LoginFlow(storage: application.storage) }
     static let contextNamespace = "saml-login"
+    static let nameIDNamespace = "saml-session-nameid"
+    static let logoutNamespace = "saml-logout"
 
     func metadata(_ request: Request) async throws -> Response {
         let keys = try await application.samlKeys.current()
@@ -76,11 +78,18 @@ struct SAMLController: Sendable {
         let xml: String
         var fields = ["requester": validated.issuer, "request": validated.id, "login": loginID, "client": Self.client(request, context)]
         if record.state == .completed, let outcome, let identity = outcome.report.identity, let level = outcome.report.level {
-            let login = ResponseBuilder.Login(identity: identity, level: level, authenticatedAt: outcome.authenticatedAt,
+            var login = ResponseBuilder.Login(identity: identity, level: level, authenticatedAt: outcome.authenticatedAt,
                                               sessionIndex: outcome.sessionID ?? (level == .spidL1 ? ResponseBuilder.randomID() : nil),
                                               attributes: validated.attributes, allowDerivedAttributes: registration.allowDerivedAttributes,
                                               includeOIDNames: registration.profile == .saml2, signResponse: registration.signResponse,
                                               encryptTo: registration.encryptAssertions ? metadata.encryptionCertificates.first?.derBytes : nil)
+            if level == .spidL1, let sessionID = outcome.sessionID, let session = try await application.storage.session(id: sessionID) {
+                // The NameID this service knows the citizen by, for the LogoutRequest a later single logout sends it.
+                let nameID = ResponseBuilder.randomID()
+                login.nameID = nameID
+                try? await application.storage.storeOneTimeCode(OneTimeCodeRecord(namespace: Self.nameIDNamespace, id: sessionID + "\n" + validated.issuer,
+                                                                                  payload: Data(nameID.utf8), expiresAt: session.expiresAt))
+            }
             xml = try builder.success(login, to: validated.destination, now: now)
             fields["result"] = "assertion_issued"
             fields["encrypted"] = "\(registration.encryptAssertions)"
@@ -110,6 +119,9 @@ struct SAMLController: Sendable {
         let directory = try await application.serviceProviders.snapshot()
         let validator = AuthnRequestValidator(idp: idp) { directory[$0] }
         let now = Date()
+        if message.parameter == "SAMLResponse" {
+            return try await logoutAnswered(message, validator: validator, pages: pages, request: request, now: now)
+        }
         let logout: ValidatedLogoutRequest
         do { logout = try validator.validateLogout(message, now: now) } catch {
             return try await refuseLogout(error, pages: pages, request: request)
@@ -120,23 +132,89 @@ struct SAMLController: Sendable {
         }
         var partial = false
         var ended: [String] = []
+        var others: [(session: String, sp: String)] = []
         for index in logout.sessionIndexes {
             guard let session = try await application.storage.session(id: index), session.participants.contains(logout.issuer) else {
                 partial = true   // expired, or not a session this service took part in
                 continue
             }
-            if session.participants.contains(where: { $0 != logout.issuer }) { partial = true }
+            others += session.participants.filter { $0 != logout.issuer }.map { (index, $0) }
             try? await application.storage.deleteSession(id: index)
             ended.append(index)
         }
-        let keys = try await application.samlKeys.current()
-        let xml = try ResponseBuilder(idp: idp, key: keys.key).logoutResponse(
-            status: partial ? SAMLNames.Status.requester : SAMLNames.Status.success, subStatus: partial ? SAMLNames.Status.partialLogout : nil,
-            to: logout.destination, now: now)
-        try await application.audit.append(kind: "saml", fields: ["result": partial ? "logout_partial" : "logout", "requester": logout.issuer,
-                                                                  "request": logout.id, "sessions": ended.joined(separator: ","),
+        try await application.audit.append(kind: "saml", fields: ["result": "logout", "requester": logout.issuer, "request": logout.id,
+                                                                  "sessions": ended.joined(separator: ","), "others": others.map(\.sp).joined(separator: ","),
                                                                   "client": Self.client(request, context)])
-        return postForm(xml, to: logout.destination, request: request)
+        // The other services of the session are told in turn (front channel), then the requester gets the answer.
+        let state = LogoutPropagation(original: logout.destination, remaining: others.map { .init(session: $0.session, serviceProvider: $0.sp) },
+                                      failed: partial, pendingRequestID: nil, pendingServiceProvider: nil)
+        return try await propagate(state, directory: directory, request: request, now: now)
+    }
+
+    /// A single logout in progress: who asked, who is still to be told, whether any step failed.
+    struct LogoutPropagation: Codable {
+        struct Participant: Codable {
+            let session: String
+            let serviceProvider: String
+        }
+        let original: ResponseDestination
+        var remaining: [Participant]
+        var failed: Bool
+        var pendingRequestID: String?
+        var pendingServiceProvider: String?
+    }
+
+    /// Sends the next LogoutRequest, or the final LogoutResponse (PartialLogout if any service could not be told).
+    func propagate(_ state: LogoutPropagation, directory: [String: ServiceProviderDirectory.Entry], request: Request, now: Date) async throws -> Response {
+        var state = state
+        let keys = try await application.samlKeys.current()
+        let builder = ResponseBuilder(idp: idp, key: keys.key)
+        while let next = state.remaining.first {
+            state.remaining.removeFirst()
+            guard let (_, metadata) = directory[next.serviceProvider],
+                  let slo = metadata.singleLogoutServices.first(where: { $0.binding == SAMLNames.postBinding }),
+                  case .redeemed(let record) = try await application.storage.redeemOneTimeCode(namespace: Self.nameIDNamespace,
+                                                                                              id: next.session + "\n" + next.serviceProvider, now: now) else {
+                state.failed = true   // unknown now, no HTTP-POST logout endpoint, or no NameID on record: cannot be told
+                try await application.audit.append(kind: "saml", fields: ["result": "logout_unreachable", "requester": next.serviceProvider])
+                continue
+            }
+            let requestID = ResponseBuilder.randomID()
+            state.pendingRequestID = requestID
+            state.pendingServiceProvider = next.serviceProvider
+            let stateID = ResponseBuilder.randomID()
+            try await application.storage.storeOneTimeCode(OneTimeCodeRecord(namespace: Self.logoutNamespace, id: stateID,
+                                                                             payload: try JSONEncoder().encode(state), expiresAt: now + 600))
+            let xml = try builder.logoutRequest(id: requestID, nameID: String(decoding: record.payload, as: UTF8.self), sessionIndex: next.session,
+                                                to: next.serviceProvider, location: slo.location, now: now)
+            try await application.audit.append(kind: "saml", fields: ["result": "logout_request_sent", "requester": next.serviceProvider, "request": requestID])
+            return postForm(xml, to: ResponseDestination(serviceProvider: next.serviceProvider, assertionConsumerServiceURL: slo.location,
+                                                         inResponseTo: "", relayState: stateID), request: request, parameter: "SAMLRequest")
+        }
+        let xml = try builder.logoutResponse(status: state.failed ? SAMLNames.Status.requester : SAMLNames.Status.success,
+                                             subStatus: state.failed ? SAMLNames.Status.partialLogout : nil, to: state.original, now: now)
+        try await application.audit.append(kind: "saml", fields: ["result": state.failed ? "logout_partial" : "logout_complete",
+                                                                  "requester": state.original.serviceProvider, "request": state.original.inResponseTo])
+        return postForm(xml, to: state.original, request: request)
+    }
+
+    /// A service's LogoutResponse to the gateway's LogoutRequest: record how it went and go on.
+    func logoutAnswered(_ message: IncomingMessage, validator: AuthnRequestValidator, pages: CardLoginPages, request: Request, now: Date) async throws -> Response {
+        guard let stateID = message.relayState,
+              case .redeemed(let record) = try await application.storage.redeemOneTimeCode(namespace: Self.logoutNamespace, id: stateID, now: now),
+              var state = try? JSONDecoder().decode(LogoutPropagation.self, from: record.payload) else {
+            return try await refuseLogout(SAMLRequestError(8, reason: "logout_state", "this LogoutResponse answers no logout in progress"), pages: pages, request: request)
+        }
+        do {
+            let answer = try validator.validateLogoutResponse(message, now: now)
+            if answer.issuer != state.pendingServiceProvider || answer.inResponseTo != state.pendingRequestID || !answer.success { state.failed = true }
+            try await application.audit.append(kind: "saml", fields: ["result": answer.success ? "logout_confirmed" : "logout_failed",
+                                                                      "requester": answer.issuer, "request": answer.inResponseTo])
+        } catch let error as SAMLRequestError {
+            state.failed = true
+            try await application.audit.append(kind: "saml", fields: ["result": "logout_answer_refused", "reason": error.reason, "detail": error.detail])
+        }
+        return try await propagate(state, directory: try await application.serviceProviders.snapshot(), request: request, now: now)
     }
 
     func refuseLogout(_ error: SAMLRequestError, pages: CardLoginPages, request: Request) async throws -> Response {
@@ -186,9 +264,9 @@ struct SAMLController: Sendable {
         }
     }
 
-    func postForm(_ xml: String, to destination: ResponseDestination, request: Request) -> Response {
+    func postForm(_ xml: String, to destination: ResponseDestination, request: Request, parameter: String = "SAMLResponse") -> Response {
         let lang = PageRenderer.language(query: request.uri.queryParameters.get("lang"), acceptLanguage: request.headers[.acceptLanguage])
-        let html = PostForm.html(action: destination.assertionConsumerServiceURL, parameter: "SAMLResponse", message: xml, relayState: destination.relayState,
+        let html = PostForm.html(action: destination.assertionConsumerServiceURL, parameter: parameter, message: xml, relayState: destination.relayState,
                                  title: lang == .it ? "Ritorno al servizio" : "Back to the service", button: lang == .it ? "Continua" : "Continue",
                                  lang: lang.rawValue)
         return application.html(html, status: .ok)
@@ -198,9 +276,12 @@ struct SAMLController: Sendable {
     static func incoming(_ request: Request) async throws -> IncomingMessage {
         if request.method == .post {
             let body = try await request.body.collect(upTo: IncomingMessage.maximumEncodedSize * 2 + 4096)
-            return try IncomingMessage.post(form: form(String(buffer: body)))
+            let fields = form(String(buffer: body))
+            return try IncomingMessage.post(form: fields, parameter: fields["SAMLResponse"] != nil ? "SAMLResponse" : "SAMLRequest")
         }
-        return try IncomingMessage.redirect(rawQuery: request.uri.query ?? "")
+        let query = request.uri.query ?? ""
+        let isResponse = query.hasPrefix("SAMLResponse=") || query.contains("&SAMLResponse=")
+        return try IncomingMessage.redirect(rawQuery: query, parameter: isResponse ? "SAMLResponse" : "SAMLRequest")
     }
 
     static func form(_ body: String) -> [String: String] {

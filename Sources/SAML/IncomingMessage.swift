@@ -14,6 +14,8 @@ public struct IncomingMessage: Sendable {
     }
 
     public let xml: [UInt8]
+    /// `SAMLRequest` or `SAMLResponse`.
+    public var parameter: String = "SAMLRequest"
     public let binding: Binding
     public let relayState: String?
     public let detachedSignature: DetachedSignature?
@@ -57,7 +59,7 @@ public struct IncomingMessage: Sendable {
             signed += "&SigAlg=\(raw["SigAlg"]!)"
             signature = DetachedSignature(signedOctets: Array(signed.utf8), algorithm: sigAlg, value: [UInt8](value))
         }
-        return IncomingMessage(xml: xml, binding: .redirect, relayState: decoded("RelayState"), detachedSignature: signature)
+        return IncomingMessage(xml: xml, parameter: parameter, binding: .redirect, relayState: decoded("RelayState"), detachedSignature: signature)
     }
 
     /// HTTP-POST: the decoded form fields.
@@ -67,6 +69,6 @@ public struct IncomingMessage: Sendable {
             throw SAMLRequestError(4, reason: "binding", "no readable \(parameter) form field (base64)")
         }
         guard xml.count <= maximumXMLSize else { throw SAMLRequestError(4, reason: "too_large", "the \(parameter) is larger than \(maximumXMLSize) bytes") }
-        return IncomingMessage(xml: [UInt8](xml), binding: .post, relayState: form["RelayState"], detachedSignature: nil)
+        return IncomingMessage(xml: [UInt8](xml), parameter: parameter, binding: .post, relayState: form["RelayState"], detachedSignature: nil)
     }
 }

@@ -62,3 +62,48 @@ extension ResponseBuilder {
         return document.serialized()
     }
 }
+
+/// A LogoutResponse from a service provider the gateway sent a LogoutRequest to.
+public struct ValidatedLogoutResponse: Sendable, Hashable {
+    public let issuer: String
+    public let inResponseTo: String
+    public let success: Bool
+}
+
+extension AuthnRequestValidator {
+    /// Checks an SP's LogoutResponse: issuer, signature with its metadata key, Destination, InResponseTo and status.
+    public func validateLogoutResponse(_ message: IncomingMessage, now: Date) throws(SAMLRequestError) -> ValidatedLogoutResponse {
+        let (root, issuer, _, _) = try authenticate(message, expecting: "LogoutResponse")
+        guard root.attribute("Version") == "2.0", let inResponseTo = root.attribute("InResponseTo") else {
+            throw SAMLRequestError(8, reason: "malformed", "the LogoutResponse has no Version 2.0 or no InResponseTo")
+        }
+        if let destination = root.attribute("Destination"), destination != idp.singleLogoutURL {
+            throw SAMLRequestError(14, reason: "destination", "Destination '\(destination)' is not \(idp.singleLogoutURL)")
+        }
+        guard let instant = root.attribute("IssueInstant").flatMap(SAMLTime.parse), instant <= now + idp.clockSkew,
+              instant >= now - idp.maximumRequestAge - idp.clockSkew else {
+            throw SAMLRequestError(13, reason: "issue_instant", "IssueInstant is missing or outside the accepted window")
+        }
+        let status = root.child("Status", namespace: SAMLNames.protocolNS)?.child("StatusCode", namespace: SAMLNames.protocolNS)?.attribute("Value")
+        return ValidatedLogoutResponse(issuer: issuer, inResponseTo: inResponseTo, success: status == SAMLNames.Status.success)
+    }
+}
+
+extension ResponseBuilder {
+    /// A signed LogoutRequest from the gateway to a service provider that took part in an ended session. The NameID is
+    /// written exactly as the assertion gave it (SPs compare them whole).
+    public func logoutRequest(id: String, nameID: String, sessionIndex: String, to sp: String, location: String, now: Date) throws -> String {
+        let e = XMLText.escape
+        let xml = """
+            <?xml version="1.0" encoding="UTF-8"?>\
+            <samlp:LogoutRequest xmlns:samlp="\(SAMLNames.protocolNS)" xmlns:saml="\(SAMLNames.assertionNS)" ID="\(id)" Version="2.0" \
+            IssueInstant="\(SAMLTime.format(now))" Destination="\(e(location))" NotOnOrAfter="\(SAMLTime.format(now + idp.assertionLifetime))">\
+            <saml:Issuer Format="\(SAMLNames.entityFormat)" NameQualifier="\(e(idp.entityID))">\(e(idp.entityID))</saml:Issuer>\
+            <saml:NameID Format="\(SAMLNames.transientFormat)" NameQualifier="\(e(idp.entityID))">\(e(nameID))</saml:NameID>\
+            <samlp:SessionIndex>\(e(sessionIndex))</samlp:SessionIndex></samlp:LogoutRequest>
+            """
+        let document = try ParsedXML(Array(xml.utf8), maximumSize: 1 << 20)
+        try XMLSigner.sign(document.root, after: document.root.child("Issuer", namespace: SAMLNames.assertionNS), key: key)
+        return document.serialized()
+    }
+}

@@ -35,6 +35,8 @@ public struct ResponseBuilder: Sendable {
         public let signResponse: Bool
         /// The SP's encryption certificate (DER) when its assertions are encrypted.
         public let encryptTo: [UInt8]?
+        /// The transient NameID to assert (given when the caller must remember it, for single logout).
+        public var nameID: String?
 
         public init(identity: VerificationReport.Identity, level: SpidLevel, authenticatedAt: Date, sessionIndex: String?, attributes: [String],
                     allowDerivedAttributes: Bool, includeOIDNames: Bool, signResponse: Bool, encryptTo: [UInt8]? = nil) {
@@ -52,7 +54,7 @@ public struct ResponseBuilder: Sendable {
 
     /// A signed Response with one signed Assertion.
     public func success(_ login: Login, to destination: ResponseDestination, now: Date) throws -> String {
-        let responseID = makeID(), assertionID = makeID(), nameID = makeID()
+        let responseID = makeID(), assertionID = makeID(), nameID = login.nameID ?? makeID()
         let instant = SAMLTime.format(now), until = SAMLTime.format(now + idp.assertionLifetime)
         let e = XMLText.escape
         var attributes = ""

@@ -182,3 +182,51 @@ import Testing
         #expect(login.stdout.contains("\"authenticated\": true") && login.stdout.contains("/second/acs"), "\(login.stdout) \(login.stderr)")
     }
 }
+
+/// Single logout across two services sharing one SSO session (SpidL1): the gateway tells the other service with its
+/// own signed LogoutRequest, then answers the first; a service it cannot tell makes the answer PartialLogout.
+@Suite(.serialized) struct SAMLLogoutPropagationTests {
+    @Test("SP-initiated logout reaches the other participant (signed LogoutRequest and LogoutResponse both ways); an unreachable one gives PartialLogout")
+    func propagation() throws {
+        let server = try ServeCommandTests.Server()
+        defer { server.process.stop() }
+        let cnsgw = VerifyCommandTests.binary
+        // SSO sessions and SessionIndex exist at SpidL1: trust the demo CA at that level.
+        let list = try runCommand(cnsgw, ["ca", "list", "--json", "--data-dir", server.data]).stdout
+        let id = try #require((try JSONSerialization.jsonObject(with: Data(list.utf8)) as? [[String: Any]])?.first?["id"] as? String)
+        #expect(try runCommand(cnsgw, ["ca", "remove", id, "--data-dir", server.data]).status == 0)
+        #expect(try runCommand(cnsgw, ["ca", "add", server.demo + "/ca.pem", "--level", "SpidL1", "--revocation", "crl-only", "--crl", server.demo + "/crl.der",
+                                       "--data-dir", server.data]).status == 0)
+        let dir = server.data + "/slo"
+        try FileManager.default.createDirectory(atPath: dir, withIntermediateDirectories: true)
+        #expect(try runCommand("openssl", ["req", "-x509", "-newkey", "rsa:2048", "-nodes", "-keyout", dir + "/sp.key", "-out", dir + "/sp.crt", "-days", "30",
+                                           "-subj", "/CN=slo SP"]).status == 0)
+        let first = SAMLServeTests.SP(lib: "pysaml2", entityID: "https://primo.example.it/sp", acs: "https://127.0.0.1:9/primo/acs", key: dir + "/sp.key",
+                                      cert: dir + "/sp.crt")
+        let second = SAMLServeTests.SP(lib: "pysaml2", entityID: "https://secondo.example.it/sp", acs: "https://127.0.0.1:9/secondo/acs", key: dir + "/sp.key",
+                                       cert: dir + "/sp.crt")
+        for (sp, name) in [(first, "first"), (second, "second")] {
+            try runCommand("python3", sp.arguments("metadata") + ["--spid"]).stdout.write(toFile: "\(dir)/\(name).xml", atomically: true, encoding: .utf8)
+            #expect(try runCommand(cnsgw, ["sp", "add", "\(dir)/\(name).xml", "--level", "SpidL1", "--data-dir", server.data]).status == 0)
+        }
+        usleep(ServeCommandTests.trustPropagation)
+        func chain(_ extra: [String] = []) throws -> [String: Any] {
+            let r = try runCommand("python3", first.arguments("slo-chain") + extra + [
+                "--second-entity-id", second.entityID, "--second-acs", second.acs, "--level", "SpidL1",
+                "--idp-metadata", "https://127.0.0.1:\(server.publicPort)/saml/metadata",
+                "--card-cert", "\(server.demo)/cards/rccmnl83s18d969h.pem", "--card-key", "\(server.demo)/cards/rccmnl83s18d969h.key"], timeout: 120)
+            return (try? JSONSerialization.jsonObject(with: Data(r.stdout.utf8)) as? [String: Any]) ?? ["error": r.stdout + r.stderr]
+        }
+        let done = try chain()
+        #expect(done["session_index_a"] as? String != nil && done["session_index_a"] as? String == done["session_index_b"] as? String, "\(done)")
+        #expect(done["request_to"] as? String == "https://127.0.0.1:9/secondo/slo" && done["request_name_id_matches"] as? Bool == true, "\(done)")
+        #expect(done["final_status"] as? String == "urn:oasis:names:tc:SAML:2.0:status:Success", "\(done)")
+        let audit = try runCommand(cnsgw, ["audit", "export", "--data-dir", server.data]).stdout
+        #expect(audit.contains("\"result\":\"logout_request_sent\"") && audit.contains("\"result\":\"logout_confirmed\"") && audit.contains("\"result\":\"logout_complete\""))
+
+        // The second service is unregistered between the logins and the logout: it cannot be told.
+        let partial = try chain(["--before-logout", "\(cnsgw) sp remove \(second.entityID) --data-dir \(server.data)"])
+        #expect(partial["final_error"] as? String == "StatusPartialLogout", "\(partial)")
+        #expect(try runCommand(cnsgw, ["audit", "export", "--data-dir", server.data]).stdout.contains("\"result\":\"logout_unreachable\""))
+    }
+}

@@ -12,6 +12,7 @@ import base64
 import html.parser
 import json
 import sys
+import time
 import urllib.parse
 import warnings
 
@@ -140,18 +141,22 @@ def outcome_of_gateway(r):
     return "page", {"status": r.status_code, "body": r.text[-800:]}
 
 
-def login_pysaml2(args):
-    import saml2
-    from saml2 import BINDING_HTTP_POST, BINDING_HTTP_REDIRECT
+def pysaml2_client(args, session):
     from saml2.client import Saml2Client
     from saml2.config import SPConfig
+    md = session.get(args.idp_metadata, verify=False).text
+    path = args.key + "." + args.entity_id.replace("/", "_").replace(":", "") + ".idp.xml"
+    open(path, "w").write(md)
+    return Saml2Client(config=SPConfig().load(pysaml2_config(args, path)))
+
+
+def login_pysaml2(args, sp=None, session=None, keep=None):
+    import saml2
+    from saml2 import BINDING_HTTP_POST, BINDING_HTTP_REDIRECT
     from saml2.saml import AuthnContextClassRef, Issuer, NAMEID_FORMAT_ENTITY
     from saml2.samlp import NameIDPolicy, RequestedAuthnContext
-    session = requests.Session()
-    md = session.get(args.idp_metadata, verify=False).text
-    path = args.key + ".idp.xml"
-    open(path, "w").write(md)
-    sp = Saml2Client(config=SPConfig().load(pysaml2_config(args, path)))
+    session = session or requests.Session()
+    sp = sp or pysaml2_client(args, session)
     idp_entity = list(sp.metadata.keys())[0]
     binding = BINDING_HTTP_REDIRECT if args.binding == "redirect" else BINDING_HTTP_POST
     sso = sp.metadata.single_sign_on_service(idp_entity, binding)[0]["location"]
@@ -211,6 +216,8 @@ def login_pysaml2(args):
         return result
     # The verified assertion's attributes as pysaml2 parsed them (its `ava` maps only names in its converters).
     raw = {a.name: [v.text for v in a.attribute_value] for st in resp.assertion.attribute_statement for a in st.attribute}
+    if keep is not None:
+        keep.append(resp)
     if args.logout:   # SP-initiated single logout of the session just opened
         result["logout"] = logout_pysaml2(sp, resp, session)
     result.update({"name_id": resp.name_id.text, "name_id_format": resp.name_id.format, "attributes": raw,
@@ -236,6 +243,64 @@ def logout_pysaml2(sp, resp, session):
     status = answer.response.status.status_code
     return {"action": action, "binding": binding, "status": status.value,
             "sub_status": status.status_code.value if status.status_code is not None else None}
+
+
+def slo_chain(args):
+    """Two pysaml2 SPs log in in one browser (one SSO session at SpidL1); the first logs out; the gateway sends a
+    signed LogoutRequest to the second, which answers; the first gets the final LogoutResponse."""
+    import copy
+    from saml2 import BINDING_HTTP_POST
+    session = requests.Session()
+    second = copy.copy(args)
+    second.entity_id, second.acs = args.second_entity_id, args.second_acs
+    sp_a, sp_b = pysaml2_client(args, session), pysaml2_client(second, session)
+    kept_a, kept_b = [], []
+    first = login_pysaml2(args, sp_a, session, kept_a)
+    other = login_pysaml2(second, sp_b, session, kept_b)
+    if not kept_a or not kept_b:
+        return {"stage": "login", "first": first, "second": other}
+    out = {"session_index_a": first.get("session_index"), "session_index_b": other.get("session_index")}
+    if args.before_logout:   # e.g. unregister the second SP, which the gateway then cannot tell
+        import subprocess
+        subprocess.run(args.before_logout, shell=True, check=True, capture_output=True)
+        time.sleep(1.3)
+    (_, (binding, info)), = sp_a.global_logout(kept_a[0].name_id, sign=True, sign_alg="http://www.w3.org/2001/04/xmldsig-more#rsa-sha256",
+                                               digest_alg="http://www.w3.org/2001/04/xmlenc#sha256").items()
+    r = session.get(dict(info["headers"])["Location"], verify=False, allow_redirects=False) if binding.endswith("HTTP-Redirect") \
+        else session.post(form(info["data"])[0], data=form(info["data"])[1], verify=False, allow_redirects=False)
+    action, fields = form(r.text)
+    out["request_to"] = action
+    if "SAMLResponse" in fields:   # nobody else to tell: the final answer at once
+        return {**out, **final_status(sp_a, fields)}
+    if "SAMLRequest" not in fields:
+        return {**out, "stage": "propagation", "status": r.status_code, "body": r.text[-500:]}
+    # The second SP verifies the gateway's signed LogoutRequest and answers it.
+    request = sp_b.parse_logout_request(fields["SAMLRequest"], BINDING_HTTP_POST)
+    out["request_name_id_matches"] = request.message.name_id.text == kept_b[0].name_id.text
+    answer = sp_b.handle_logout_request(fields["SAMLRequest"], kept_b[0].name_id, BINDING_HTTP_POST, sign=True,
+                                        sign_alg="http://www.w3.org/2001/04/xmldsig-more#rsa-sha256",
+                                        digest_alg="http://www.w3.org/2001/04/xmlenc#sha256", relay_state=fields.get("RelayState"))
+    if "headers" in answer and dict(answer["headers"]).get("Location"):
+        r = session.get(dict(answer["headers"])["Location"], verify=False, allow_redirects=False)
+    else:
+        a_action, a_fields = form(answer["data"])
+        r = session.post(a_action, data=a_fields, verify=False, allow_redirects=False)
+    action, fields = form(r.text)
+    out["response_to"] = action
+    if "SAMLResponse" not in fields:
+        return {**out, "stage": "final", "status": r.status_code, "body": r.text[-500:]}
+    return {**out, **final_status(sp_a, fields)}
+
+
+def final_status(sp, fields):
+    """The status of a LogoutResponse, read by pysaml2 (which raises on anything but Success)."""
+    from saml2 import BINDING_HTTP_POST
+    try:
+        final = sp.parse_logout_request_response(fields["SAMLResponse"], BINDING_HTTP_POST)
+        status = final.response.status.status_code
+        return {"final_status": status.value, "final_sub_status": status.status_code.value if status.status_code is not None else None}
+    except Exception as e:
+        return {"final_status": "error", "final_error": type(e).__name__, "final_message": str(e)[:300]}
 
 
 def login_onelogin(args):
@@ -268,7 +333,7 @@ def login_onelogin(args):
 
 def main():
     parser = argparse.ArgumentParser()
-    parser.add_argument("mode", choices=["metadata", "login"])
+    parser.add_argument("mode", choices=["metadata", "login", "slo-chain"])
     parser.add_argument("--lib", choices=["pysaml2", "python3-saml"], required=True)
     parser.add_argument("--entity-id", required=True)
     parser.add_argument("--acs", required=True)
@@ -284,9 +349,14 @@ def main():
     parser.add_argument("--deny", action="store_true")
     parser.add_argument("--logout", action="store_true")
     parser.add_argument("--encrypted", action="store_true")
+    parser.add_argument("--second-entity-id")
+    parser.add_argument("--second-acs")
+    parser.add_argument("--before-logout")
     args = parser.parse_args()
     if args.mode == "metadata":
         return metadata(args)
+    if args.mode == "slo-chain":
+        return json.dump(slo_chain(args), sys.stdout, default=str)
     result = login_pysaml2(args) if args.lib == "pysaml2" else login_onelogin(args)
     json.dump(result, sys.stdout, default=str)
 
