@@ -47,6 +47,8 @@ typedef uint16_t UChar;
 #include <xmlsec/crypto.h>
 #include <xmlsec/openssl/app.h>
 #include <xmlsec/openssl/crypto.h>
+#include <xmlsec/openssl/evp.h>
+#include <openssl/evp.h>
 
 // Errors are reported by return values; libxmlsec1 and libxml2 would otherwise print to stderr.
 static void cnsgw_xmlsec_quiet(const char *file, int line, const char *func, const char *errorObject, const char *errorSubject,
@@ -148,6 +150,22 @@ done:
     if (mngr != NULL) xmlSecKeysMngrDestroy(mngr);
     if (encData != NULL && encData->parent == NULL) xmlFreeNode(encData);
     return ret;
+}
+
+/// RSA PKCS#1 v1.5 / SHA-256 signature with the key loaded in `key`; returns the signature length, or -1.
+static inline int cnsgw_rsa_sha256_sign(xmlSecKeyPtr key, const unsigned char *data, size_t length, unsigned char *out, size_t capacity) {
+    EVP_PKEY *pkey = xmlSecOpenSSLEvpKeyDataGetEvp(xmlSecKeyGetValue(key));
+    if (pkey == NULL) return -1;
+    EVP_MD_CTX *ctx = EVP_MD_CTX_new();
+    if (ctx == NULL) return -1;
+    size_t outLength = capacity;
+    int ok = EVP_DigestSignInit(ctx, NULL, EVP_sha256(), NULL, pkey) == 1 && EVP_DigestSign(ctx, out, &outLength, data, length) == 1;
+    EVP_MD_CTX_free(ctx);
+    return ok ? (int)outLength : -1;
+}
+static inline void cnsgw_sha256_digest(const unsigned char *data, size_t length, unsigned char *out) {
+    unsigned int outLength = 32;
+    EVP_Digest(data, length, out, &outLength, EVP_sha256(), NULL);
 }
 
 static inline void cnsgw_dsig_set_key(xmlSecDSigCtxPtr ctx, xmlSecKeyPtr key) { ctx->signKey = key; }

@@ -52,36 +52,53 @@ public struct ResponseBuilder: Sendable {
         }
     }
 
-    /// A signed Response with one signed Assertion.
+    /// A signed Response with one signed Assertion (and, as registered, encrypted and in a signed Response).
     public func success(_ login: Login, to destination: ResponseDestination, now: Date) throws -> String {
         let responseID = makeID(), assertionID = makeID(), nameID = login.nameID ?? makeID()
         let instant = SAMLTime.format(now), until = SAMLTime.format(now + idp.assertionLifetime)
-        let e = XMLText.escape
-        var attributes = ""
+        var attributes: [CanonicalElement.Child] = []
         for value in AssertedAttributes.values(for: login.attributes, identity: login.identity, allowDerived: login.allowDerivedAttributes) {
-            attributes += #"<saml:Attribute Name="\#(e(value.name))" NameFormat="\#(SAMLNames.basicNameFormat)"><saml:AttributeValue xsi:type="\#(value.type)">\#(e(value.value))</saml:AttributeValue></saml:Attribute>"#
+            attributes.append(.element(CanonicalElement("saml:Attribute", [("Name", value.name), ("NameFormat", SAMLNames.basicNameFormat)], [
+                .element(CanonicalElement("saml:AttributeValue", [("xsi:type", value.type)], text: value.value)),
+            ])))
             if login.includeOIDNames, let oid = value.oidName {
-                attributes += #"<saml:Attribute Name="\#(oid)" NameFormat="\#(SAMLNames.uriNameFormat)" FriendlyName="\#(oid == "urn:oid:2.5.4.42" ? "givenName" : "sn")"><saml:AttributeValue xsi:type="xs:string">\#(e(value.value))</saml:AttributeValue></saml:Attribute>"#
+                attributes.append(.element(CanonicalElement("saml:Attribute", [("Name", oid), ("NameFormat", SAMLNames.uriNameFormat),
+                                                                               ("FriendlyName", oid == "urn:oid:2.5.4.42" ? "givenName" : "sn")], [
+                    .element(CanonicalElement("saml:AttributeValue", [("xsi:type", "xs:string")], text: value.value)),
+                ])))
             }
         }
-        let session = login.level == .spidL1 ? login.sessionIndex.map { #" SessionIndex="\#(e($0))""# } ?? "" : ""
-        let assertion = """
-            <saml:Assertion xmlns:xs="http://www.w3.org/2001/XMLSchema" xmlns:xsi="http://www.w3.org/2001/XMLSchema-instance" \
-            ID="\(assertionID)" Version="2.0" IssueInstant="\(instant)">\
-            <saml:Issuer Format="\(SAMLNames.entityFormat)">\(e(idp.entityID))</saml:Issuer>\
-            <saml:Subject><saml:NameID Format="\(SAMLNames.transientFormat)" NameQualifier="\(e(idp.entityID))">\(nameID)</saml:NameID>\
-            <saml:SubjectConfirmation Method="\(SAMLNames.bearer)"><saml:SubjectConfirmationData InResponseTo="\(e(destination.inResponseTo))" \
-            NotOnOrAfter="\(until)" Recipient="\(e(destination.assertionConsumerServiceURL))"/></saml:SubjectConfirmation></saml:Subject>\
-            <saml:Conditions NotBefore="\(instant)" NotOnOrAfter="\(until)"><saml:AudienceRestriction>\
-            <saml:Audience>\(e(destination.serviceProvider))</saml:Audience></saml:AudienceRestriction></saml:Conditions>\
-            <saml:AuthnStatement AuthnInstant="\(SAMLTime.format(login.authenticatedAt))"\(session)><saml:AuthnContext>\
-            <saml:AuthnContextClassRef>\(login.level.uri)</saml:AuthnContextClassRef></saml:AuthnContext></saml:AuthnStatement>\
-            \(attributes.isEmpty ? "" : "<saml:AttributeStatement>\(attributes)</saml:AttributeStatement>")\
-            </saml:Assertion>
-            """
-        let xml = envelope(responseID: responseID, instant: instant, destination: destination,
-                           status: #"<samlp:Status><samlp:StatusCode Value="\#(SAMLNames.Status.success)"/></samlp:Status>"#, body: assertion)
-        let document = try ParsedXML(Array(xml.utf8), maximumSize: 1 << 20)
+        var authn: [(String, String)] = [("AuthnInstant", SAMLTime.format(login.authenticatedAt))]
+        if login.level == .spidL1, let index = login.sessionIndex { authn.append(("SessionIndex", index)) }
+        var parts: [CanonicalElement.Child] = [
+            .element(CanonicalElement("saml:Issuer", [("Format", SAMLNames.entityFormat)], text: idp.entityID)),
+            .element(CanonicalElement("saml:Subject", [], [
+                .element(CanonicalElement("saml:NameID", [("Format", SAMLNames.transientFormat), ("NameQualifier", idp.entityID)], text: nameID)),
+                .element(CanonicalElement("saml:SubjectConfirmation", [("Method", SAMLNames.bearer)], [
+                    .element(CanonicalElement("saml:SubjectConfirmationData", [("InResponseTo", destination.inResponseTo), ("NotOnOrAfter", until),
+                                                                                ("Recipient", destination.assertionConsumerServiceURL)])),
+                ])),
+            ])),
+            .element(CanonicalElement("saml:Conditions", [("NotBefore", instant), ("NotOnOrAfter", until)], [
+                .element(CanonicalElement("saml:AudienceRestriction", [], [.element(CanonicalElement("saml:Audience", text: destination.serviceProvider))])),
+            ])),
+            .element(CanonicalElement("saml:AuthnStatement", authn, [
+                .element(CanonicalElement("saml:AuthnContext", [], [.element(CanonicalElement("saml:AuthnContextClassRef", text: login.level.uri))])),
+            ])),
+        ]
+        if !attributes.isEmpty { parts.append(.element(CanonicalElement("saml:AttributeStatement", [], attributes))) }
+        let assertion = CanonicalElement("saml:Assertion", [("ID", assertionID), ("Version", "2.0"), ("IssueInstant", instant)], parts)
+        let namespaces = ["saml": SAMLNames.assertionNS, "xs": "http://www.w3.org/2001/XMLSchema", "xsi": "http://www.w3.org/2001/XMLSchema-instance"]
+        let status = #"<samlp:Status><samlp:StatusCode Value="\#(SAMLNames.Status.success)"/></samlp:Status>"#
+
+        if login.encryptTo == nil && !login.signResponse {
+            // The usual case, signed straight from the canonical form (no parse, no serialisation).
+            let signed = try XMLSigner.signCanonical(assertion, id: assertionID, namespaces: namespaces, key: key, certificateBase64: key.certificateBase64)
+            return envelope(responseID: responseID, instant: instant, destination: destination, status: status, body: signed)
+        }
+        let unsigned = String(decoding: assertion.canonical(namespaces: namespaces, inclusive: ["xs"]).bytes, as: UTF8.self)
+        let document = try ParsedXML(Array(envelope(responseID: responseID, instant: instant, destination: destination, status: status, body: unsigned).utf8),
+                                     maximumSize: 1 << 20)
         let response = document.root
         guard let assertionElement = response.child("Assertion", namespace: SAMLNames.assertionNS) else {
             throw XMLSecurityError(.malformed, "the built Response has no Assertion")

@@ -5,6 +5,8 @@ import Foundation
 public final class XMLSigningKey: @unchecked Sendable {
     // @unchecked Sendable: the key is never modified after init; each signature works on its own duplicate.
     let key: UnsafeMutablePointer<xmlSecKey>
+    /// The certificate's DER as base64, for KeyInfo.
+    public let certificateBase64: String
 
     /// `privateKeyPEM`: PKCS#8 or traditional PEM; `certificatePEM`: the certificate published for it.
     public init(privateKeyPEM: String, certificatePEM: String) throws {
@@ -19,6 +21,7 @@ public final class XMLSigningKey: @unchecked Sendable {
             throw XMLSecurityError(.badKey, "the signing certificate cannot be read or does not match the key")
         }
         key = loaded
+        certificateBase64 = certificatePEM.split(separator: "\n").filter { !$0.hasPrefix("-----") }.joined()
     }
 
     deinit { xmlSecKeyDestroy(key) }
