@@ -1,0 +1,47 @@
+import CNSTestPKI
+import Foundation
+import SAML
+import Testing
+
+@Suite struct ServiceProviderMetadataTests {
+    func code(_ xml: String) -> MetadataError.Code? {
+        do { _ = try ServiceProviderMetadata.parse(Array(xml.utf8)); return nil } catch let error as MetadataError { return error.code } catch { return nil }
+    }
+
+    @Test("sp add refuses metadata with no ACS, only Redirect ACS, no signing key, a weak key, no SP descriptor, or past validUntil")
+    func refusals() throws {
+        let sp = try TestServiceProvider()
+        let good = sp.metadata()
+        #expect(code(good) == nil)
+        let parsed = try ServiceProviderMetadata.parse(Array(good.utf8))
+        #expect(parsed.hasSPIDExtensions && parsed.defaultACS?.location == TestServiceProvider.acs0 && parsed.attributeServices.count == 2)
+        let noACS = good.replacingOccurrences(of: #"<md:AssertionConsumerService[^>]*/>"#, with: "", options: .regularExpression)
+        #expect(code(noACS) == .missingACS)
+        let redirectOnly = good.replacingOccurrences(of: "bindings:HTTP-POST\" Location=\"https://sp.example.it/acs", with: "bindings:HTTP-Redirect\" Location=\"https://sp.example.it/acs")
+        #expect(code(redirectOnly) == .unsupportedBinding)
+        let noKey = good.replacingOccurrences(of: #"<md:KeyDescriptor use="signing">.*</md:KeyDescriptor>"#, with: "", options: .regularExpression)
+        #expect(code(noKey) == .noSigningKey)
+        let weakKey = try TestKey(.rsa1024)
+        let weak = try TestCertificateBuilder(subject: [("CN", "weak SP")], serial: TestPKI.randomSerial(), notBefore: Date() - 60, notAfter: Date() + 86_400,
+                                              extensions: []).build(key: weakKey, issuer: nil, issuerKey: weakKey)
+        #expect(code(good.replacingOccurrences(of: sp.base64Certificate, with: Data(weak.derBytes).base64EncodedString())) == .weakKey)
+        #expect(code(good.replacingOccurrences(of: "SPSSODescriptor", with: "IDPSSODescriptor")) == .noServiceProvider)
+        #expect(code(good.replacingOccurrences(of: #"entityID="https://sp.example.it/sp""#,
+                                               with: #"entityID="https://sp.example.it/sp" validUntil="2020-01-01T00:00:00Z""#)) == .expired)
+        #expect(code("<html/>") == .malformed)
+    }
+
+    @Test("an HMAC SignatureMethod (CVE-2009-0217 class) is outside the allow-list")
+    func hmacSignature() throws {
+        let sp = try TestServiceProvider()
+        let validator = try IdP.validator([sp])
+        let signed = try sp.post(TestServiceProvider.request(issuer: sp.entityID))
+        let hmac = String(decoding: signed.xml, as: UTF8.self).replacingOccurrences(
+            of: "http://www.w3.org/2001/04/xmldsig-more#rsa-sha256", with: "http://www.w3.org/2000/09/xmldsig#hmac-sha1")
+        #expect(hmac.contains("hmac-sha1"))
+        do {
+            _ = try validator.validate(IncomingMessage.post(form: ["SAMLRequest": Data(hmac.utf8).base64EncodedString()]), now: Date())
+            Issue.record("an HMAC-signed request was accepted")
+        } catch { #expect(error.reason == "signature" && error.delivery == .page) }
+    }
+}
