@@ -56,6 +56,13 @@ public struct GatewaySettings: Sendable, Hashable {
     /// `crl.refresh_interval`: seconds between checks for CRLs due for refresh.
     public var crlRefreshInterval: TimeInterval = 30
 
+    /// `keys.publish_delay`: seconds a new signing key is published before it signs.
+    public var keyPublishDelay: TimeInterval = 86_400
+    /// `keys.retired_retention`: seconds a retired key stays published (longer than anything it signed lives).
+    public var keyRetention: TimeInterval = 86_400
+    /// `keys.rotate_every`: an active key older than this is rotated automatically (0: only `cnsgw keys rotate`).
+    public var keyRotateEvery: TimeInterval = 90 * 86_400
+
     /// `log.level`: trace, debug, info, notice, warning, error, critical.
     public var logLevel = "info"
 

@@ -53,6 +53,9 @@ public enum SettingsLoader {
         "audit.pseudonymise_codice_fiscale": { s, v, k in s.auditPseudonymiseCodiceFiscale = try bool(v, k) },
         "audit.pseudonym_key_file": { s, v, k in s.auditPseudonymKeyFile = try optional(v, k) },
         "crl.refresh_interval": { s, v, k in s.crlRefreshInterval = try duration(v, k, minimum: 1) },
+        "keys.publish_delay": { s, v, k in s.keyPublishDelay = try duration(v, k, minimum: 0) },
+        "keys.retired_retention": { s, v, k in s.keyRetention = try duration(v, k, minimum: 600) },
+        "keys.rotate_every": { s, v, k in s.keyRotateEvery = try duration(v, k, minimum: 0) },
         "log.level": { s, v, k in s.logLevel = try oneOf(v, k, ["trace", "debug", "info", "notice", "warning", "error", "critical"]) },
     ]
 

@@ -62,7 +62,9 @@ public actor SAMLKeyring {
         guard let active = keys.last(where: { $0.state == .active }), let certificate = active.certificatePEM else {
             throw XMLSecurityError(.badKey, "no active SAML signing key with a certificate in storage")
         }
-        let published = keys.filter { $0.state != .retired }.compactMap(\.certificatePEM)
+        // Published: the next key before it signs, and retired keys until housekeeping removes them (after what
+        // they signed has expired).
+        let published = keys.compactMap(\.certificatePEM)
         if let loaded, loaded.id == active.id { self.loaded = (loaded.id, loaded.key, published); return (loaded.key, published) }
         let key = try XMLSigningKey(privateKeyPEM: active.privateKeyPEM, certificatePEM: certificate)
         loaded = (active.id, key, published)

@@ -110,8 +110,11 @@ struct ServeCommand: AsyncParsableCommand {
         let refresher = CRLRefreshService(store: crlStore, revocation: server.revocation, statusPath: (settings.dataDirectory as NSString).appendingPathComponent("crl-status.json"),
                                           interval: settings.crlRefreshInterval)
         let housekeeping = HousekeepingService(storage: storage, auditRetention: settings.auditRetention, logger: logger)
+        let rotation = KeyRotation(storage: storage, policy: KeyRotation.Policy(publishDelay: settings.keyPublishDelay, retention: settings.keyRetention,
+                                                                               rotateEvery: settings.keyRotateEvery), generate: SigningKeyFactory.generator)
+        let keyRotation = KeyRotationService(rotation: rotation, interval: min(60, max(1, settings.crlRefreshInterval)), logger: logger)
         let metadataRefresh = MetadataRefreshService(storage: storage, transport: transport, interval: settings.crlRefreshInterval, logger: logger)
-        let group = ServiceGroup(configuration: .init(services: try server.services() + [refresher, housekeeping, metadataRefresh], gracefulShutdownSignals: [.sigterm, .sigint],
+        let group = ServiceGroup(configuration: .init(services: try server.services() + [refresher, housekeeping, metadataRefresh, keyRotation], gracefulShutdownSignals: [.sigterm, .sigint],
                                                       logger: logger))
         say("cnsgw: public listener \(server.configuration.publicURL)  card listener \(server.configuration.cardURL)/login/card")
         if settings.demo {
@@ -227,30 +230,61 @@ struct HousekeepingService: Service {
 extension ServeCommand {
     /// The gateway's own signing keys, generated at the first start when storage has none: an RSA-2048 key with a
     /// self-signed certificate for SAML (SPID: RSA ≥ 2048, SHA-256), and RS256 (required by the SPID/CIE OIDC
-    /// profile) and ES256 keys for OIDC. Keys are made by OpenSSL through CNSTestPKI's key generator, the one
-    /// place the project calls key generation; rotation (`cnsgw keys rotate`) comes with the OIDC front end.
+    /// profile) and ES256 keys for OIDC. Rotation: `cnsgw keys rotate` and the automatic schedule (KeyRotation).
     func ensureSigningKeys(_ storage: any GatewayStorage, logger: Logger) async throws {
         let now = Date()
-        func kid() -> String {
-            var random = SystemRandomNumberGenerator()
-            return (0..<2).map { _ in String(format: "%016llx", random.next() as UInt64) }.joined()
-        }
         if try await storage.signingKeys(use: "saml").isEmpty {
-            let key = try TestKey(.rsa2048)
-            let certificate = try TestCertificateBuilder(
-                subject: [("CN", "cnsgw SAML signing"), ("O", "cnsgw"), ("C", "IT")], serial: TestPKI.randomSerial(), notBefore: now - 3600,
-                notAfter: now + 5 * 365 * 86_400, extensions: [("basicConstraints", "critical,CA:FALSE"), ("keyUsage", "critical,digitalSignature")]
-            ).build(key: key, issuer: nil, issuerKey: key)
-            try await storage.addSigningKey(SigningKeyRecord(id: kid(), use: "saml", algorithm: "RS256", privateKeyPEM: key.pemPrivateKey,
-                                                             certificatePEM: certificate.pem, state: .active, createdAt: now))
+            try await storage.addSigningKey(try SigningKeyFactory.make(use: "saml", algorithm: "RS256", now: now, state: .active))
             logger.notice("generated the SAML signing key")
         }
         let oidc = try await storage.signingKeys(use: "oidc")
-        for (algorithm, kind) in [("RS256", TestKey.Kind.rsa2048), ("ES256", .p256)] where !oidc.contains(where: { $0.algorithm == algorithm }) {
-            let key = try TestKey(kind)
-            try await storage.addSigningKey(SigningKeyRecord(id: kid(), use: "oidc", algorithm: algorithm, privateKeyPEM: key.pemPrivateKey,
-                                                             state: .active, createdAt: now))
+        for algorithm in ["RS256", "ES256"] where !oidc.contains(where: { $0.algorithm == algorithm }) {
+            try await storage.addSigningKey(try SigningKeyFactory.make(use: "oidc", algorithm: algorithm, now: now, state: .active))
             logger.notice("generated an OIDC signing key", metadata: ["alg": "\(algorithm)"])
+        }
+    }
+}
+
+/// Makes signing keys: OpenSSL through CNSTestPKI's key generator, the one place the project generates keys.
+enum SigningKeyFactory {
+    static func make(use: String, algorithm: String, now: Date, state: SigningKeyRecord.State = .next) throws -> SigningKeyRecord {
+        var random = SystemRandomNumberGenerator()
+        let kid = (0..<2).map { _ in String(format: "%016llx", random.next() as UInt64) }.joined()
+        let key = try TestKey(algorithm == "ES256" ? .p256 : .rsa2048)
+        var certificate: String?
+        if use == "saml" {
+            certificate = try TestCertificateBuilder(
+                subject: [("CN", "cnsgw SAML signing"), ("O", "cnsgw"), ("C", "IT")], serial: TestPKI.randomSerial(), notBefore: now - 3600,
+                notAfter: now + 5 * 365 * 86_400, extensions: [("basicConstraints", "critical,CA:FALSE"), ("keyUsage", "critical,digitalSignature")]
+            ).build(key: key, issuer: nil, issuerKey: key).pem
+        }
+        return SigningKeyRecord(id: kid, use: use, algorithm: algorithm, privateKeyPEM: key.pemPrivateKey, certificatePEM: certificate, state: state,
+                                createdAt: now)
+    }
+
+    static let generator: KeyRotation.Generator = { use, algorithm, now in try make(use: use, algorithm: algorithm, now: now) }
+}
+
+/// Runs the key rollover schedule: promotes published `next` keys, rotates old active ones.
+struct KeyRotationService: Service {
+    let rotation: KeyRotation
+    let interval: TimeInterval
+    let logger: Logger
+
+    func run() async throws {
+        await cancelWhenGracefulShutdown {
+            while !Task.isCancelled {
+                do {
+                    let changes = try await rotation.runDue(uses: ["saml", "oidc"], now: Date())
+                    for change in changes {
+                        logger.notice("signing key rollover", metadata: ["change": "\(change)"])
+                        try await AuditLog(storage: rotation.storage).append(kind: "admin", fields: ["action": "keys.rollover", "change": change])
+                    }
+                } catch {
+                    logger.error("signing key rollover failed", metadata: ["error": "\(error)"])
+                }
+                try? await Task.sleep(nanoseconds: UInt64(interval * 1_000_000_000))
+            }
         }
     }
 }

@@ -230,3 +230,39 @@ import Testing
         #expect(try runCommand(cnsgw, ["audit", "export", "--data-dir", server.data]).stdout.contains("\"result\":\"logout_unreachable\""))
     }
 }
+
+/// Signing-key rollover on a running gateway: published first, signing after the delay, the old key retired.
+@Suite(.serialized) struct KeyRolloverTests {
+    @Test("keys rotate publishes the next SAML key in the metadata, the gateway promotes it after the delay, and SPs verify Responses throughout")
+    func rollover() throws {
+        let server = try ServeCommandTests.Server(environment: ["CNSGW_KEYS_PUBLISH_DELAY=2s"])
+        defer { server.process.stop() }
+        let cnsgw = VerifyCommandTests.binary
+        let metadataURL = "https://127.0.0.1:\(server.publicPort)/saml/metadata"
+        func certificates() throws -> Int { try runCommand("curl", ["-sk", metadataURL]).stdout.components(separatedBy: "<ds:X509Certificate>").count - 1 }
+        #expect(try certificates() == 1)
+        let rotated = try runCommand(cnsgw, ["keys", "rotate", "--use", "saml", "--data-dir", server.data])
+        #expect(rotated.status == 0 && rotated.stdout.contains("published saml RS256 key"), "\(rotated.stdout)\(rotated.stderr)")
+        #expect(try runCommand(cnsgw, ["keys", "rotate", "--use", "saml", "--data-dir", server.data]).stdout.contains("nothing to rotate"))
+        sleep(6)   // the publish delay, the rollover schedule and the gateway's key cache
+        #expect(try certificates() == 2)   // the retired key stays published
+        let list = try runCommand(cnsgw, ["keys", "list", "--json", "--data-dir", server.data]).stdout
+        let saml = ((try JSONSerialization.jsonObject(with: Data(list.utf8)) as? [[String: Any]]) ?? []).filter { $0["use"] as? String == "saml" }
+        #expect(saml.compactMap { $0["state"] as? String }.sorted() == ["active", "retired"], "\(list)")
+        #expect(try runCommand(cnsgw, ["audit", "export", "--data-dir", server.data]).stdout.contains("\"action\":\"keys.rollover\""))
+
+        // A service provider that fetched the metadata verifies a Response signed with the new key.
+        let dir = server.data + "/rollover"
+        try FileManager.default.createDirectory(atPath: dir, withIntermediateDirectories: true)
+        #expect(try runCommand("openssl", ["req", "-x509", "-newkey", "rsa:2048", "-nodes", "-keyout", dir + "/sp.key", "-out", dir + "/sp.crt", "-days", "30",
+                                           "-subj", "/CN=rollover SP"]).status == 0)
+        let sp = SAMLServeTests.SP(lib: "python3-saml", entityID: "https://rollover.example.it/sp", acs: "https://127.0.0.1:9/acs", key: dir + "/sp.key",
+                                   cert: dir + "/sp.crt")
+        try runCommand("python3", sp.arguments("metadata")).stdout.write(toFile: dir + "/sp.xml", atomically: true, encoding: .utf8)
+        #expect(try runCommand(cnsgw, ["sp", "add", dir + "/sp.xml", "--data-dir", server.data]).status == 0)
+        usleep(ServeCommandTests.trustPropagation)
+        let login = try runCommand("python3", sp.arguments("login") + ["--idp-metadata", metadataURL, "--card-cert", "\(server.demo)/cards/rccmnl83s18d969h.pem",
+                                                                      "--card-key", "\(server.demo)/cards/rccmnl83s18d969h.key"], timeout: 90)
+        #expect(login.stdout.contains("\"authenticated\": true"), "\(login.stdout) \(login.stderr)")
+    }
+}

@@ -19,11 +19,13 @@ import Testing
         var card: String { "https://127.0.0.1:\(cardPort)/login/card" }
         var demo: String { data + "/demo-pki" }
 
-        init(_ extra: [String] = [], data: String? = nil, ports: (Int, Int)? = nil) throws {
+        /// `environment`: `NAME=value` settings for the server process.
+        init(_ extra: [String] = [], data: String? = nil, ports: (Int, Int)? = nil, environment: [String] = []) throws {
             self.data = data ?? NSTemporaryDirectory() + "cnsgw-serve-\(UUID().uuidString)"
             publicPort = ports?.0 ?? LocalService.freePort()
             cardPort = ports?.1 ?? LocalService.freePort()
-            process = try LocalService([VerifyCommandTests.binary, "serve", "--data-dir", self.data, "--public-port", "\(publicPort)",
+            let launcher = environment.isEmpty ? [] : ["/usr/bin/env"] + environment
+            process = try LocalService(launcher + [VerifyCommandTests.binary, "serve", "--data-dir", self.data, "--public-port", "\(publicPort)",
                                         "--card-port", "\(cardPort)", "--crl-refresh-interval", "1"] + extra, port: cardPort)
             try process.waitUntilListening(timeout: 60)
         }
