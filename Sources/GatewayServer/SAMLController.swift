@@ -20,8 +20,10 @@ struct SAMLController: Sendable {
     static let logoutNamespace = "saml-logout"
 
     func metadata(_ request: Request) async throws -> Response {
-        let keys = try await application.samlKeys.current()
-        let xml = try IdentityProviderMetadata.build(idp, certificatesPEM: keys.certificates, signingKey: keys.key, now: Date())
+        let idp = self.idp
+        let xml = try await application.samlKeys.metadata(now: Date()) { key, certificates, now in
+            try IdentityProviderMetadata.build(idp, certificatesPEM: certificates, signingKey: key, now: now)
+        }
         return Response(status: .ok, headers: [.contentType: "application/samlmetadata+xml"], body: .init(byteBuffer: ByteBuffer(string: xml)))
     }
 
@@ -52,7 +54,7 @@ struct SAMLController: Sendable {
                                                                          payload: try JSONEncoder().encode(validated), expiresAt: login.expiresAt))
         try await application.audit.append(kind: "saml", fields: ["result": "request_accepted", "requester": validated.issuer, "request": validated.id,
                                                                   "binding": message.binding.rawValue, "level": validated.level.rawValue, "login": login.id,
-                                                                  "client": Self.client(request, context)])
+                                                                  "client": context.clientAddress])
         return Response(status: .seeOther, headers: [.location: application.configuration.cardURL + "/login/card?login=" + login.id, .cacheControl: "no-store"])
     }
 
@@ -76,7 +78,7 @@ struct SAMLController: Sendable {
         let now = Date()
         let outcome = LoginFlow.outcome(of: record)
         let xml: String
-        var fields = ["requester": validated.issuer, "request": validated.id, "login": loginID, "client": Self.client(request, context)]
+        var fields = ["requester": validated.issuer, "request": validated.id, "login": loginID, "client": context.clientAddress]
         if record.state == .completed, let outcome, let identity = outcome.report.identity, let level = outcome.report.level {
             var login = ResponseBuilder.Login(identity: identity, level: level, authenticatedAt: outcome.authenticatedAt,
                                               sessionIndex: outcome.sessionID ?? (level == .spidL1 ? ResponseBuilder.randomID() : nil),
@@ -144,7 +146,7 @@ struct SAMLController: Sendable {
         }
         try await application.audit.append(kind: "saml", fields: ["result": "logout", "requester": logout.issuer, "request": logout.id,
                                                                   "sessions": ended.joined(separator: ","), "others": others.map(\.sp).joined(separator: ","),
-                                                                  "client": Self.client(request, context)])
+                                                                  "client": context.clientAddress])
         // The other services of the session are told in turn (front channel), then the requester gets the answer.
         let state = LogoutPropagation(original: logout.destination, remaining: others.map { .init(session: $0.session, serviceProvider: $0.sp) },
                                       failed: partial, pendingRequestID: nil, pendingServiceProvider: nil)
@@ -294,5 +296,4 @@ struct SAMLController: Sendable {
         return fields
     }
 
-    static func client(_ request: Request, _ context: PublicRequestContext) -> String { context.clientAddress }
 }

@@ -48,9 +48,20 @@ public actor SAMLKeyring {
     private let storage: any GatewayStorage
     private var loaded: (id: String, key: XMLSigningKey, certificates: [String])?
     private var checkedAt: ContinuousClock.Instant?
+    private var metadataCache: (certificates: [String], builtAt: Date, xml: String)?
 
     public init(storage: any GatewayStorage) {
         self.storage = storage
+    }
+
+    /// The signed IdP metadata, built again when the published keys change or after an hour (its cacheDuration),
+    /// not for every request.
+    public func metadata(now: Date, build: (XMLSigningKey, [String], Date) throws -> String) async throws -> String {
+        let keys = try await current()
+        if let cached = metadataCache, cached.certificates == keys.certificates, now.timeIntervalSince(cached.builtAt) < 3600 { return cached.xml }
+        let xml = try build(keys.key, keys.certificates, now)
+        metadataCache = (keys.certificates, now, xml)
+        return xml
     }
 
     /// The signing key and the certificates to publish (active and next).

@@ -44,6 +44,8 @@ extension CACommand {
                 var provider: String
                 var subject: String
                 var notAfter: Date
+                /// Why it is skipped (skipped entries only).
+                var reason: String?
             }
             var sequenceNumber: Int
             var issued: Date
@@ -53,7 +55,6 @@ extension CACommand {
             var keep: [Entry] = []
             var remove: [Entry] = []
             var skipped: [Entry] = []
-            var skippedReasons: [String: String] = [:]
             var applied = false
         }
 
@@ -81,9 +82,13 @@ extension CACommand {
                     let entry = Plan.Entry(id: cert.fingerprintHex, name: service.serviceName, provider: service.providerName, subject: cert.subject,
                                            notAfter: cert.notAfter)
                     if !cert.isCA {
-                        plan.skipped.append(entry); plan.skippedReasons[entry.id] = "not a CA certificate"
+                        var skip = entry
+                        skip.reason = "not a CA certificate"
+                        plan.skipped.append(skip)
                     } else if cert.notAfter < now && !includeExpired {
-                        plan.skipped.append(entry); plan.skippedReasons[entry.id] = "expired"
+                        var skip = entry
+                        skip.reason = "expired"
+                        plan.skipped.append(skip)
                     } else if wanted[cert.fingerprintHex] == nil {
                         wanted[cert.fingerprintHex] = (cert, service)
                         if trusted[cert.fingerprintHex] == nil { plan.add.append(entry) } else { plan.keep.append(entry) }
@@ -145,7 +150,7 @@ extension CACommand {
             for e in plan.add { print("  + add     \(e.id.prefix(16))  \(e.name) (\(e.provider))") }
             for e in plan.keep { print("  = keep    \(e.id.prefix(16))  \(e.name)") }
             for e in plan.remove { print("  - remove  \(e.id.prefix(16))  \(e.name) (no longer in force in the list)") }
-            for e in plan.skipped { print("  ! skip    \(e.id.prefix(16))  \(e.name): \(plan.skippedReasons[e.id] ?? "")") }
+            for e in plan.skipped { print("  ! skip    \(e.id.prefix(16))  \(e.name): \(e.reason ?? "")") }
             print(plan.applied ? "applied: \(plan.add.count) added, \(plan.remove.count) removed, \(plan.keep.count) kept"
                                : "nothing changed: \(plan.add.count) to add, \(plan.remove.count) to remove; run again with --apply")
         }
