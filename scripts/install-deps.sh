@@ -27,5 +27,7 @@ pip_install() {
 if [ "$mode" = test ]; then
   python3 -c 'import selenium, sys; sys.exit(selenium.__version__ != "4.50.0")' 2>/dev/null || pip_install selenium==4.50.0
   python3 -c 'import saml2, onelogin.saml2, requests' 2>/dev/null || pip_install "pysaml2>=7.5,<8" "python3-saml>=1.16,<2" requests
+  # OIDC relying parties (Tests/OIDC/rp_client.py).
+  python3 -c 'import authlib, idpyoidc' 2>/dev/null || pip_install "Authlib>=1.3,<2" "idpyoidc>=5,<6"
 fi
 command -v swift >/dev/null || { echo "swift is not on PATH: install the Swift 6 toolchain first (swift.org)" >&2; exit 1; }

@@ -63,6 +63,13 @@ public struct GatewaySettings: Sendable, Hashable {
     /// `keys.rotate_every`: an active key older than this is rotated automatically (0: only `cnsgw keys rotate`).
     public var keyRotateEvery: TimeInterval = 90 * 86_400
 
+    /// `oidc.code_lifetime`: seconds an authorization code can be redeemed.
+    public var oidcCodeLifetime: TimeInterval = 60
+    /// `oidc.access_token_lifetime`: seconds access tokens, ID tokens and userinfo JWTs are valid.
+    public var oidcAccessTokenLifetime: TimeInterval = 600
+    /// `oidc.refresh_token_lifetime`: seconds a grant with offline_access lives (refresh tokens rotate within it).
+    public var oidcRefreshTokenLifetime: TimeInterval = 30 * 86_400
+
     /// `log.level`: trace, debug, info, notice, warning, error, critical.
     public var logLevel = "info"
 

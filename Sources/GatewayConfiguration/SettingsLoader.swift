@@ -56,6 +56,9 @@ public enum SettingsLoader {
         "keys.publish_delay": { s, v, k in s.keyPublishDelay = try duration(v, k, minimum: 0) },
         "keys.retired_retention": { s, v, k in s.keyRetention = try duration(v, k, minimum: 600) },
         "keys.rotate_every": { s, v, k in s.keyRotateEvery = try duration(v, k, minimum: 0) },
+        "oidc.code_lifetime": { s, v, k in s.oidcCodeLifetime = try duration(v, k, minimum: 10) },
+        "oidc.access_token_lifetime": { s, v, k in s.oidcAccessTokenLifetime = try duration(v, k, minimum: 60) },
+        "oidc.refresh_token_lifetime": { s, v, k in s.oidcRefreshTokenLifetime = try duration(v, k, minimum: 60) },
         "log.level": { s, v, k in s.logLevel = try oneOf(v, k, ["trace", "debug", "info", "notice", "warning", "error", "critical"]) },
     ]
 
@@ -85,6 +88,11 @@ public enum SettingsLoader {
             let raw: Raw = key == "card.trusted_proxies" || key == "sso.levels"
                 ? .list(value.split(separator: ",").map { $0.trimmingCharacters(in: .whitespaces) }.filter { !$0.isEmpty }) : .scalar(value)
             try apply(key, raw, origin: .environment(name), to: &settings)
+        }
+        // A retired key must stay published as long as the tokens it signed are valid.
+        guard settings.keyRetention >= settings.oidcAccessTokenLifetime else {
+            throw SettingsError(setting: "keys.retired_retention", message: "is shorter than oidc.access_token_lifetime (\(Int(settings.oidcAccessTokenLifetime)) s): "
+                                + "tokens signed by a retired key would stop verifying before they expire")
         }
         return settings
     }

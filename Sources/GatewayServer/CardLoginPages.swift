@@ -2,6 +2,7 @@ import CNSValidation
 import Foundation
 import GatewayLogin
 import GatewayStorage
+import OIDC
 import SAML
 
 /// The pages of one request: its language, and the link that switches it.
@@ -13,7 +14,7 @@ struct CardLoginPages {
     let helpURL: String
 
     private func message(_ key: String, code: String? = nil, values: [String: String] = [:], extra: [String] = [], returnURL: String? = nil) -> String {
-        var paragraphs: [[String: Any]] = [["text": renderer.text("\(key).text", lang, values), "error": key != "denied"]]
+        var paragraphs: [[String: Any]] = [["text": renderer.text("\(key).text", lang, values), "error": key != "denied" && key != "loggedOut"]]
         paragraphs += extra.map { ["text": renderer.text($0, lang), "error": false] }
         var context: [String: Any] = ["title": renderer.text("\(key).title", lang), "paragraphs": paragraphs]
         if let code { context["code"] = code }
@@ -25,6 +26,13 @@ struct CardLoginPages {
     func samlRefused(_ error: SAMLRequestError) -> String {
         message("samlRefused", code: error.statusMessage + " (" + error.reason + ")", values: ["detail": error.detail])
     }
+
+    /// An OIDC request that cannot be answered to the client's redirect URI (unknown client, unregistered URI).
+    func oidcRefused(_ error: OIDCError) -> String {
+        message("oidcRefused", code: error.code.rawValue + " (" + error.reason + ")", values: ["detail": error.detail])
+    }
+
+    func loggedOut() -> String { message("loggedOut") }
 
     func noCertificate() -> String { message("noCertificate", code: "no_certificate", extra: ["noCertificate.next"]) }
     func proxyHeaderRefused() -> String { message("proxyRefused", code: "forged_proxy_header") }

@@ -10,6 +10,7 @@ import Logging
 import Metrics
 import NIOCore
 import NIOSSL
+import OIDC
 import Prometheus
 import ServiceLifecycle
 
@@ -33,10 +34,16 @@ public struct GatewayApplication: Sendable {
     let samlKeys: SAMLKeyring
     /// Parsed card certificates (see ``CertificateCache``).
     public let certificates: CertificateCache
+    /// Registered OIDC clients, the OIDC signing keys and the pairwise-subject key.
+    public let oidcClients: OIDCClientDirectory
+    let oidcKeys: OIDCKeyring
+    let oidcSubjects: OIDCSubjectKey
+    /// Sends back-channel logout tokens.
+    let backchannel: any HTTPTransport
 
     public init(configuration: GatewayServerConfiguration, storage: any GatewayStorage, revocation: RevocationChecker,
                 identityMapper: CNSSubjectMapper, pages: PageRenderer, metrics: PrometheusCollectorRegistry? = nil,
-                logger: Logger = Logger(label: "cnsgw.server")) {
+                logger: Logger = Logger(label: "cnsgw.server"), backchannel: any HTTPTransport = URLSessionTransport()) {
         self.configuration = configuration
         self.storage = storage
         let contexts = cardContexts
@@ -50,6 +57,17 @@ public struct GatewayApplication: Sendable {
         self.certificates = CertificateCache(capacity: configuration.certificateCacheSize)
         self.serviceProviders = ServiceProviderDirectory(storage: storage, logger: logger)
         self.samlKeys = SAMLKeyring(storage: storage)
+        self.oidcClients = OIDCClientDirectory(storage: storage, logger: logger)
+        self.oidcKeys = OIDCKeyring(storage: storage)
+        self.oidcSubjects = OIDCSubjectKey(storage: storage)
+        self.backchannel = backchannel
+    }
+
+    /// The gateway as an OpenID Provider: issuer = the public URL.
+    public var oidcProvider: ProviderConfiguration {
+        ProviderConfiguration(issuer: configuration.publicURL, authorizationCodeLifetime: configuration.oidcCodeLifetime,
+                              accessTokenLifetime: configuration.oidcAccessTokenLifetime, idTokenLifetime: configuration.oidcAccessTokenLifetime,
+                              refreshTokenLifetime: configuration.oidcRefreshTokenLifetime)
     }
 
     /// Both listeners, ready to run in a `ServiceGroup`.
@@ -119,6 +137,21 @@ public struct GatewayApplication: Sendable {
         router.get("/saml/continue") { request, context in try await saml.continueLogin(request, context) }
         router.get("/saml/slo") { request, context in try await saml.singleLogout(request, context) }
         router.post("/saml/slo") { request, context in try await saml.singleLogout(request, context) }
+        let oidc = OIDCController(application: self)
+        let tokens = OIDCTokenController(application: self)
+        let logout = OIDCLogoutController(application: self)
+        router.get("/.well-known/openid-configuration") { request, _ in try await oidc.discovery(request) }
+        router.get("/oidc/jwks") { request, _ in try await oidc.jwks(request) }
+        router.get("/oidc/authorize") { request, context in try await oidc.authorize(request, context) }
+        router.post("/oidc/authorize") { request, context in try await oidc.authorize(request, context) }
+        router.get("/oidc/continue") { request, context in try await oidc.continueLogin(request, context) }
+        router.post("/oidc/token") { request, context in try await tokens.token(request, context) }
+        router.get("/oidc/userinfo") { request, context in try await tokens.userinfo(request, context) }
+        router.post("/oidc/userinfo") { request, context in try await tokens.userinfo(request, context) }
+        router.post("/oidc/revoke") { request, context in try await tokens.revocation(request, context) }
+        router.post("/oidc/introspect") { request, context in try await tokens.introspection(request, context) }
+        router.get("/oidc/logout") { request, context in try await logout.endSession(request, context) }
+        router.post("/oidc/logout") { request, context in try await logout.endSession(request, context) }
         return router
     }
 

@@ -29,6 +29,10 @@ public struct GatewayServerConfiguration: Sendable {
     public var certificateCacheSize: Int = 4096
     /// When set, the audit log gets HMAC-SHA-256(key, codice fiscale) instead of the code.
     public var auditPseudonymKey: Data?
+    /// OIDC token lifetimes (seconds): authorization codes, access and ID tokens, refresh tokens (offline_access).
+    public var oidcCodeLifetime: TimeInterval = 60
+    public var oidcAccessTokenLifetime: TimeInterval = 600
+    public var oidcRefreshTokenLifetime: TimeInterval = 30 * 86_400
     /// When single-sign-on sessions are opened and reused (default: SpidL1 requests only, 30 minutes).
     public var sessions: SessionPolicy
 

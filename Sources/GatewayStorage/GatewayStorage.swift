@@ -53,6 +53,8 @@ public protocol GatewayStorage: Sendable {
     func storeOneTimeCode(_ record: OneTimeCodeRecord) async throws
     /// Marks the code spent, atomically: of concurrent redemptions exactly one sees `.redeemed`.
     func redeemOneTimeCode(namespace: String, id: String, now: Date) async throws -> OneTimeCodeRedemption
+    /// The code as stored (spent or not), unless it is unknown or expired at `now`; changes nothing.
+    func oneTimeCode(namespace: String, id: String, now: Date) async throws -> OneTimeCodeRecord?
 
     // MARK: registrations (service providers, clients)
     func addRegistration(_ record: RegistrationRecord) async throws

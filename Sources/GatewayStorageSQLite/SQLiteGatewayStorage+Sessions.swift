@@ -86,6 +86,16 @@ extension SQLiteGatewayStorage {
         }
     }
 
+    public func oneTimeCode(namespace: String, id: String, now: Date) async throws -> OneTimeCodeRecord? {
+        try await read { db in
+            try Row.fetchOne(db, sql: "SELECT * FROM one_time_code WHERE namespace = ? AND id = ? AND expires_at > ?",
+                             arguments: [namespace, id, now.storageMilliseconds]).map { row in
+                OneTimeCodeRecord(namespace: row["namespace"], id: row["id"], payload: row["payload"], expiresAt: Date(storageMilliseconds: row["expires_at"]),
+                                  consumedAt: (row["consumed_at"] as Int64?).map(Date.init(storageMilliseconds:)))
+            }
+        }
+    }
+
     // MARK: registrations
 
     public func addRegistration(_ r: RegistrationRecord) async throws {

@@ -35,11 +35,13 @@ public struct ClientRegistration: Sendable, Hashable, Codable {
     /// Content encryption for userinfo when the JWKS has an encryption key.
     public var userinfoEncryption: JWE.ContentAlgorithm
     public var userinfoKeyEncryption: JWE.KeyAlgorithm
+    /// `RS256` (the profile's required algorithm) or `ES256`: what ID tokens and userinfo JWTs are signed with.
+    public var idTokenSigningAlgorithm: String
 
     public init(clientID: String, profile: Profile, redirectURIs: [String], postLogoutRedirectURIs: [String] = [], authentication: Authentication,
                 jwks: JSONWebKeySet? = nil, jwksURI: String? = nil, secretHash: String? = nil, subjectType: SubjectType = .pairwise,
                 maximumLevel: SpidLevel = .spidL3, backchannelLogoutURI: String? = nil,
-                userinfoEncryption: JWE.ContentAlgorithm = .a256cbcHS512, userinfoKeyEncryption: JWE.KeyAlgorithm = .rsaOAEP256) {
+                userinfoEncryption: JWE.ContentAlgorithm = .a256cbcHS512, userinfoKeyEncryption: JWE.KeyAlgorithm = .rsaOAEP256, idTokenSigningAlgorithm: String = "RS256") {
         self.clientID = clientID
         self.profile = profile
         self.redirectURIs = redirectURIs
@@ -53,6 +55,7 @@ public struct ClientRegistration: Sendable, Hashable, Codable {
         self.backchannelLogoutURI = backchannelLogoutURI
         self.userinfoEncryption = userinfoEncryption
         self.userinfoKeyEncryption = userinfoKeyEncryption
+        self.idTokenSigningAlgorithm = idTokenSigningAlgorithm
     }
 
     /// Checks a registration before it is stored: what the profile requires and what makes a client unusable.
@@ -67,6 +70,7 @@ public struct ClientRegistration: Sendable, Hashable, Codable {
             let loopback = ["127.0.0.1", "localhost", "[::1]", "::1"].contains(url.host!.lowercased())
             guard scheme == "https" || (scheme == "http" && loopback) else { throw refuse("'\(uri)' must use https (http only for loopback addresses)") }
         }
+        guard ["RS256", "ES256"].contains(idTokenSigningAlgorithm) else { throw refuse("ID tokens are signed with RS256 or ES256, not \(idTokenSigningAlgorithm)") }
         switch profile {
         case .spid:
             guard authentication == .privateKeyJWT else { throw refuse("the spid profile requires private_key_jwt client authentication") }

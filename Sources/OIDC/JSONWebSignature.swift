@@ -121,7 +121,7 @@ public enum JWS {
                 && (algorithm == .es256 ? key.kty == "EC" : key.kty == "RSA")
         }
         guard !candidates.isEmpty else {
-            throw fail("jwt_unknown_key", "no registered \(algorithm.rawValue) key" + (header.kid.map { " with kid '\($0)'" } ?? ""))
+            throw fail("jwt_unknown_key", "no known \(algorithm.rawValue) key" + (header.kid.map { " with kid '\($0)'" } ?? ""))
         }
         let input = Data(parts[0].utf8) + Data(".".utf8) + Data(parts[1].utf8)
         let digest = SHA256.hash(data: input)

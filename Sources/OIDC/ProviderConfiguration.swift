@@ -11,12 +11,13 @@ public struct ProviderConfiguration: Sendable, Hashable {
     public var refreshTokenLifetime: TimeInterval
     /// Allowed clock difference when checking `iat`/`exp`/`nbf` of client JWTs.
     public var clockSkew: TimeInterval
-    /// The longest a client JWT (request object, client assertion) may live (`exp - iat`).
+    /// The longest a client JWT (request object, client assertion) may live (`exp - iat`); one hour, the default of
+    /// common RP libraries (authlib). The replay caches keep each `jti` until its `exp`.
     public var maximumClientJWTLifetime: TimeInterval
 
     public init(issuer: String, authorizationCodeLifetime: TimeInterval = 60, accessTokenLifetime: TimeInterval = 600,
                 idTokenLifetime: TimeInterval = 600, refreshTokenLifetime: TimeInterval = 30 * 86_400, clockSkew: TimeInterval = 60,
-                maximumClientJWTLifetime: TimeInterval = 600) {
+                maximumClientJWTLifetime: TimeInterval = 3600) {
         self.issuer = issuer.hasSuffix("/") ? String(issuer.dropLast()) : issuer
         self.authorizationCodeLifetime = authorizationCodeLifetime
         self.accessTokenLifetime = accessTokenLifetime

@@ -102,6 +102,9 @@ struct ServeCommand: AsyncParsableCommand {
         configuration.loginLifetime = settings.loginLifetime
         configuration.auditPseudonymKey = pseudonymKey
         configuration.certificateCacheSize = settings.certificateCacheSize
+        configuration.oidcCodeLifetime = settings.oidcCodeLifetime
+        configuration.oidcAccessTokenLifetime = settings.oidcAccessTokenLifetime
+        configuration.oidcRefreshTokenLifetime = settings.oidcRefreshTokenLifetime
         let server = GatewayApplication(
             configuration: configuration,
             storage: storage, revocation: RevocationChecker(crlStore: crlStore, ocsp: OCSPClient(transport: transport)),

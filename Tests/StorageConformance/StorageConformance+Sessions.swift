@@ -26,6 +26,8 @@ extension StorageConformance {
         try await s.storeOneTimeCode(code)
         await #expect(throws: StorageError(.alreadyExists, "")) { try await s.storeOneTimeCode(code) }
         #expect(try await s.redeemOneTimeCode(namespace: "other", id: "c1", now: t0) == .notFound)
+        #expect(try await s.oneTimeCode(namespace: "oidc-code", id: "c1", now: t0)?.consumedAt == nil)   // a read spends nothing
+        #expect(try await s.oneTimeCode(namespace: "oidc-code", id: "c1", now: t0 + 60) == nil)   // expired
         guard case .redeemed(let first) = try await s.redeemOneTimeCode(namespace: "oidc-code", id: "c1", now: t0 + 1) else {
             Issue.record("first redemption refused"); return
         }
@@ -34,6 +36,7 @@ extension StorageConformance {
             Issue.record("a replayed code was not reported"); return
         }
         #expect(again.consumedAt == t0 + 1)
+        #expect(try await s.oneTimeCode(namespace: "oidc-code", id: "c1", now: t0 + 2)?.consumedAt == t0 + 1)
         try await s.storeOneTimeCode(OneTimeCodeRecord(namespace: "oidc-code", id: "c2", payload: Data(), expiresAt: t0 + 60))
         #expect(try await s.redeemOneTimeCode(namespace: "oidc-code", id: "c2", now: t0 + 60) == .notFound)   // expired
         // Concurrent redemptions: exactly one wins.

@@ -1,0 +1,107 @@
+import Crypto
+import Foundation
+import GatewayStorage
+import Logging
+import OIDC
+
+/// The registered OIDC clients, read from storage at most once a second, so `cnsgw client add/remove` reach a
+/// running gateway without a restart.
+public actor OIDCClientDirectory {
+    private let storage: any GatewayStorage
+    private let logger: Logger
+    private var clients: [String: ClientRegistration] = [:]
+    private var loadedFrom: [RegistrationRecord] = []
+    private var checkedAt: ContinuousClock.Instant?
+
+    public init(storage: any GatewayStorage, logger: Logger) {
+        self.storage = storage
+        self.logger = logger
+    }
+
+    /// Every client by client ID.
+    public func snapshot() async throws -> [String: ClientRegistration] {
+        let now = ContinuousClock.now
+        if let checkedAt, now - checkedAt < .seconds(1) { return clients }
+        let records = try await storage.registrations(kind: ClientRegistration.storageKind)
+        checkedAt = now
+        guard records != loadedFrom else { return clients }
+        var next: [String: ClientRegistration] = [:]
+        for record in records {
+            do { next[record.id] = try JSONDecoder().decode(ClientRegistration.self, from: record.json) } catch {
+                logger.error("a stored OIDC client cannot be used", metadata: ["client": "\(record.id)", "error": "\(error)"])
+            }
+        }
+        clients = next
+        loadedFrom = records
+        return clients
+    }
+}
+
+/// The gateway's OIDC signing keys from storage: the active ones sign, every stored one (next, active, retired) is
+/// published in the JWKS. Reloaded every five seconds, so a rollover done by another instance is seen.
+public actor OIDCKeyring {
+    public struct Keys: Sendable {
+        /// Active signing keys by algorithm (`RS256`, `ES256`).
+        public let signing: [String: JWSSigningKey]
+        /// Everything published, for the JWKS and for checking the gateway's own tokens.
+        public let published: [JSONWebKey]
+    }
+
+    private let storage: any GatewayStorage
+    private var loaded: (ids: [String], keys: Keys)?
+    private var checkedAt: ContinuousClock.Instant?
+
+    public init(storage: any GatewayStorage) {
+        self.storage = storage
+    }
+
+    public func current() async throws -> Keys {
+        let now = ContinuousClock.now
+        if let loaded, let checkedAt, now - checkedAt < .seconds(5) { return loaded.keys }
+        let records = try await storage.signingKeys(use: "oidc")
+        checkedAt = now
+        let ids = records.map { "\($0.id)/\($0.state.rawValue)" }
+        if let loaded, loaded.ids == ids { return loaded.keys }
+        var signing: [String: JWSSigningKey] = [:]
+        var published: [JSONWebKey] = []
+        for record in records {
+            let key = try JWSSigningKey(kid: record.id, algorithm: record.algorithm, privateKeyPEM: record.privateKeyPEM)
+            published.append(try key.publicJWK())
+            if record.state == .active { signing[record.algorithm] = key }   // oldest first: the newest active key wins
+        }
+        guard signing["RS256"] != nil else { throw OIDCError(.serverError, reason: "no_signing_key", "no active RS256 OIDC signing key in storage") }
+        let keys = Keys(signing: signing, published: published)
+        loaded = (ids, keys)
+        return keys
+    }
+}
+
+/// The key of pairwise subjects, kept in storage so every instance computes the same `sub` (a changed key would
+/// give every citizen a new identity at every client). Created once, by whichever instance comes first.
+public actor OIDCSubjectKey {
+    static let kind = "gateway-secret"
+    static let id = "oidc-subject-key"
+    private let storage: any GatewayStorage
+    private var identifiers: SubjectIdentifiers?
+
+    public init(storage: any GatewayStorage) {
+        self.storage = storage
+    }
+
+    public func identifiers() async throws -> SubjectIdentifiers {
+        if let identifiers { return identifiers }
+        if try await storage.registration(kind: Self.kind, id: Self.id) == nil {
+            let secret = SymmetricKey(size: .bits256).withUnsafeBytes { Data($0) }
+            let now = Date()
+            do { try await storage.addRegistration(RegistrationRecord(kind: Self.kind, id: Self.id, json: secret, createdAt: now, updatedAt: now)) } catch let error as StorageError where error.code == .alreadyExists {
+                // another instance created it first: use theirs
+            }
+        }
+        guard let record = try await storage.registration(kind: Self.kind, id: Self.id), record.json.count == 32 else {
+            throw OIDCError(.serverError, reason: "subject_key", "the stored pairwise-subject key is missing or damaged")
+        }
+        let made = SubjectIdentifiers(secret: record.json)
+        identifiers = made
+        return made
+    }
+}

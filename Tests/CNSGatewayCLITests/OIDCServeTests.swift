@@ -1,0 +1,203 @@
+import CNSTestSupport
+import Foundation
+import Testing
+
+/// The OIDC front end with real relying parties from PyPI (authlib, idpyoidc), logging in through the card listener
+/// with a test card; each library validates the ID token and userinfo with its own code.
+@Suite(.serialized) struct OIDCServeTests {
+    static let script = BrowserTests.repository.appendingPathComponent("Tests/OIDC/rp_client.py").path
+    static let card = "rccmnl83s18d969h"
+
+    struct Gateway {
+        let server: ServeCommandTests.Server
+        var issuer: String { "https://127.0.0.1:\(server.publicPort)" }
+        var cardArguments: [String] { ["--card-cert", "\(server.demo)/cards/\(OIDCServeTests.card).pem", "--card-key", "\(server.demo)/cards/\(OIDCServeTests.card).key"] }
+
+        /// `cnsgw client add`; returns the generated secret, if one was printed.
+        @discardableResult
+        func addClient(_ arguments: [String]) throws -> String? {
+            let r = try runCommand(VerifyCommandTests.binary, ["client", "add"] + arguments + ["--data-dir", server.data])
+            guard r.status == 0 else { throw ServiceError("client add failed: \(r.stderr)") }
+            return r.stdout.split(separator: "\n").first { $0.hasPrefix("client secret") }.map { String($0.split(separator: " ").last!) }
+        }
+
+        func rp(_ mode: String, _ arguments: [String]) throws -> [String: Any] {
+            let r = try runCommand("python3", [OIDCServeTests.script, mode, "--issuer", issuer] + cardArguments + arguments, timeout: 120)
+            guard let object = try? JSONSerialization.jsonObject(with: Data(r.stdout.utf8)) as? [String: Any] else {
+                throw ServiceError("the RP client failed (\(r.status)): \(r.stdout.suffix(1000)) \(r.stderr.suffix(2000))")
+            }
+            if let exception = object["exception"] { Issue.record("the RP library raised: \(exception) \(object["trace"] ?? "")") }
+            return object
+        }
+    }
+
+    func error(_ object: Any?) -> String? { (object as? [String: Any])?["error"] as? String }
+    func issued(_ object: Any?) -> Bool { (object as? [String: Any])?["issued"] as? Bool ?? true }
+
+    @Test("authlib as a SPID client (request object, private_key_jwt, encrypted userinfo) and a plain client; idpyoidc; attacks refused")
+    func relyingParties() throws {
+        let gateway = Gateway(server: try ServeCommandTests.Server())
+        defer { gateway.server.process.stop() }
+        let dir = gateway.server.data + "/rp"
+        try FileManager.default.createDirectory(atPath: dir, withIntermediateDirectories: true)
+        #expect(try runCommand("python3", [Self.script, "keys", "--out", dir]).status == 0)
+        try gateway.addClient(["--id", "https://rp.comune.example.it", "--redirect-uri", "https://rp.comune.example.it/cb", "--jwks", dir + "/client.jwks",
+                               "--max-level", "SpidL2"])
+        let secret = try #require(try gateway.addClient(["--id", "plain-client", "--profile", "plain", "--redirect-uri", "http://127.0.0.1:9/cb",
+                                                         "--post-logout-redirect-uri", "http://127.0.0.1:9/bye"]))
+        usleep(ServeCommandTests.trustPropagation)
+
+        // SPID profile
+        let spid = try gateway.rp("login", ["--client-id", "https://rp.comune.example.it", "--redirect-uri", "https://rp.comune.example.it/cb", "--keys", dir,
+                                            "--scope", "openid offline_access", "--attacks"])
+        #expect(spid["callback_iss"] as? String == gateway.issuer && spid["state_ok"] as? Bool == true, "\(spid)")
+        let idToken = try #require(spid["id_token"] as? [String: Any])
+        #expect(idToken["acr"] as? String == "https://www.spid.gov.it/SpidL2" && idToken["aud"] as? String == "https://rp.comune.example.it")
+        #expect(idToken[IdentityClaim.fiscal] == nil, "SPID attributes are returned by userinfo only")
+        let userinfo = try #require(spid["userinfo"] as? [String: Any])
+        let claims = try #require(userinfo["claims"] as? [String: Any])
+        #expect(userinfo["jwt"] as? Bool == true && (userinfo["jwe_header"] as? [String: Any])?["enc"] as? String == "A256CBC-HS512", "\(userinfo)")
+        #expect(claims[IdentityClaim.fiscal] as? String == "TINIT-RCCMNL83S18D969H" && claims["given_name"] as? String == "Mario")
+        #expect(claims["sub"] as? String == idToken["sub"] as? String && claims["aud"] as? String == "https://rp.comune.example.it")
+        #expect((claims["place_of_birth"] as? [String: Any])?["locality"] as? String == "D969")
+        #expect((spid["access_token_header"] as? [String: Any])?["typ"] as? String == "at+jwt")
+        #expect((spid["introspection"] as? [String: Any])?["active"] as? Bool == true)
+        #expect((spid["refreshed"] as? [String: Any])?["new_refresh_token"] as? Bool == true)
+        let reuse = spid["refresh_reuse"] as? [String: Any]
+        #expect(error(reuse) == "invalid_grant" && !issued(reuse) && reuse?["after_reuse_userinfo"] as? Int == 401, "a rotated refresh token revokes the grant")
+        let revocation = spid["revocation"] as? [String: Any]
+        #expect(revocation?["status"] as? Int == 200 && revocation?["userinfo_after"] as? Int == 401)
+        #expect((revocation?["introspection_after"] as? [String: Any])?["active"] as? Bool == false)
+        let attacks = try #require(spid["attacks"] as? [String: Any])
+        for name in ["pkce_mismatch", "code_after_failed_pkce", "pkce_missing", "code_replay"] {
+            #expect(error(attacks[name]) == "invalid_grant" && !issued(attacks[name]), "\(name): \(attacks[name] ?? "")")
+        }
+        #expect(attacks["code_replay_userinfo"] as? Int == 401, "tokens from a replayed code are revoked")
+        #expect(issued(attacks["assertion_first_use"]))
+        for name in ["assertion_replay", "assertion_wrong_audience"] { #expect(error(attacks[name]) == "invalid_client", "\(name)") }
+        #expect(attacks["request_object_expired"] as? String == "invalid_request_object")
+        #expect(attacks["request_object_foreign_audience"] as? String == "invalid_request_object")
+        for name in ["forged_access_token", "id_token_as_access_token"] {
+            let answer = attacks[name] as? [String: Any]
+            #expect(answer?["status"] as? Int == 401 && (answer?["www_authenticate"] as? String)?.contains("invalid_token") == true, "\(name)")
+        }
+
+        // Plain client with client_secret_basic (authlib), then idpyoidc with its own discovery, token and userinfo code.
+        let plain = try gateway.rp("login", ["--client-id", "plain-client", "--redirect-uri", "http://127.0.0.1:9/cb", "--secret", secret,
+                                             "--scope", "openid profile offline_access", "--attacks"])
+        #expect((plain["id_token"] as? [String: Any])?["family_name"] as? String == "Rossi", "claims asked for the ID token: \(plain)")
+        let plainInfo = plain["userinfo"] as? [String: Any]
+        #expect(plainInfo?["jwt"] as? Bool == false && (plainInfo?["claims"] as? [String: Any])?["birthdate"] as? String == "1983-11-18")
+        #expect(((plain["attacks"] as? [String: Any])?["code_replay_userinfo"]) as? Int == 401)
+        #expect((plain["id_token"] as? [String: Any])?["sub"] as? String != idToken["sub"] as? String, "pairwise subjects differ between sectors")
+        let idpy = try gateway.rp("login", ["--lib", "idpyoidc", "--client-id", "plain-client", "--redirect-uri", "http://127.0.0.1:9/cb", "--secret", secret,
+                                            "--scope", "openid profile", "--post-logout-redirect-uri", "http://127.0.0.1:9/bye"])
+        #expect((idpy["userinfo"] as? [String: Any]).flatMap { ($0["claims"] as? [String: Any])?["family_name"] as? String } == "Rossi", "\(idpy)")
+        #expect((idpy["id_token"] as? [String: Any])?["sub"] as? String == (plain["id_token"] as? [String: Any])?["sub"] as? String)
+        let logout = idpy["logout"] as? [String: Any]
+        #expect(logout?["status"] as? Int == 303 && (logout?["location"] as? String)?.hasPrefix("http://127.0.0.1:9/bye") == true, "\(idpy)")
+
+        // Every issuance and refusal is in the audit log.
+        let audit = try runCommand(VerifyCommandTests.binary, ["audit", "export", "--data-dir", gateway.server.data]).stdout
+        for word in ["code_issued", "tokens_issued", "grant_revoked", "code_replayed", "refresh_token_replayed", "assertion_replayed", "pkce_mismatch"] {
+            #expect(audit.contains(word), "audit lacks \(word)")
+        }
+    }
+
+    @Test("unregistered redirect URIs and unknown clients get a page, never a redirect; discovery and JWKS; client registry refusals and removal")
+    func refusalsAndRegistry() throws {
+        let gateway = Gateway(server: try ServeCommandTests.Server())
+        defer { gateway.server.process.stop() }
+        let secret = try #require(try gateway.addClient(["--id", "plain-client", "--profile", "plain", "--auth", "client_secret_post",
+                                                         "--redirect-uri", "https://rp.example.org/cb"]))
+        usleep(ServeCommandTests.trustPropagation)
+        let challenge = "E9Melhoa2OwvFrEMTJguCHaoeK1t8URWbuGJSstw-cM"
+        for uri in ["https://rp.example.org/cb/", "https://RP.example.org/cb", "https://rp.example.org/cb?x=1", "https://evil.example/cb",
+                    "https://rp.example.org.evil.example/cb", "//evil.example/cb"] {
+            let query = "client_id=plain-client&response_type=code&scope=openid&code_challenge=\(challenge)&code_challenge_method=S256&redirect_uri="
+                + uri.addingPercentEncoding(withAllowedCharacters: .alphanumerics)!
+            let r = try runCommand("curl", ["-sk", "-D", "-", "-o", "/dev/null", "\(gateway.issuer)/oidc/authorize?\(query)"])
+            #expect(r.stdout.hasPrefix("HTTP/1.1 400") && !r.stdout.lowercased().contains("location:"), "\(uri): \(r.stdout)")
+        }
+        let page = try runCommand("curl", ["-sk", "\(gateway.issuer)/oidc/authorize?client_id=nobody&redirect_uri=https://evil.example/"]).stdout
+        #expect(page.contains("unknown_client"))
+        // A good request without PKCE goes back to the client with the error and iss (RFC 9207).
+        let noPKCE = try runCommand("curl", ["-sk", "-D", "-", "-o", "/dev/null",
+                                             "\(gateway.issuer)/oidc/authorize?client_id=plain-client&response_type=code&scope=openid&state=s1&redirect_uri=https%3A%2F%2Frp.example.org%2Fcb"]).stdout.lowercased()
+        #expect(noPKCE.contains("location: https://rp.example.org/cb?error=invalid_request&") && noPKCE.contains("state=s1") && noPKCE.contains("iss=https%3a%2f%2f127.0.0.1"), "\(noPKCE)")
+
+        // Discovery (Config OP essentials) and the JWKS with both algorithms.
+        let discovery = try JSONSerialization.jsonObject(with: Data(try runCommand("curl", ["-sk", "\(gateway.issuer)/.well-known/openid-configuration"]).stdout.utf8)) as? [String: Any]
+        #expect(discovery?["issuer"] as? String == gateway.issuer)
+        for field in ["authorization_endpoint", "token_endpoint", "userinfo_endpoint", "jwks_uri", "response_types_supported", "subject_types_supported",
+                      "id_token_signing_alg_values_supported", "end_session_endpoint", "revocation_endpoint", "introspection_endpoint"] {
+            #expect(discovery?[field] != nil, "discovery lacks \(field)")
+        }
+        #expect(discovery?["code_challenge_methods_supported"] as? [String] == ["S256"])
+        #expect((discovery?["id_token_signing_alg_values_supported"] as? [String])?.contains("RS256") == true)
+        func jwks() throws -> [[String: Any]] {
+            let object = try JSONSerialization.jsonObject(with: Data(try runCommand("curl", ["-sk", "\(gateway.issuer)/oidc/jwks"]).stdout.utf8)) as? [String: Any]
+            return object?["keys"] as? [[String: Any]] ?? []
+        }
+        #expect(Set(try jwks().compactMap { $0["alg"] as? String }) == ["RS256", "ES256"])
+        #expect(try jwks().allSatisfy { $0["d"] == nil })
+        #expect(try runCommand(VerifyCommandTests.binary, ["keys", "rotate", "--use", "oidc", "--data-dir", gateway.server.data]).status == 0)
+        usleep(6_000_000)   // the keyring reloads every 5 s
+        #expect(try jwks().count == 4, "the next keys are published before they sign")
+
+        // Registry: refusals, list without secrets, removal reaching the running gateway.
+        let cnsgw = VerifyCommandTests.binary
+        let data = ["--data-dir", gateway.server.data]
+        let noKeys = try runCommand(cnsgw, ["client", "add", "--id", "https://spid.example.it", "--redirect-uri", "https://spid.example.it/cb"] + data)
+        #expect(noKeys.status != 0 && noKeys.stderr.contains("JWKS"), "\(noKeys.stderr)")
+        let http = try runCommand(cnsgw, ["client", "add", "--id", "x", "--profile", "plain", "--redirect-uri", "http://rp.example.org/cb"] + data)
+        #expect(http.status != 0 && http.stderr.contains("https"))
+        let duplicate = try runCommand(cnsgw, ["client", "add", "--id", "plain-client", "--profile", "plain", "--redirect-uri", "https://rp.example.org/cb"] + data)
+        #expect(duplicate.status != 0 && duplicate.stderr.contains("--replace"))
+        let leaked = gateway.server.data + "/leaked.jwks"
+        try #"{"keys":[{"kty":"RSA","n":"AQAB","e":"AQAB","d":"AQAB"}]}"#.write(toFile: leaked, atomically: true, encoding: .utf8)
+        let privateKey = try runCommand(cnsgw, ["client", "add", "--id", "https://spid.example.it", "--redirect-uri", "https://spid.example.it/cb", "--jwks", leaked] + data)
+        #expect(privateKey.status != 0 && privateKey.stderr.contains("private member"), "\(privateKey.stderr)")
+        let list = try runCommand(cnsgw, ["client", "list", "--json"] + data).stdout
+        #expect(list.contains("plain-client") && !list.contains(secret) && !list.contains(String(secret.prefix(10))))
+        func token(_ extra: [String]) throws -> String {
+            try runCommand("curl", ["-sk", "\(gateway.issuer)/oidc/token", "-d", "grant_type=authorization_code", "-d", "code=nothing"] + extra).stdout
+        }
+        #expect(try token(["-d", "client_id=plain-client", "-d", "client_secret=\(secret)"]).contains("invalid_grant"), "authenticated; the code is unknown")
+        #expect(try token(["-d", "client_id=plain-client", "-d", "client_secret=wrong"]).contains("invalid_client"))
+        #expect(try token(["-u", "plain-client:\(secret)"]).contains("invalid_client"), "registered client_secret_post, not basic")
+        #expect(try runCommand(cnsgw, ["client", "remove", "plain-client"] + data).status == 0)
+        usleep(ServeCommandTests.trustPropagation)
+        #expect(try token(["-d", "client_id=plain-client", "-d", "client_secret=\(secret)"]).contains("invalid_client"))
+        let audit = try runCommand(cnsgw, ["audit", "export"] + data).stdout
+        #expect(audit.contains("client.add") && audit.contains("client.remove") && audit.contains("redirect_uri_mismatch"))
+    }
+
+    @Test("RP-initiated logout ends the shared session and sends the other client a back-channel logout token")
+    func backchannelLogout() throws {
+        let gateway = Gateway(server: try ServeCommandTests.Server())
+        defer { gateway.server.process.stop() }
+        let port = LocalService.freePort()
+        let first = try #require(try gateway.addClient(["--id", "first-rp", "--profile", "plain", "--redirect-uri", "http://127.0.0.1:9/one",
+                                                        "--post-logout-redirect-uri", "http://127.0.0.1:9/bye",
+                                                        "--backchannel-logout-uri", "http://127.0.0.1:9/unused"]))
+        let second = try #require(try gateway.addClient(["--id", "second-rp", "--profile", "plain", "--subject", "public", "--redirect-uri", "http://127.0.0.1:9/two",
+                                                         "--backchannel-logout-uri", "http://127.0.0.1:\(port)/backchannel"]))
+        usleep(ServeCommandTests.trustPropagation)
+        let result = try gateway.rp("chain", ["--client-id", "first-rp", "--redirect-uri", "http://127.0.0.1:9/one", "--secret", first,
+                                              "--second", "second-rp,http://127.0.0.1:9/two,\(second)", "--backchannel-port", "\(port)",
+                                              "--post-logout-redirect-uri", "http://127.0.0.1:9/bye", "--acr", "SpidL1"])
+        let sids = result["sids"] as? [String?]
+        #expect(sids?.count == 2 && sids?[0] != nil && sids?[0] == sids?[1], "both logins share one session: \(result)")
+        #expect(result["logout_status"] as? Int == 303 && result["logout_location"] as? String == "http://127.0.0.1:9/bye?state=bye")
+        #expect(result["received"] as? Int == 1)
+        let token = try #require(result["logout_token"] as? [String: Any])
+        #expect(token["typ"] as? String == "logout+jwt" && token["aud"] as? String == "second-rp" && token["iss"] as? String == gateway.issuer)
+        #expect(token["sub_matches"] as? Bool == true && token["sid_matches"] as? Bool == true && token["nonce"] as? Bool == false)
+        #expect((token["events"] as? [String: Any])?["http://schemas.openid.net/event/backchannel-logout"] != nil)
+    }
+}
+
+enum IdentityClaim {
+    static let fiscal = "https://attributes.eid.gov.it/fiscal_number"
+}
