@@ -41,7 +41,7 @@ let package = Package(
         // The SAML 2.0 identity provider with the SPID profile: messages, rules, metadata. No HTTP, no storage.
         .target(name: "SAML", dependencies: ["XMLSecurity", "CNSValidation", "CodedErrors", "CZlib"]),
         // The OpenID Connect provider with the SPID/CIE profile: JOSE, requests, tokens. No HTTP, no storage.
-        .target(name: "OIDC", dependencies: ["CNSValidation", "CodedErrors", .product(name: "Crypto", package: "swift-crypto"),
+        .target(name: "OIDC", dependencies: ["CNSValidation", "CodedErrors", "COpenSSL", .product(name: "Crypto", package: "swift-crypto"),
                                              .product(name: "_CryptoExtras", package: "swift-crypto")]),
         // ETSI TS 119 612 trusted lists (the AgID TSL), signature-verified.
         .target(name: "TrustedList", dependencies: ["XMLSecurity", "CNSValidation", "CodedErrors"]),
@@ -105,8 +105,17 @@ let package = Package(
         ),
         .executableTarget(
             name: "cnsgw-bench",
-            dependencies: ["CNSValidation", "CNSTestPKI", "ItalianIdentity", "COpenSSL", "SAML", "XMLSecurity", .product(name: "Logging", package: "swift-log")],
+            dependencies: ["CNSValidation", "CNSTestPKI", "ItalianIdentity", "COpenSSL", "SAML", "XMLSecurity", "OIDC", .product(name: "Logging", package: "swift-log"),
+                           .product(name: "Crypto", package: "swift-crypto"), .product(name: "_CryptoExtras", package: "swift-crypto")],
             path: "Benchmarks/CNSBenchmarks"
+        ),
+        // OIDC load generator for bench/oidc.sh (a benchmark tool, not shipped; AsyncHTTPClient is otherwise tests-only).
+        .executableTarget(
+            name: "cnsgw-oidc-load",
+            dependencies: ["OIDC", "CNSTestPKI", .product(name: "AsyncHTTPClient", package: "async-http-client"),
+                           .product(name: "NIOSSL", package: "swift-nio-ssl"), .product(name: "NIOCore", package: "swift-nio"),
+                           .product(name: "NIOHTTP1", package: "swift-nio"), .product(name: "Crypto", package: "swift-crypto")],
+            path: "Benchmarks/OIDCLoad"
         ),
         // Test support: real helper processes (openssl ocsp, http.server) and a command runner.
         .target(name: "CNSTestSupport", path: "Tests/Support"),

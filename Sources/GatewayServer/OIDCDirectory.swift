@@ -43,8 +43,10 @@ public actor OIDCKeyring {
     public struct Keys: Sendable {
         /// Active signing keys by algorithm (`RS256`, `ES256`).
         public let signing: [String: JWSSigningKey]
-        /// Everything published, for the JWKS and for checking the gateway's own tokens.
+        /// Everything published, for the JWKS.
         public let published: [JSONWebKey]
+        /// The same keys, parsed, for checking the gateway's own tokens.
+        public let verification: [JWSVerificationKey]
     }
 
     private let storage: any GatewayStorage
@@ -70,7 +72,7 @@ public actor OIDCKeyring {
             if record.state == .active { signing[record.algorithm] = key }   // oldest first: the newest active key wins
         }
         guard signing["RS256"] != nil else { throw OIDCError(.serverError, reason: "no_signing_key", "no active RS256 OIDC signing key in storage") }
-        let keys = Keys(signing: signing, published: published)
+        let keys = Keys(signing: signing, published: published, verification: try published.map(JWSVerificationKey.init))
         loaded = (ids, keys)
         return keys
     }

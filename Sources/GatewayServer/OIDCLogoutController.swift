@@ -29,7 +29,7 @@ struct OIDCLogoutController: Sendable {
         if let hint = params["id_token_hint"] {
             // An expired ID token still names who is logging out (RP-Initiated Logout §2); its signature must be ours.
             let keys = try await application.oidcKeys.current()
-            guard let verified = try? JWS.verify(hint, keys: keys.published, allowed: [.rs256, .es256], purpose: "id_token_hint"),
+            guard let verified = try? JWS.verify(hint, keys: keys.verification, allowed: [.rs256, .es256], purpose: "id_token_hint"),
                   verified.claims["iss"]?.string == provider.issuer, let audience = verified.claims["aud"]?.strings?.first else {
                 return try await refuse("bad_id_token_hint", "id_token_hint is not an ID token this provider issued")
             }

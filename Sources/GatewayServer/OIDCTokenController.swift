@@ -138,7 +138,7 @@ struct OIDCTokenController: Sendable {
             }
             guard let token else { throw OIDCError(.invalidToken, reason: "no_token", "no Bearer access token") }
             let keys = try await application.oidcKeys.current()
-            let claims = try AccessTokenVerifier(provider: provider).verify(token, keys: keys.published, now: now)
+            let claims = try AccessTokenVerifier(provider: provider).verify(token, keys: keys.verification, now: now)
             guard let grant = try await grantAlive(claims["cnsgw_grant"]!.string!, now: now), grant.clientID == claims["client_id"]?.string else {
                 throw OIDCError(.invalidToken, reason: "grant_revoked", "the access token was revoked")
             }
@@ -193,7 +193,7 @@ struct OIDCTokenController: Sendable {
             var body: JSONObject = ["active": .bool(true), "client_id": .string(alive.clientID), "sub": .string(alive.subject), "iss": .string(provider.issuer),
                                     "scope": .string(alive.scopes.joined(separator: " ")), "acr": .string(alive.level.uri),
                                     "auth_time": .integer(Int64(alive.authTime.timeIntervalSince1970))]
-            if let claims = try? AccessTokenVerifier(provider: provider).verify(token, keys: try await application.oidcKeys.current().published, now: now) {
+            if let claims = try? AccessTokenVerifier(provider: provider).verify(token, keys: try await application.oidcKeys.current().verification, now: now) {
                 for name in ["exp", "iat", "jti", "aud"] { body[name] = claims[name] }
                 body["token_type"] = .string("Bearer")
             } else {
@@ -210,7 +210,7 @@ struct OIDCTokenController: Sendable {
     func grant(of token: String, now: Date) async throws -> AuthorizationGrant? {
         if token.split(separator: ".").count == 3 {
             let keys = try await application.oidcKeys.current()
-            guard let claims = try? AccessTokenVerifier(provider: provider).verify(token, keys: keys.published, now: now),
+            guard let claims = try? AccessTokenVerifier(provider: provider).verify(token, keys: keys.verification, now: now),
                   let record = try await storage.oneTimeCode(namespace: Names.grantNamespace, id: claims["cnsgw_grant"]!.string!, now: now) else { return nil }
             return try? JSONDecoder().decode(AuthorizationGrant.self, from: record.payload)
         }

@@ -115,3 +115,19 @@ public struct JSONWebKeySet: Sendable, Hashable, Codable {
         return set
     }
 }
+
+/// A signature-checking JWK with its public key parsed once (the gateway's own keys are checked on every userinfo call).
+public struct JWSVerificationKey: Sendable {
+    enum Parsed: Sendable {
+        case rsa(_RSA.Signing.PublicKey)
+        case p256(P256.Signing.PublicKey)
+    }
+
+    public let jwk: JSONWebKey
+    let parsed: Parsed
+
+    public init(_ jwk: JSONWebKey) throws {
+        self.jwk = jwk
+        parsed = jwk.kty == "EC" ? .p256(try jwk.p256Key()) : .rsa(try jwk.rsaSigningKey())
+    }
+}

@@ -36,7 +36,8 @@ public struct JOSEHeader: Sendable, Hashable, Codable {
 /// One of the gateway's own signing keys (from storage), ready to sign JWTs.
 public struct JWSSigningKey: Sendable {
     enum Backing: Sendable {
-        case rsa(_RSA.Signing.PrivateKey)
+        /// The public half from swift-crypto (for the JWKS), the signing from libcrypto (see ``LibcryptoRSAKey``).
+        case rsa(_RSA.Signing.PublicKey, LibcryptoRSAKey)
         case p256(P256.Signing.PrivateKey)
     }
 
@@ -50,7 +51,7 @@ public struct JWSSigningKey: Sendable {
         switch algorithm {
         case "RS256":
             self.algorithm = .rs256
-            backing = .rsa(try _RSA.Signing.PrivateKey(pemRepresentation: privateKeyPEM))
+            backing = .rsa(try _RSA.Signing.PrivateKey(pemRepresentation: privateKeyPEM).publicKey, try LibcryptoRSAKey(pem: privateKeyPEM))
         case "ES256":
             self.algorithm = .es256
             backing = .p256(try P256.Signing.PrivateKey(pemRepresentation: privateKeyPEM))
@@ -62,7 +63,7 @@ public struct JWSSigningKey: Sendable {
     /// The public half, for the JWKS.
     public func publicJWK() throws -> JSONWebKey {
         switch backing {
-        case .rsa(let k): return try JSONWebKey(rsa: k.publicKey, kid: kid, use: "sig", alg: algorithm.rawValue)
+        case .rsa(let k, _): return try JSONWebKey(rsa: k, kid: kid, use: "sig", alg: algorithm.rawValue)
         case .p256(let k): return JSONWebKey(p256: k.publicKey, kid: kid, use: "sig", alg: algorithm.rawValue)
         }
     }
@@ -78,7 +79,7 @@ public struct JWSSigningKey: Sendable {
         let input = Base64URL.encode(try encoder.encode(header)) + "." + Base64URL.encode(payload)
         let signature: Data
         switch backing {
-        case .rsa(let k): signature = try k.signature(for: SHA256.hash(data: Data(input.utf8)), padding: .insecurePKCS1v1_5).rawRepresentation
+        case .rsa(_, let k): signature = try k.signSHA256(Data(input.utf8))
         case .p256(let k): signature = try k.signature(for: SHA256.hash(data: Data(input.utf8))).rawRepresentation
         }
         return input + "." + Base64URL.encode(signature)
@@ -101,6 +102,12 @@ public enum JWS {
     /// the key's own `alg`, if it names one); a `kid` selects the key; `crit` is refused (no extension is understood).
     public static func verify(_ compact: String, keys: [JSONWebKey], allowed: Set<JWSAlgorithm>, purpose: String,
                               error code: OIDCError.Code = .invalidRequest) throws -> VerifiedJWS {
+        try verify(compact, keys: keys.compactMap { try? JWSVerificationKey($0) }, allowed: allowed, purpose: purpose, error: code)
+    }
+
+    /// As above, with keys parsed beforehand.
+    public static func verify(_ compact: String, keys: [JWSVerificationKey], allowed: Set<JWSAlgorithm>, purpose: String,
+                              error code: OIDCError.Code = .invalidRequest) throws -> VerifiedJWS {
         func fail(_ reason: String, _ detail: String) -> OIDCError { OIDCError(code, reason: reason, "\(purpose): \(detail)") }
         guard compact.utf8.count <= maximumSize else { throw fail("jwt_too_large", "larger than \(maximumSize) bytes") }
         let parts = compact.split(separator: ".", omittingEmptySubsequences: false)
@@ -116,8 +123,9 @@ public enum JWS {
         }
         if let crit = header.crit { throw fail("jwt_crit", "critical header extensions \(crit) are not understood") }
         guard let claims = try? JSONObject.parse(payload) else { throw fail("jwt_malformed", "the payload is not a JSON object") }
-        let candidates = keys.filter { key in
-            key.isForSigning && (header.kid == nil || key.kid == header.kid) && (key.alg == nil || key.alg == algorithm.rawValue)
+        let candidates = keys.filter { candidate in
+            let key = candidate.jwk
+            return key.isForSigning && (header.kid == nil || key.kid == header.kid) && (key.alg == nil || key.alg == algorithm.rawValue)
                 && (algorithm == .es256 ? key.kty == "EC" : key.kty == "RSA")
         }
         guard !candidates.isEmpty else {
@@ -127,17 +135,14 @@ public enum JWS {
         let digest = SHA256.hash(data: input)
         for key in candidates {
             let valid: Bool
-            switch algorithm {
-            case .rs256:
-                valid = (try? key.rsaSigningKey().isValidSignature(.init(rawRepresentation: signature), for: digest, padding: .insecurePKCS1v1_5)) ?? false
-            case .ps256:
-                valid = (try? key.rsaSigningKey().isValidSignature(.init(rawRepresentation: signature), for: digest, padding: .PSS)) ?? false
-            case .rs512:
-                valid = (try? key.rsaSigningKey().isValidSignature(.init(rawRepresentation: signature), for: SHA512.hash(data: input), padding: .insecurePKCS1v1_5)) ?? false
-            case .es256:
-                valid = (try? P256.Signing.ECDSASignature(rawRepresentation: signature)).map { sig in (try? key.p256Key().isValidSignature(sig, for: digest)) ?? false } ?? false
+            switch (algorithm, key.parsed) {
+            case (.rs256, .rsa(let k)): valid = k.isValidSignature(.init(rawRepresentation: signature), for: digest, padding: .insecurePKCS1v1_5)
+            case (.ps256, .rsa(let k)): valid = k.isValidSignature(.init(rawRepresentation: signature), for: digest, padding: .PSS)
+            case (.rs512, .rsa(let k)): valid = k.isValidSignature(.init(rawRepresentation: signature), for: SHA512.hash(data: input), padding: .insecurePKCS1v1_5)
+            case (.es256, .p256(let k)): valid = (try? P256.Signing.ECDSASignature(rawRepresentation: signature)).map { k.isValidSignature($0, for: digest) } ?? false
+            default: valid = false
             }
-            if valid { return VerifiedJWS(header: header, claims: claims, key: key) }
+            if valid { return VerifiedJWS(header: header, claims: claims, key: key.jwk) }
         }
         throw fail("jwt_signature", "the signature does not verify with the registered key")
     }

@@ -167,7 +167,7 @@ public struct AccessTokenVerifier: Sendable {
         self.provider = provider
     }
 
-    public func verify(_ token: String, keys: [JSONWebKey], now: Date) throws -> JSONObject {
+    public func verify(_ token: String, keys: [JWSVerificationKey], now: Date) throws -> JSONObject {
         func invalid(_ reason: String, _ detail: String) -> OIDCError { OIDCError(.invalidToken, reason: reason, detail) }
         let verified: VerifiedJWS
         do {

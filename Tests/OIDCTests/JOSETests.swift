@@ -118,3 +118,54 @@ struct JOSETests {
         #expect(!ids.subject(codiceFiscale: cf, for: a).contains(cf))
     }
 }
+
+@Suite("Base64URL")
+struct Base64URLTests {
+    @Test("round trips every length against Foundation's base64, and refuses padding, foreign characters and non-canonical forms")
+    func roundTrip() {
+        var random = SystemRandomNumberGenerator()
+        for length in 0..<70 {
+            let bytes = Data((0..<length).map { _ in random.next() as UInt8 })
+            let encoded = Base64URL.encode(bytes)
+            let reference = bytes.base64EncodedString().replacingOccurrences(of: "+", with: "-").replacingOccurrences(of: "/", with: "_")
+                .replacingOccurrences(of: "=", with: "")
+            #expect(encoded == reference)
+            #expect(Base64URL.decode(encoded) == bytes)
+        }
+        for bad in ["QQ==", "Q", "QQ+", "QQ/", "QR", "QUI=", "a b"] { #expect(Base64URL.decode(bad) == nil, "\(bad)") }
+        #expect(Base64URL.decode("QQ") == Data([0x41]))
+    }
+}
+
+@Suite("JSON")
+struct JSONParserTests {
+    @Test("objects parse like Foundation's JSONSerialization; malformed JSON and duplicate members are refused")
+    func parse() throws {
+        let text = #"{"s":"a\"b\\c\u00e8\ud83d\ude00","i":1764567890,"n":-0.5,"e":2.5e-1,"b":true,"f":false,"z":null,"a":[1,"x",{"k":[]}],"o":{}}"#
+        let object = try JSONObject.parse(Data(text.utf8))
+        #expect(object["s"] == .string("a\"b\\cè😀"))
+        #expect(object["i"] == .integer(1_764_567_890) && object["n"] == .number(-0.5) && object["e"] == .number(0.25))
+        #expect(object["b"] == .bool(true) && object["f"] == .bool(false) && object["z"] == .null)
+        #expect(object["a"] == .array([.integer(1), .string("x"), .object(["k": .array([])])]) && object["o"] == .object([:]))
+        let reparsed = try JSONObject.parse(try object.jsonData())
+        #expect(reparsed == object)
+        for bad in [#"{"a":1,"a":2}"#, #"{"a":1"#, #"{"a":01}"#, #"{"a":.5}"#, #"[1]"#, #"{"a":1} x"#, "{\"a\":\"\u{01}\"}", #"{"a":"\x"}"#,
+                    #"{"a":tru}"#, #"{'a':1}"#, #"{"a":1,}"#, String(repeating: "[", count: 40)] {
+            #expect(throws: OIDCError.self, "\(bad)") { try JSONObject.parse(Data(bad.utf8)) }
+        }
+    }
+}
+
+extension JSONParserTests {
+    @Test("written JSON escapes what it must and reads back the same; keys are sorted")
+    func write() throws {
+        let object: JSONObject = ["b": .string("quote \" backslash \\ newline \n tab \t bell \u{07} è /"), "a": .array([.integer(-3), .number(0.125), .bool(true), .null]),
+                                  "c": .object(["y": .integer(1), "x": .number(2)])]
+        let text = String(decoding: try object.jsonData(), as: UTF8.self)
+        #expect(text.hasPrefix(#"{"a":[-3,0.125,true,null],"b":"quote \" backslash \\ newline \n tab \t bell \u0007 è /","c":{"x":2,"y":1}}"#), "\(text)")
+        let back = try JSONObject.parse(Data(text.utf8))
+        #expect(back["b"] == object["b"] && back["a"] == object["a"])
+        let foundation = try JSONSerialization.jsonObject(with: Data(text.utf8)) as? [String: Any]
+        #expect(foundation?["b"] as? String == object["b"]?.string)
+    }
+}
