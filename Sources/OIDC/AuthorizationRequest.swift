@@ -9,7 +9,8 @@ public struct ValidatedAuthorization: Sendable, Hashable, Codable {
     public var state: String?
     public var nonce: String?
     public var scopes: [String]
-    public var codeChallenge: String
+    /// Nil only for a client registered with PKCE optional that sent none.
+    public var codeChallenge: String?
     /// The least level the client accepts (the lowest of its `acr_values`).
     public var level: SpidLevel
     /// `prompt=login` or `max_age`: the card must be presented again (no single-sign-on session).
@@ -86,12 +87,17 @@ public struct AuthorizationRequestValidator: Sendable {
         guard responseType == "code" else { throw fail(.unsupportedResponseType, "response_type", "response_type '\(responseType)' is not supported (code only)") }
         let scopes = (effective["scope"]?.string ?? "").split(separator: " ").map(String.init)
         guard scopes.contains("openid") else { throw fail(.invalidScope, "no_openid_scope", "the scope must contain openid") }
-        guard let challenge = effective["code_challenge"]?.string else { throw fail(.invalidRequest, "pkce_missing", "PKCE is required: code_challenge is missing") }
-        guard effective["code_challenge_method"]?.string == "S256" else {
-            throw fail(.invalidRequest, "pkce_method", "code_challenge_method must be S256 (plain is not accepted)")
+        let challenge = effective["code_challenge"]?.string
+        if challenge == nil && registration.pkceRequired {
+            throw fail(.invalidRequest, "pkce_missing", "PKCE is required: code_challenge is missing")
         }
-        guard challenge.utf8.count == 43, Base64URL.decode(challenge)?.count == 32 else {
-            throw fail(.invalidRequest, "pkce_challenge", "code_challenge is not a base64url SHA-256 (43 characters)")
+        if let challenge {
+            guard effective["code_challenge_method"]?.string == "S256" else {
+                throw fail(.invalidRequest, "pkce_method", "code_challenge_method must be S256 (plain is not accepted)")
+            }
+            guard challenge.utf8.count == 43, Base64URL.decode(challenge)?.count == 32 else {
+                throw fail(.invalidRequest, "pkce_challenge", "code_challenge is not a base64url SHA-256 (43 characters)")
+            }
         }
         let nonce = effective["nonce"]?.string
         if registration.profile == .spid {

@@ -37,11 +37,14 @@ public struct ClientRegistration: Sendable, Hashable, Codable {
     public var userinfoKeyEncryption: JWE.KeyAlgorithm
     /// `RS256` (the profile's required algorithm) or `ES256`: what ID tokens and userinfo JWTs are signed with.
     public var idTokenSigningAlgorithm: String
+    /// PKCE on every authorization request (default). Only a plain client may be registered without it (`--pkce
+    /// optional`), for relying parties or test suites that cannot send it; `plain` challenges are refused regardless.
+    public var pkceRequired: Bool
 
     public init(clientID: String, profile: Profile, redirectURIs: [String], postLogoutRedirectURIs: [String] = [], authentication: Authentication,
                 jwks: JSONWebKeySet? = nil, jwksURI: String? = nil, secretHash: String? = nil, subjectType: SubjectType = .pairwise,
                 maximumLevel: SpidLevel = .spidL3, backchannelLogoutURI: String? = nil,
-                userinfoEncryption: JWE.ContentAlgorithm = .a256cbcHS512, userinfoKeyEncryption: JWE.KeyAlgorithm = .rsaOAEP256, idTokenSigningAlgorithm: String = "RS256") {
+                userinfoEncryption: JWE.ContentAlgorithm = .a256cbcHS512, userinfoKeyEncryption: JWE.KeyAlgorithm = .rsaOAEP256, idTokenSigningAlgorithm: String = "RS256", pkceRequired: Bool = true) {
         self.clientID = clientID
         self.profile = profile
         self.redirectURIs = redirectURIs
@@ -56,6 +59,7 @@ public struct ClientRegistration: Sendable, Hashable, Codable {
         self.userinfoEncryption = userinfoEncryption
         self.userinfoKeyEncryption = userinfoKeyEncryption
         self.idTokenSigningAlgorithm = idTokenSigningAlgorithm
+        self.pkceRequired = pkceRequired
     }
 
     /// Checks a registration before it is stored: what the profile requires and what makes a client unusable.
@@ -75,6 +79,7 @@ public struct ClientRegistration: Sendable, Hashable, Codable {
         case .spid:
             guard authentication == .privateKeyJWT else { throw refuse("the spid profile requires private_key_jwt client authentication") }
             guard subjectType == .pairwise else { throw refuse("the spid profile requires pairwise subjects") }
+            guard pkceRequired else { throw refuse("the spid profile requires PKCE") }
             guard URLComponents(string: clientID)?.scheme == "https" || clientID.hasPrefix("http://127.0.0.1") || clientID.hasPrefix("http://localhost") else {
                 throw refuse("the spid profile requires the client ID to be the client's HTTPS URL")
             }

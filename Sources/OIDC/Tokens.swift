@@ -9,7 +9,7 @@ public struct AuthorizationGrant: Sendable, Hashable, Codable {
     public var grantID: String
     public var clientID: String
     public var redirectURI: String
-    public var codeChallenge: String
+    public var codeChallenge: String?
     public var nonce: String?
     public var scopes: [String]
     public var level: SpidLevel
@@ -25,7 +25,7 @@ public struct AuthorizationGrant: Sendable, Hashable, Codable {
 
     public var offlineAccess: Bool { scopes.contains("offline_access") }
 
-    public init(grantID: String, clientID: String, redirectURI: String, codeChallenge: String, nonce: String?, scopes: [String], level: SpidLevel,
+    public init(grantID: String, clientID: String, redirectURI: String, codeChallenge: String?, nonce: String?, scopes: [String], level: SpidLevel,
                 authTime: Date, subject: String, sessionID: String?, userinfoClaims: JSONObject, idTokenClaims: JSONObject, expiresAt: Date) {
         self.grantID = grantID
         self.clientID = clientID
@@ -45,8 +45,13 @@ public struct AuthorizationGrant: Sendable, Hashable, Codable {
 
 /// RFC 7636 with S256 only.
 public enum PKCE {
-    /// A verifier of 43–128 unreserved characters whose SHA-256 is the challenge.
-    public static func verify(verifier: String?, challenge: String) throws {
+    /// A verifier of 43–128 unreserved characters whose SHA-256 is the challenge; no verifier when the authorization
+    /// request had no challenge (a client registered with PKCE optional).
+    public static func verify(verifier: String?, challenge: String?) throws {
+        guard let challenge else {
+            guard verifier == nil else { throw OIDCError(.invalidGrant, reason: "pkce_unexpected", "code_verifier sent, but the authorization request had no code_challenge") }
+            return
+        }
         guard let verifier else { throw OIDCError(.invalidGrant, reason: "pkce_missing", "code_verifier is missing") }
         let unreserved = verifier.utf8.allSatisfy { c in
             (c >= 0x41 && c <= 0x5A) || (c >= 0x61 && c <= 0x7A) || (c >= 0x30 && c <= 0x39) || c == 0x2D || c == 0x2E || c == 0x5F || c == 0x7E

@@ -36,6 +36,8 @@ struct ClientCommand: AsyncParsableCommand {
         @Option(help: "Userinfo content encryption when the JWKS has an encryption key: A256CBC-HS512 (default) or A128CBC-HS256.")
         var userinfoEnc = JWE.ContentAlgorithm.a256cbcHS512.rawValue
         @Option(help: "Userinfo key encryption: RSA-OAEP-256 (default) or RSA-OAEP.") var userinfoAlg = JWE.KeyAlgorithm.rsaOAEP256.rawValue
+        @Option(help: "required (default) or optional: PKCE (S256) on every authorization request; optional only for plain clients.")
+        var pkce = "required"
         @Flag(help: "Replace a client registered with the same ID (a new secret is generated for secret-based clients).") var replace = false
         @OptionGroup var data: DataDirectoryOptions
 
@@ -45,6 +47,7 @@ struct ClientCommand: AsyncParsableCommand {
             guard let level = SpidLevel(rawValue: maxLevel) else { throw UsageError("--max-level must be SpidL1, SpidL2 or SpidL3") }
             guard let enc = JWE.ContentAlgorithm(rawValue: userinfoEnc) else { throw UsageError("--userinfo-enc must be A256CBC-HS512 or A128CBC-HS256") }
             guard let alg = JWE.KeyAlgorithm(rawValue: userinfoAlg) else { throw UsageError("--userinfo-alg must be RSA-OAEP-256 or RSA-OAEP") }
+            guard ["required", "optional"].contains(pkce) else { throw UsageError("--pkce must be required or optional") }
             let method: ClientRegistration.Authentication
             if let auth {
                 guard let m = ClientRegistration.Authentication(rawValue: auth) else {
@@ -64,7 +67,7 @@ struct ClientCommand: AsyncParsableCommand {
             var registration = ClientRegistration(
                 clientID: id, profile: profile, redirectURIs: redirectURIs, postLogoutRedirectURIs: postLogoutRedirectURIs, authentication: method,
                 jwks: keys, jwksURI: jwks.flatMap { $0.hasPrefix("http") ? $0 : nil }, subjectType: subject, maximumLevel: level,
-                backchannelLogoutURI: backchannelLogoutURI, userinfoEncryption: enc, userinfoKeyEncryption: alg, idTokenSigningAlgorithm: signingAlg)
+                backchannelLogoutURI: backchannelLogoutURI, userinfoEncryption: enc, userinfoKeyEncryption: alg, idTokenSigningAlgorithm: signingAlg, pkceRequired: pkce == "required")
             if method != .privateKeyJWT {
                 let generated = ClientRegistration.generateSecret()
                 secret = generated.secret
@@ -87,7 +90,7 @@ struct ClientCommand: AsyncParsableCommand {
             }
             try await AuditLog(storage: storage).append(kind: "admin", fields: [
                 "action": replace ? "client.replace" : "client.add", "client": id, "profile": profile.rawValue, "auth": method.rawValue,
-                "subject": subject.rawValue, "maxLevel": level.rawValue, "redirectURIs": redirectURIs.joined(separator: " "),
+                "subject": subject.rawValue, "maxLevel": level.rawValue, "pkce": pkce, "redirectURIs": redirectURIs.joined(separator: " "),
                 "keys": "\(keys?.keys.count ?? 0)", "backchannel": backchannelLogoutURI ?? "",
             ])
             print("registered client \(id) — profile \(profile.rawValue), \(method.rawValue), \(subject.rawValue) subjects, up to \(level.rawValue)")
@@ -108,7 +111,7 @@ struct ClientCommand: AsyncParsableCommand {
                     ["clientID": c.clientID, "profile": c.profile.rawValue, "auth": c.authentication.rawValue, "subject": c.subjectType.rawValue,
                      "maxLevel": c.maximumLevel.rawValue, "redirectURIs": c.redirectURIs, "postLogoutRedirectURIs": c.postLogoutRedirectURIs,
                      "keys": c.jwks?.keys.compactMap(\.kid) ?? [], "encryptedUserinfo": c.encryptionKey != nil,
-                     "backchannelLogoutURI": c.backchannelLogoutURI as Any? ?? NSNull(), "signingAlg": c.idTokenSigningAlgorithm]
+                     "backchannelLogoutURI": c.backchannelLogoutURI as Any? ?? NSNull(), "signingAlg": c.idTokenSigningAlgorithm, "pkce": c.pkceRequired ? "required" : "optional"]
                 }
                 print(String(decoding: try JSONSerialization.data(withJSONObject: rows, options: [.sortedKeys, .withoutEscapingSlashes]), as: UTF8.self))
             } else if clients.isEmpty {

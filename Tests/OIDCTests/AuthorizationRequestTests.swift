@@ -124,3 +124,22 @@ struct AuthorizationRequestTests {
         #expect(refusal(spidParameters(try requestObject(["acr_values": .string("https://www.spid.gov.it/SpidL3")])))?.code == .accessDenied)
     }
 }
+
+extension AuthorizationRequestTests {
+    @Test("PKCE optional (plain clients only): no challenge is accepted and then no verifier; a plain challenge is still refused")
+    func optionalPKCE() throws {
+        var relaxed = Self.plain
+        relaxed.pkceRequired = false
+        try relaxed.validate()
+        var spidRelaxed = Self.spid
+        spidRelaxed.pkceRequired = false
+        #expect(throws: OIDCError.self) { try spidRelaxed.validate() }
+        let client = relaxed
+        let validator = AuthorizationRequestValidator(provider: Self.provider) { $0 == "plain" ? client : nil }
+        let base = ["client_id": "plain", "response_type": "code", "scope": "openid", "redirect_uri": "https://plain.example/cb?x=1"]
+        #expect(try validator.validate(base, now: now).codeChallenge == nil)
+        #expect(throws: OIDCError.self) { try validator.validate(base.merging(["code_challenge": challenge, "code_challenge_method": "plain"]) { $1 }, now: now) }
+        try PKCE.verify(verifier: nil, challenge: nil)
+        #expect(throws: OIDCError.self) { try PKCE.verify(verifier: String(repeating: "v", count: 50), challenge: nil) }
+    }
+}
