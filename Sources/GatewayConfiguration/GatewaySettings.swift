@@ -70,6 +70,9 @@ public struct GatewaySettings: Sendable, Hashable {
     /// `oidc.refresh_token_lifetime`: seconds a grant with offline_access lives (refresh tokens rotate within it).
     public var oidcRefreshTokenLifetime: TimeInterval = 30 * 86_400
 
+    /// `oidc.jwks_refresh_interval`: how often the keys of clients registered with a JWKS URL are fetched again.
+    public var oidcJWKSRefreshInterval: TimeInterval = 3600
+
     /// `log.level`: trace, debug, info, notice, warning, error, critical.
     public var logLevel = "info"
 

@@ -59,6 +59,7 @@ public enum SettingsLoader {
         "oidc.code_lifetime": { s, v, k in s.oidcCodeLifetime = try duration(v, k, minimum: 10) },
         "oidc.access_token_lifetime": { s, v, k in s.oidcAccessTokenLifetime = try duration(v, k, minimum: 60) },
         "oidc.refresh_token_lifetime": { s, v, k in s.oidcRefreshTokenLifetime = try duration(v, k, minimum: 60) },
+        "oidc.jwks_refresh_interval": { s, v, k in s.oidcJWKSRefreshInterval = try duration(v, k, minimum: 1) },
         "log.level": { s, v, k in s.logLevel = try oneOf(v, k, ["trace", "debug", "info", "notice", "warning", "error", "critical"]) },
     ]
 

@@ -25,6 +25,9 @@ public struct ClientRegistration: Sendable, Hashable, Codable {
     /// userinfo encrypted). Stored inline; `jwksURI` records where they came from.
     public var jwks: JSONWebKeySet?
     public var jwksURI: String?
+    /// When the keys were last fetched from `jwksURI`, and why the last refresh failed (the last good keys stay).
+    public var jwksFetchedAt: Date?
+    public var lastRefreshError: String?
     /// Lowercase hex SHA-256 of the generated client secret (the secret is 256 random bits, shown once; a plain
     /// hash is enough for a secret that cannot be guessed, unlike a password).
     public var secretHash: String?

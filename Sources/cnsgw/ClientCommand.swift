@@ -68,6 +68,7 @@ struct ClientCommand: AsyncParsableCommand {
                 clientID: id, profile: profile, redirectURIs: redirectURIs, postLogoutRedirectURIs: postLogoutRedirectURIs, authentication: method,
                 jwks: keys, jwksURI: jwks.flatMap { $0.hasPrefix("http") ? $0 : nil }, subjectType: subject, maximumLevel: level,
                 backchannelLogoutURI: backchannelLogoutURI, userinfoEncryption: enc, userinfoKeyEncryption: alg, idTokenSigningAlgorithm: signingAlg, pkceRequired: pkce == "required")
+            registration.jwksFetchedAt = registration.jwksURI != nil ? Date() : nil
             if method != .privateKeyJWT {
                 let generated = ClientRegistration.generateSecret()
                 secret = generated.secret
@@ -94,6 +95,7 @@ struct ClientCommand: AsyncParsableCommand {
                 "keys": "\(keys?.keys.count ?? 0)", "backchannel": backchannelLogoutURI ?? "",
             ])
             print("registered client \(id) — profile \(profile.rawValue), \(method.rawValue), \(subject.rawValue) subjects, up to \(level.rawValue)")
+            if registration.jwksURI != nil { print("its keys are fetched again every oidc.jwks_refresh_interval") }
             if let secret { print("client secret (shown once; only its hash is stored): \(secret)") }
         }
     }
@@ -111,7 +113,9 @@ struct ClientCommand: AsyncParsableCommand {
                     ["clientID": c.clientID, "profile": c.profile.rawValue, "auth": c.authentication.rawValue, "subject": c.subjectType.rawValue,
                      "maxLevel": c.maximumLevel.rawValue, "redirectURIs": c.redirectURIs, "postLogoutRedirectURIs": c.postLogoutRedirectURIs,
                      "keys": c.jwks?.keys.compactMap(\.kid) ?? [], "encryptedUserinfo": c.encryptionKey != nil,
-                     "backchannelLogoutURI": c.backchannelLogoutURI as Any? ?? NSNull(), "signingAlg": c.idTokenSigningAlgorithm, "pkce": c.pkceRequired ? "required" : "optional"]
+                     "backchannelLogoutURI": c.backchannelLogoutURI as Any? ?? NSNull(), "signingAlg": c.idTokenSigningAlgorithm, "pkce": c.pkceRequired ? "required" : "optional",
+                     "jwksURI": c.jwksURI as Any? ?? NSNull(), "jwksFetchedAt": c.jwksFetchedAt.map { ISO8601DateFormatter().string(from: $0) } as Any? ?? NSNull(),
+                     "lastRefreshError": c.lastRefreshError as Any? ?? NSNull()]
                 }
                 print(String(decoding: try JSONSerialization.data(withJSONObject: rows, options: [.sortedKeys, .withoutEscapingSlashes]), as: UTF8.self))
             } else if clients.isEmpty {

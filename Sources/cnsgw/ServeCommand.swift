@@ -117,7 +117,8 @@ struct ServeCommand: AsyncParsableCommand {
                                                                                rotateEvery: settings.keyRotateEvery), generate: SigningKeyFactory.generator)
         let keyRotation = KeyRotationService(rotation: rotation, interval: min(60, max(1, settings.crlRefreshInterval)), logger: logger)
         let metadataRefresh = MetadataRefreshService(storage: storage, transport: transport, interval: settings.crlRefreshInterval, logger: logger)
-        let group = ServiceGroup(configuration: .init(services: try server.services() + [refresher, housekeeping, metadataRefresh, keyRotation], gracefulShutdownSignals: [.sigterm, .sigint],
+        let clientKeys = ClientKeysRefreshService(storage: storage, transport: transport, interval: settings.oidcJWKSRefreshInterval, logger: logger)
+        let group = ServiceGroup(configuration: .init(services: try server.services() + [refresher, housekeeping, metadataRefresh, clientKeys, keyRotation], gracefulShutdownSignals: [.sigterm, .sigint],
                                                       logger: logger))
         say("cnsgw: public listener \(server.configuration.publicURL)  card listener \(server.configuration.cardURL)/login/card")
         if settings.demo {

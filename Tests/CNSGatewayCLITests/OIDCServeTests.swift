@@ -198,6 +198,45 @@ import Testing
     }
 }
 
+extension OIDCServeTests {
+    @Test("a client registered with a JWKS URL: its key rollover is fetched and used; an unusable JWKS keeps the last good keys")
+    func clientKeyRollover() throws {
+        let gateway = Gateway(server: try ServeCommandTests.Server(environment: ["CNSGW_OIDC_JWKS_REFRESH_INTERVAL=1s"]))
+        defer { gateway.server.process.stop() }
+        let served = gateway.server.data + "/served", old = gateway.server.data + "/old", new = gateway.server.data + "/new"
+        for dir in [served, old, new] { try FileManager.default.createDirectory(atPath: dir, withIntermediateDirectories: true) }
+        #expect(try runCommand("python3", [Self.script, "keys", "--out", old]).status == 0)
+        #expect(try runCommand("python3", [Self.script, "keys", "--out", new]).status == 0)
+        try FileManager.default.copyItem(atPath: old + "/client.jwks", toPath: served + "/client.jwks")
+        let port = LocalService.freePort()
+        let http = try LocalService.httpServer(directory: served, port: port)
+        defer { http.stop() }
+        try gateway.addClient(["--id", "https://rotating.example.it", "--redirect-uri", "https://rotating.example.it/cb",
+                               "--jwks", "http://127.0.0.1:\(port)/client.jwks"])
+        usleep(ServeCommandTests.trustPropagation)
+        func login(_ keys: String) throws -> [String: Any] {
+            try gateway.rp("login", ["--client-id", "https://rotating.example.it", "--redirect-uri", "https://rotating.example.it/cb", "--keys", keys])
+        }
+        #expect((try login(old)["userinfo"] as? [String: Any])?["status"] as? Int == 200)
+        // The client rolls its keys over: the gateway fetches the new set within a few seconds.
+        try FileManager.default.removeItem(atPath: served + "/client.jwks")
+        try FileManager.default.copyItem(atPath: new + "/client.jwks", toPath: served + "/client.jwks")
+        usleep(3_500_000)
+        let withNew = try login(new)
+        #expect((withNew["userinfo"] as? [String: Any])?["status"] as? Int == 200, "\(withNew)")
+        let withOld = try gateway.rp("login", ["--client-id", "https://rotating.example.it", "--redirect-uri", "https://rotating.example.it/cb", "--keys", old])
+        #expect(withOld["callback_error"] as? String == "invalid_request_object", "the replaced key no longer signs requests: \(withOld)")
+        // A broken JWKS is refused and the last good keys stay.
+        try #"{"keys":[]}"#.write(toFile: served + "/client.jwks", atomically: true, encoding: .utf8)
+        usleep(3_500_000)
+        #expect((try login(new)["userinfo"] as? [String: Any])?["status"] as? Int == 200)
+        let list = try runCommand(VerifyCommandTests.binary, ["client", "list", "--json", "--data-dir", gateway.server.data]).stdout
+        #expect(list.contains("lastRefreshError") && list.contains("JWKS with a signing key"), "\(list)")
+        let audit = try runCommand(VerifyCommandTests.binary, ["audit", "export", "--data-dir", gateway.server.data]).stdout
+        #expect(audit.contains("client.jwks_refresh") && audit.contains("keys_changed"))
+    }
+}
+
 enum IdentityClaim {
     static let fiscal = "https://attributes.eid.gov.it/fiscal_number"
 }

@@ -48,6 +48,8 @@ def card_steps(session, location, cert, deny=False):
     if r.status_code != 303:
         return None, {"stage": "authorize", "status": r.status_code, "body": r.text[-800:]}
     card = r.headers["Location"]
+    if "/login/card" not in card:   # refused: straight back to the client with the error
+        return card, None
     r = session.get(card, cert=cert, verify=False, allow_redirects=False)
     # A login that must see a fresh card handshake sends a reused connection back to the card page, closed.
     for _ in range(2):
