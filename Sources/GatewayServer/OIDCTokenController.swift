@@ -49,7 +49,7 @@ struct OIDCTokenController: Sendable {
             let accessToken = try issuer.accessToken(grant, key: keys.signing["RS256"]!, now: now)
             var body: JSONObject = [
                 "access_token": .string(accessToken), "token_type": .string("Bearer"), "expires_in": .integer(Int64(provider.accessTokenLifetime)),
-                "id_token": .string(try issuer.idToken(grant, accessToken: accessToken, key: signing, now: now)),
+                "id_token": .string(try idToken(issuer.idToken(grant, accessToken: accessToken, key: signing, now: now), for: registration)),
                 "scope": .string(grant.scopes.joined(separator: " ")),
             ]
             if grant.offlineAccess {
@@ -65,6 +65,12 @@ struct OIDCTokenController: Sendable {
         } catch let error as OIDCError {
             return try await refuse(error, endpoint: "token", client: client, request: request)
         }
+    }
+
+    /// The ID token as the client registered it: signed, or signed then encrypted to its key.
+    func idToken(_ signed: String, for client: ClientRegistration) throws -> String {
+        guard client.encryptIDToken, let key = client.encryptionKey else { return signed }
+        return try JWE.encrypt(Data(signed.utf8), to: key, algorithm: client.userinfoKeyEncryption, encryption: client.userinfoEncryption)
     }
 
     /// A code is spent on first use even if the rest of the request fails; a second use revokes the grant, so every

@@ -40,6 +40,8 @@ public struct ClientRegistration: Sendable, Hashable, Codable {
     public var userinfoKeyEncryption: JWE.KeyAlgorithm
     /// `RS256` (the profile's required algorithm) or `ES256`: what ID tokens and userinfo JWTs are signed with.
     public var idTokenSigningAlgorithm: String
+    /// Encrypt ID tokens too (signed, then encrypted to the client's `enc` key, `cty: JWT`), as userinfo is.
+    public var encryptIDToken: Bool = false
     /// PKCE on every authorization request (default). Only a plain client may be registered without it (`--pkce
     /// optional`), for relying parties or test suites that cannot send it; `plain` challenges are refused regardless.
     public var pkceRequired: Bool
@@ -88,6 +90,7 @@ public struct ClientRegistration: Sendable, Hashable, Codable {
             }
         case .plain: break
         }
+        if encryptIDToken && encryptionKey == nil { throw refuse("encrypted ID tokens need an RSA key with \"use\": \"enc\" in the JWKS") }
         if authentication == .privateKeyJWT {
             guard let jwks, jwks.keys.contains(where: \.isForSigning) else { throw refuse("private_key_jwt requires a JWKS with a signing key (--jwks)") }
         } else {

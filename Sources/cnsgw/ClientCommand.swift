@@ -36,6 +36,7 @@ struct ClientCommand: AsyncParsableCommand {
         @Option(help: "Userinfo content encryption when the JWKS has an encryption key: A256CBC-HS512 (default) or A128CBC-HS256.")
         var userinfoEnc = JWE.ContentAlgorithm.a256cbcHS512.rawValue
         @Option(help: "Userinfo key encryption: RSA-OAEP-256 (default) or RSA-OAEP.") var userinfoAlg = JWE.KeyAlgorithm.rsaOAEP256.rawValue
+        @Flag(help: "Encrypt ID tokens as well as userinfo (needs an encryption key in the JWKS).") var encryptIDToken = false
         @Option(help: "required (default) or optional: PKCE (S256) on every authorization request; optional only for plain clients.")
         var pkce = "required"
         @Flag(help: "Replace a client registered with the same ID (a new secret is generated for secret-based clients).") var replace = false
@@ -69,6 +70,7 @@ struct ClientCommand: AsyncParsableCommand {
                 jwks: keys, jwksURI: jwks.flatMap { $0.hasPrefix("http") ? $0 : nil }, subjectType: subject, maximumLevel: level,
                 backchannelLogoutURI: backchannelLogoutURI, userinfoEncryption: enc, userinfoKeyEncryption: alg, idTokenSigningAlgorithm: signingAlg, pkceRequired: pkce == "required")
             registration.jwksFetchedAt = registration.jwksURI != nil ? Date() : nil
+            registration.encryptIDToken = encryptIDToken
             if method != .privateKeyJWT {
                 let generated = ClientRegistration.generateSecret()
                 secret = generated.secret
@@ -113,7 +115,7 @@ struct ClientCommand: AsyncParsableCommand {
                     ["clientID": c.clientID, "profile": c.profile.rawValue, "auth": c.authentication.rawValue, "subject": c.subjectType.rawValue,
                      "maxLevel": c.maximumLevel.rawValue, "redirectURIs": c.redirectURIs, "postLogoutRedirectURIs": c.postLogoutRedirectURIs,
                      "keys": c.jwks?.keys.compactMap(\.kid) ?? [], "encryptedUserinfo": c.encryptionKey != nil,
-                     "backchannelLogoutURI": c.backchannelLogoutURI as Any? ?? NSNull(), "signingAlg": c.idTokenSigningAlgorithm, "pkce": c.pkceRequired ? "required" : "optional",
+                     "backchannelLogoutURI": c.backchannelLogoutURI as Any? ?? NSNull(), "signingAlg": c.idTokenSigningAlgorithm, "pkce": c.pkceRequired ? "required" : "optional", "encryptIDToken": c.encryptIDToken,
                      "jwksURI": c.jwksURI as Any? ?? NSNull(), "jwksFetchedAt": c.jwksFetchedAt.map { ISO8601DateFormatter().string(from: $0) } as Any? ?? NSNull(),
                      "lastRefreshError": c.lastRefreshError as Any? ?? NSNull()]
                 }

@@ -42,7 +42,7 @@ import Testing
         try FileManager.default.createDirectory(atPath: dir, withIntermediateDirectories: true)
         #expect(try runCommand("python3", [Self.script, "keys", "--out", dir]).status == 0)
         try gateway.addClient(["--id", "https://rp.comune.example.it", "--redirect-uri", "https://rp.comune.example.it/cb", "--jwks", dir + "/client.jwks",
-                               "--max-level", "SpidL2"])
+                               "--max-level", "SpidL2", "--encrypt-id-token"])
         let secret = try #require(try gateway.addClient(["--id", "plain-client", "--profile", "plain", "--redirect-uri", "http://127.0.0.1:9/cb",
                                                          "--post-logout-redirect-uri", "http://127.0.0.1:9/bye"]))
         usleep(ServeCommandTests.trustPropagation)
@@ -54,6 +54,7 @@ import Testing
         let idToken = try #require(spid["id_token"] as? [String: Any])
         #expect(idToken["acr"] as? String == "https://www.spid.gov.it/SpidL2" && idToken["aud"] as? String == "https://rp.comune.example.it")
         #expect(idToken[IdentityClaim.fiscal] == nil, "SPID attributes are returned by userinfo only")
+        #expect(spid["id_token_encrypted"] as? Bool == true, "registered --encrypt-id-token")
         let userinfo = try #require(spid["userinfo"] as? [String: Any])
         let claims = try #require(userinfo["claims"] as? [String: Any])
         #expect(userinfo["jwt"] as? Bool == true && (userinfo["jwe_header"] as? [String: Any])?["enc"] as? String == "A256CBC-HS512", "\(userinfo)")
@@ -87,6 +88,7 @@ import Testing
                                              "--scope", "openid profile offline_access", "--attacks"])
         #expect((plain["id_token"] as? [String: Any])?["family_name"] as? String == "Rossi", "claims asked for the ID token: \(plain)")
         let plainInfo = plain["userinfo"] as? [String: Any]
+        #expect(plain["id_token_encrypted"] as? Bool == false)
         #expect(plainInfo?["jwt"] as? Bool == false && (plainInfo?["claims"] as? [String: Any])?["birthdate"] as? String == "1983-11-18")
         #expect(((plain["attacks"] as? [String: Any])?["code_replay_userinfo"]) as? Int == 401)
         #expect((plain["id_token"] as? [String: Any])?["sub"] as? String != idToken["sub"] as? String, "pairwise subjects differ between sectors")

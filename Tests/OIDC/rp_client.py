@@ -126,9 +126,13 @@ class Authlib:
         return url, state, nonce, verifier
 
     def validate_id_token(self, token, nonce):
-        from authlib.jose import JsonWebKey, jwt
+        from authlib.jose import JsonWebEncryption, JsonWebKey, jwt
         from authlib.oidc.core import CodeIDToken
-        claims = jwt.decode(token["id_token"], JsonWebKey.import_key_set(self.jwks), claims_cls=CodeIDToken,
+        signed = token["id_token"]
+        self.id_token_encrypted = signed.count(".") == 4
+        if self.id_token_encrypted:   # signed, then encrypted to our key: decrypt with authlib, then check as usual
+            signed = JsonWebEncryption().deserialize_compact(signed, JsonWebKey.import_key(self.private["enc"]))["payload"].decode()
+        claims = jwt.decode(signed, JsonWebKey.import_key_set(self.jwks), claims_cls=CodeIDToken,
                             claims_options={"iss": {"essential": True, "value": self.disco["issuer"]}},
                             claims_params={"nonce": nonce, "client_id": self.client_id, "access_token": token["access_token"]})
         claims.validate(leeway=60)
@@ -165,6 +169,7 @@ def login_authlib(args, session, cert, disco, jwks):
     token = rp.s.fetch_token(disco["token_endpoint"], authorization_response=callback, code_verifier=verifier, verify=False)
     out["id_token"] = rp.validate_id_token(token, nonce)
     out["token_type"], out["scope"] = token.get("token_type"), token.get("scope")
+    out["id_token_encrypted"] = rp.id_token_encrypted
     out["access_token_header"] = json.loads(base64.urlsafe_b64decode(token["access_token"].split(".")[0] + "=="))
     out["userinfo"] = rp.userinfo(token["access_token"])
     intro = rp.s.introspect_token(disco["introspection_endpoint"], token=token["access_token"], verify=False)
