@@ -24,10 +24,10 @@ public struct ValidatedAuthorization: Sendable, Hashable, Codable {
     public var requestObjectID: String?
     public var requestObjectExpiry: Date?
 
-    /// The attributes the consent page lists.
+    /// The attributes the consent page lists, in the order people read an identity (fiscal number, names, birth).
     public var consentAttributes: [String] {
-        var seen = Set<String>()
-        return (userinfoClaims + idTokenClaims).compactMap { IdentityClaims.attributeOfClaim[$0] }.filter { seen.insert($0).inserted }
+        let asked = Set((userinfoClaims + idTokenClaims).compactMap { IdentityClaims.attributeOfClaim[$0] })
+        return ["fiscalNumber", "name", "familyName", "dateOfBirth", "gender", "placeOfBirth"].filter(asked.contains)
     }
 }
 

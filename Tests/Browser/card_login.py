@@ -45,6 +45,7 @@ def main():
     parser.add_argument("--lang", default="it-IT,it")
     parser.add_argument("--consent-url", help="a /login/card?login=ID address: open it, screenshot, click approve")
     parser.add_argument("--consent-name", default="consent")
+    parser.add_argument("--until", help="after approving, wait until the address starts with this (default: leaves the card listener)")
     parser.add_argument("--page", action="append", default=[], help="NAME=URL to open and screenshot")
     args = parser.parse_args()
 
@@ -78,7 +79,10 @@ def main():
             driver.save_screenshot(os.path.join(args.out, args.consent_name + ".png"))
             seen["consent"] = {"url": driver.current_url, "text": driver.find_element(By.TAG_NAME, "body").text}
             driver.find_element(By.CSS_SELECTOR, 'button[value="approve"]').click()
-            WebDriverWait(driver, 20).until(lambda d: not d.current_url.startswith(args.card_origin))
+            if args.until:
+                WebDriverWait(driver, 20).until(lambda d: d.current_url.startswith(args.until))
+            else:
+                WebDriverWait(driver, 20).until(lambda d: not d.current_url.startswith(args.card_origin))
             seen["after_consent"] = {"url": driver.current_url}
     finally:
         driver.quit()

@@ -239,6 +239,43 @@ extension OIDCServeTests {
     }
 }
 
+extension OIDCServeTests {
+    @Test("Chromium with a demo card: an OIDC authorization request, the consent page naming the client and its claims, the code at the redirect URI, exchanged with curl")
+    func chromiumCodeFlow() throws {
+        let gateway = Gateway(server: try ServeCommandTests.Server())
+        defer { gateway.server.process.stop() }
+        let secret = try #require(try gateway.addClient(["--id", "portale-regionale", "--profile", "plain", "--redirect-uri", "http://127.0.0.1:9/cb"]))
+        usleep(ServeCommandTests.trustPropagation)
+        let verifier = String(repeating: "k", count: 20) + UUID().uuidString.replacingOccurrences(of: "-", with: "")
+        let challenge = try runCommand("sh", ["-c", "printf %s '\(verifier)' | openssl dgst -sha256 -binary | basenc --base64url | tr -d '='"]).stdout
+            .trimmingCharacters(in: .whitespacesAndNewlines)
+        let claims = #"{"userinfo":{"https://attributes.eid.gov.it/fiscal_number":null,"given_name":null,"family_name":null}}"#
+        let query = ["client_id=portale-regionale", "response_type=code", "scope=openid", "state=browser-state", "nonce=browser-nonce",
+                     "redirect_uri=" + "http://127.0.0.1:9/cb".addingPercentEncoding(withAllowedCharacters: .alphanumerics)!,
+                     "code_challenge=\(challenge)", "code_challenge_method=S256", "ui_locales=it",
+                     "claims=" + claims.addingPercentEncoding(withAllowedCharacters: .alphanumerics)!].joined(separator: "&")
+        let screenshots = gateway.server.data + "/screenshots"
+        let r = try runCommand("python3", [BrowserTests.script, "--out", screenshots, "--p12", "\(gateway.server.demo)/cards/\(Self.card).p12",
+                                           "--card-origin", "https://127.0.0.1:\(gateway.server.cardPort)", "--consent-url", "\(gateway.issuer)/oidc/authorize?\(query)",
+                                           "--consent-name", "oidc-consent", "--until", "http://127.0.0.1:9/cb"], timeout: 180)
+        let seen = try JSONDecoder().decode(BrowserTests.Seen.self, from: Data(r.stdout.utf8))
+        let consent = try #require(seen.consent)
+        #expect(consent.text.contains("portale-regionale") && consent.text.contains("Codice fiscale") && consent.text.contains("RCCMNL83S18D969H"), "\(consent.text)")
+        let callback = try #require(URLComponents(string: seen.after_consent?.url ?? ""))
+        let items = Dictionary(uniqueKeysWithValues: (callback.queryItems ?? []).map { ($0.name, $0.value ?? "") })
+        #expect(items["state"] == "browser-state" && items["iss"] == gateway.issuer, "\(callback)")
+        let code = try #require(items["code"])
+        let token = try runCommand("curl", ["-sk", "-u", "portale-regionale:\(secret)", "\(gateway.issuer)/oidc/token", "-d", "grant_type=authorization_code",
+                                            "--data-urlencode", "code=\(code)", "--data-urlencode", "redirect_uri=http://127.0.0.1:9/cb",
+                                            "--data-urlencode", "code_verifier=\(verifier)"]).stdout
+        let body = try #require(try JSONSerialization.jsonObject(with: Data(token.utf8)) as? [String: Any])
+        #expect(body["id_token"] is String && body["token_type"] as? String == "Bearer", "\(token)")
+        let access = try #require(body["access_token"] as? String)
+        let userinfo = try runCommand("curl", ["-sk", "-H", "Authorization: Bearer \(access)", "\(gateway.issuer)/oidc/userinfo"]).stdout
+        #expect(userinfo.contains("TINIT-RCCMNL83S18D969H") && userinfo.contains("\"given_name\":\"Mario\""), "\(userinfo)")
+    }
+}
+
 enum IdentityClaim {
     static let fiscal = "https://attributes.eid.gov.it/fiscal_number"
 }
