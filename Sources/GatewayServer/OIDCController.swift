@@ -25,14 +25,16 @@ struct OIDCController: Sendable {
 
     func discovery(_ request: Request) async throws -> Response {
         let keys = try await application.oidcKeys.current()
-        return try Self.json(provider.discoveryDocument(signingAlgorithms: keys.signing.keys.sorted()), cache: "public, max-age=3600")
+        // Public documents: browser-based relying parties may read them from any origin.
+        return try Self.json(provider.discoveryDocument(signingAlgorithms: keys.signing.keys.sorted()), cache: "public, max-age=3600",
+                             headers: [.accessControlAllowOrigin: "*"])
     }
 
     func jwks(_ request: Request) async throws -> Response {
         let keys = try await application.oidcKeys.current()
         let body: JSONObject = ["keys": .array(try keys.published.map { key in try JSONObject.parse(JSONEncoder().encode(key)) }.map(JSONValue.object))]
         // Short caching: a next key must reach clients well within keys.publish_delay.
-        return try Self.json(body, cache: "public, max-age=300")
+        return try Self.json(body, cache: "public, max-age=300", headers: [.accessControlAllowOrigin: "*"])
     }
 
     func authorize(_ request: Request, _ context: PublicRequestContext) async throws -> Response {

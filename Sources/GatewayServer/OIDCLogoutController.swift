@@ -46,13 +46,17 @@ struct OIDCLogoutController: Sendable {
             }
         }
         var told: [String] = []
+        var notTold: [String] = []
         if let sid, let record = try await application.storage.oneTimeCode(namespace: Names.sessionNamespace, id: sid, now: now),
            let session = try await application.storage.session(id: String(decoding: record.payload, as: UTF8.self)) {
             try? await application.storage.deleteSession(id: session.id)
             told = await backchannelLogout(session: session, except: client?.clientID, clients: clients, now: now)
+            // SAML services of the session have no back channel in SPID (front channel only): recorded, not told.
+            notTold = session.participants.filter { clients[$0] == nil || (clients[$0]?.backchannelLogoutURI == nil && $0 != client?.clientID) }
         }
         try await application.audit.append(kind: "oidc", fields: ["result": "logout", "client": client?.clientID ?? "", "session": sid ?? "",
-                                                                  "backchannel": told.joined(separator: ","), "address": context.clientAddress])
+                                                                  "backchannel": told.joined(separator: ","), "notTold": notTold.joined(separator: ","),
+                                                                  "address": context.clientAddress])
         if let uri = params["post_logout_redirect_uri"] { return Names.redirect(uri, ["state": params["state"]]) }
         return application.html(pages.loggedOut(), status: .ok)
     }

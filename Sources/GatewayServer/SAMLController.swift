@@ -135,17 +135,27 @@ struct SAMLController: Sendable {
         var partial = false
         var ended: [String] = []
         var others: [(session: String, sp: String)] = []
+        var toldByBackchannel: [String] = []
+        let clients = try await application.oidcClients.snapshot()
         for index in logout.sessionIndexes {
             guard let session = try await application.storage.session(id: index), session.participants.contains(logout.issuer) else {
                 partial = true   // expired, or not a session this service took part in
                 continue
             }
-            others += session.participants.filter { $0 != logout.issuer }.map { (index, $0) }
+            // OIDC clients of the session are told over their back channel; one that cannot be makes it partial.
+            let oidcParticipants = session.participants.filter { clients[$0] != nil }
+            if !oidcParticipants.isEmpty {
+                let told = await OIDCLogoutController(application: application).backchannelLogout(session: session, except: nil, clients: clients, now: now)
+                toldByBackchannel += told
+                if Set(told) != Set(oidcParticipants) { partial = true }
+            }
+            others += session.participants.filter { $0 != logout.issuer && clients[$0] == nil }.map { (index, $0) }
             try? await application.storage.deleteSession(id: index)
             ended.append(index)
         }
         try await application.audit.append(kind: "saml", fields: ["result": "logout", "requester": logout.issuer, "request": logout.id,
                                                                   "sessions": ended.joined(separator: ","), "others": others.map(\.sp).joined(separator: ","),
+                                                                  "backchannel": toldByBackchannel.joined(separator: ","),
                                                                   "client": context.clientAddress])
         // The other services of the session are told in turn (front channel), then the requester gets the answer.
         let state = LogoutPropagation(original: logout.destination, remaining: others.map { .init(session: $0.session, serviceProvider: $0.sp) },

@@ -217,7 +217,14 @@ import Testing
                 "--card-cert", "\(server.demo)/cards/rccmnl83s18d969h.pem", "--card-key", "\(server.demo)/cards/rccmnl83s18d969h.key"], timeout: 120)
             return (try? JSONSerialization.jsonObject(with: Data(r.stdout.utf8)) as? [String: Any]) ?? ["error": r.stdout + r.stderr]
         }
-        let done = try chain()
+        // An OIDC client joins the same session: the SAML logout reaches it over its back channel.
+        let port = LocalService.freePort()
+        #expect(try runCommand(cnsgw, ["client", "add", "--id", "portale-oidc", "--profile", "plain", "--redirect-uri", "http://127.0.0.1:9/cb",
+                                       "--backchannel-logout-uri", "http://127.0.0.1:\(port)/bc", "--data-dir", server.data]).status == 0)
+        usleep(ServeCommandTests.trustPropagation)
+        let done = try chain(["--oidc-client", "portale-oidc", "--oidc-redirect", "http://127.0.0.1:9/cb", "--oidc-backchannel-port", "\(port)"])
+        #expect(done["oidc_joined"] as? Bool == true && done["backchannel_received"] as? Int == 1, "\(done)")
+        #expect((done["logout_token"] as? [String: Any])?["aud"] as? String == "portale-oidc", "\(done)")
         #expect(done["session_index_a"] as? String != nil && done["session_index_a"] as? String == done["session_index_b"] as? String, "\(done)")
         #expect(done["request_to"] as? String == "https://127.0.0.1:9/secondo/slo" && done["request_name_id_matches"] as? Bool == true, "\(done)")
         #expect(done["final_status"] as? String == "urn:oasis:names:tc:SAML:2.0:status:Success", "\(done)")

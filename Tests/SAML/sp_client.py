@@ -260,6 +260,10 @@ def slo_chain(args):
     if not kept_a or not kept_b:
         return {"stage": "login", "first": first, "second": other}
     out = {"session_index_a": first.get("session_index"), "session_index_b": other.get("session_index")}
+    received = []
+    if args.oidc_client:   # an OIDC client joins the same session; it must get a back-channel logout token
+        out["oidc_joined"] = oidc_join(args, session)
+        received = backchannel_listener(args.oidc_backchannel_port)
     if args.before_logout:   # e.g. unregister the second SP, which the gateway then cannot tell
         import subprocess
         subprocess.run(args.before_logout, shell=True, check=True, capture_output=True)
@@ -289,7 +293,57 @@ def slo_chain(args):
     out["response_to"] = action
     if "SAMLResponse" not in fields:
         return {**out, "stage": "final", "status": r.status_code, "body": r.text[-500:]}
-    return {**out, **final_status(sp_a, fields)}
+    result = {**out, **final_status(sp_a, fields)}
+    if args.oidc_client:
+        result["backchannel_received"] = len(received)
+        if received:
+            token = received[0]["logout_token"]
+            claims = json.loads(base64.urlsafe_b64decode(token.split(".")[1] + "=="))
+            result["logout_token"] = {"aud": claims.get("aud"), "events": list(claims.get("events", {}).keys()), "sid": "sid" in claims}
+    return result
+
+
+def oidc_join(args, session):
+    """A plain OIDC client's code flow in the browser that holds the SSO session (PKCE, SpidL1); True if a code came back."""
+    import hashlib
+    import secrets
+    verifier = secrets.token_urlsafe(48)
+    challenge = base64.urlsafe_b64encode(hashlib.sha256(verifier.encode()).digest()).rstrip(b"=").decode()
+    issuer = args.idp_metadata.rsplit("/saml/", 1)[0]
+    query = urllib.parse.urlencode({"client_id": args.oidc_client, "response_type": "code", "scope": "openid", "redirect_uri": args.oidc_redirect,
+                                    "code_challenge": challenge, "code_challenge_method": "S256", "acr_values": "https://www.spid.gov.it/SpidL1"})
+    cert = (args.card_cert, args.card_key)
+    r = session.get(f"{issuer}/oidc/authorize?{query}", verify=False, allow_redirects=False)
+    card = r.headers.get("Location", "")
+    r = session.get(card, cert=cert, verify=False, allow_redirects=False)
+    if 'value="approve"' in r.text:
+        login = urllib.parse.parse_qs(urllib.parse.urlparse(card).query)["login"][0]
+        r = session.post(urllib.parse.urljoin(card, "/login/consent"), data={"login": login, "decision": "approve"}, cert=cert, verify=False,
+                         allow_redirects=False)
+    r = session.get(r.headers.get("Location", ""), verify=False, allow_redirects=False)
+    return "code=" in r.headers.get("Location", "")
+
+
+def backchannel_listener(port):
+    """Receives logout tokens on 127.0.0.1:port in the background; returns the list they are appended to."""
+    import http.server
+    import threading
+    received = []
+
+    class Handler(http.server.BaseHTTPRequestHandler):
+        def do_POST(self):
+            body = self.rfile.read(int(self.headers.get("Content-Length", 0))).decode()
+            received.append(dict(urllib.parse.parse_qsl(body)))
+            self.send_response(200)
+            self.send_header("Content-Length", "0")
+            self.end_headers()
+
+        def log_message(self, *a):
+            pass
+
+    server = http.server.HTTPServer(("127.0.0.1", port), Handler)
+    threading.Thread(target=server.serve_forever, daemon=True).start()
+    return received
 
 
 def final_status(sp, fields):
@@ -352,6 +406,9 @@ def main():
     parser.add_argument("--second-entity-id")
     parser.add_argument("--second-acs")
     parser.add_argument("--before-logout")
+    parser.add_argument("--oidc-client", help="slo-chain: an OIDC client that joins the session")
+    parser.add_argument("--oidc-redirect")
+    parser.add_argument("--oidc-backchannel-port", type=int)
     args = parser.parse_args()
     if args.mode == "metadata":
         return metadata(args)
