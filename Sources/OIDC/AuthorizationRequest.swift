@@ -65,6 +65,9 @@ public struct AuthorizationRequestValidator: Sendable {
             requestObjectExpiry = object.claims["exp"]?.seconds.map { Date(timeIntervalSince1970: $0) }
             // SPID: scope, client_id and response_type are sent both ways and must agree.
             for name in ["scope", "client_id", "response_type"] {
+                if registration.profile == .spid && (parameters[name] == nil || object.claims[name]?.string == nil) {
+                    throw early(.invalidRequest, "request_object_mismatch", "\(name) must be sent both as a parameter and in the request object (SPID profile)")
+                }
                 if let outer = parameters[name], let inner = object.claims[name]?.string, outer != inner {
                     throw early(.invalidRequestObject, "request_object_mismatch", "\(name) '\(outer)' differs from the request object's '\(inner)'")
                 }

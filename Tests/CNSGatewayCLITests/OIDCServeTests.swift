@@ -99,6 +99,12 @@ import Testing
         let logout = idpy["logout"] as? [String: Any]
         #expect(logout?["status"] as? Int == 303 && (logout?["location"] as? String)?.hasPrefix("http://127.0.0.1:9/bye") == true, "\(idpy)")
 
+        // A level the card's CA does not reach, and a denied consent, come back to the client as access_denied.
+        for (extra, reason) in [(["--acr", "SpidL3"], "level"), (["--deny"], "denied")] {
+            let refused = try gateway.rp("login", ["--client-id", "plain-client", "--redirect-uri", "http://127.0.0.1:9/cb", "--secret", secret] + extra)
+            #expect(refused["callback_error"] as? String == "access_denied" && refused["id_token"] == nil, "\(reason): \(refused)")
+        }
+
         // Every issuance and refusal is in the audit log.
         let audit = try runCommand(VerifyCommandTests.binary, ["audit", "export", "--data-dir", gateway.server.data]).stdout
         for word in ["code_issued", "tokens_issued", "grant_revoked", "code_replayed", "refresh_token_replayed", "assertion_replayed", "pkce_mismatch"] {
