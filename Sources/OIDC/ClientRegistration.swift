@@ -67,6 +67,29 @@ public struct ClientRegistration: Sendable, Hashable, Codable {
         self.pkceRequired = pkceRequired
     }
 
+    /// Stored registrations written by an earlier version lack the newer members: they get their defaults.
+    public init(from decoder: Decoder) throws {
+        let c = try decoder.container(keyedBy: CodingKeys.self)
+        clientID = try c.decode(String.self, forKey: .clientID)
+        profile = try c.decode(Profile.self, forKey: .profile)
+        redirectURIs = try c.decode([String].self, forKey: .redirectURIs)
+        postLogoutRedirectURIs = try c.decodeIfPresent([String].self, forKey: .postLogoutRedirectURIs) ?? []
+        authentication = try c.decode(Authentication.self, forKey: .authentication)
+        jwks = try c.decodeIfPresent(JSONWebKeySet.self, forKey: .jwks)
+        jwksURI = try c.decodeIfPresent(String.self, forKey: .jwksURI)
+        jwksFetchedAt = try c.decodeIfPresent(Date.self, forKey: .jwksFetchedAt)
+        lastRefreshError = try c.decodeIfPresent(String.self, forKey: .lastRefreshError)
+        secretHash = try c.decodeIfPresent(String.self, forKey: .secretHash)
+        subjectType = try c.decodeIfPresent(SubjectType.self, forKey: .subjectType) ?? .pairwise
+        maximumLevel = try c.decodeIfPresent(SpidLevel.self, forKey: .maximumLevel) ?? .spidL3
+        backchannelLogoutURI = try c.decodeIfPresent(String.self, forKey: .backchannelLogoutURI)
+        userinfoEncryption = try c.decodeIfPresent(JWE.ContentAlgorithm.self, forKey: .userinfoEncryption) ?? .a256cbcHS512
+        userinfoKeyEncryption = try c.decodeIfPresent(JWE.KeyAlgorithm.self, forKey: .userinfoKeyEncryption) ?? .rsaOAEP256
+        idTokenSigningAlgorithm = try c.decodeIfPresent(String.self, forKey: .idTokenSigningAlgorithm) ?? "RS256"
+        encryptIDToken = try c.decodeIfPresent(Bool.self, forKey: .encryptIDToken) ?? false
+        pkceRequired = try c.decodeIfPresent(Bool.self, forKey: .pkceRequired) ?? true
+    }
+
     /// Checks a registration before it is stored: what the profile requires and what makes a client unusable.
     public func validate() throws {
         func refuse(_ detail: String) -> OIDCError { OIDCError(.invalidClient, reason: "bad_registration", "client \(clientID): \(detail)") }

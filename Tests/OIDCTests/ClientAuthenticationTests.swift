@@ -58,3 +58,40 @@ struct ClientAuthenticationTests {
         #expect(refusal([:], authorization: "Basic %%%")?.reason == "bad_basic")
     }
 }
+
+@Suite("Client registrations")
+struct ClientRegistrationTests {
+    @Test("a stored registration round-trips, and one from an earlier version (fewer members) gets the safe defaults")
+    func decoding() throws {
+        var client = ClientRegistration(clientID: "c", profile: .plain, redirectURIs: ["https://c.example/cb"], authentication: .clientSecretBasic,
+                                        secretHash: "ab", subjectType: .public, maximumLevel: .spidL2, pkceRequired: false)
+        client.encryptIDToken = false
+        let back = try JSONDecoder().decode(ClientRegistration.self, from: try JSONEncoder().encode(client))
+        #expect(back == client)
+        let old = #"{"clientID":"o","profile":"spid","redirectURIs":["https://o.example/cb"],"authentication":"private_key_jwt"}"#
+        let decoded = try JSONDecoder().decode(ClientRegistration.self, from: Data(old.utf8))
+        #expect(decoded.pkceRequired && decoded.subjectType == .pairwise && !decoded.encryptIDToken && decoded.idTokenSigningAlgorithm == "RS256")
+    }
+
+    @Test("registration rules: spid needs private_key_jwt, pairwise, an https client ID and keys; redirect URIs https (loopback http), no fragment")
+    func validation() {
+        let key = ClientKey().jwk
+        let good = ClientRegistration(clientID: "https://rp.example", profile: .spid, redirectURIs: ["https://rp.example/cb"], authentication: .privateKeyJWT,
+                                      jwks: JSONWebKeySet(keys: [key]))
+        #expect(throws: Never.self) { try good.validate() }
+        var cases: [(String, ClientRegistration)] = []
+        var c = good; c.authentication = .clientSecretBasic; c.secretHash = "x"; cases.append(("secret", c))
+        c = good; c.subjectType = .public; cases.append(("public", c))
+        c = good; c.clientID = "rp"; cases.append(("client id", c))
+        c = good; c.jwks = nil; cases.append(("no keys", c))
+        c = good; c.redirectURIs = ["http://rp.example/cb"]; cases.append(("http", c))
+        c = good; c.redirectURIs = ["https://rp.example/cb#x"]; cases.append(("fragment", c))
+        c = good; c.redirectURIs = []; cases.append(("none", c))
+        c = good; c.encryptIDToken = true; cases.append(("no enc key", c))
+        for (name, registration) in cases { #expect(throws: OIDCError.self, "\(name)") { try registration.validate() } }
+        var loopback = good
+        loopback.profile = .plain
+        loopback.redirectURIs = ["http://127.0.0.1:8080/cb"]
+        #expect(throws: Never.self) { try loopback.validate() }
+    }
+}
