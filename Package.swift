@@ -39,9 +39,9 @@ let package = Package(
         .target(name: "XMLSecurity", dependencies: ["CXMLSec", "CodedErrors"]),
         .systemLibrary(name: "CZlib", pkgConfig: "zlib", providers: [.apt(["zlib1g-dev"])]),
         // The SAML 2.0 identity provider with the SPID profile: messages, rules, metadata. No HTTP, no storage.
-        .target(name: "SAML", dependencies: ["XMLSecurity", "CNSValidation", "CodedErrors", "CZlib"]),
+        .target(name: "SAML", dependencies: ["XMLSecurity", "CNSValidation", "ItalianIdentity", "CodedErrors", "CZlib"]),
         // The OpenID Connect provider with the SPID/CIE profile: JOSE, requests, tokens. No HTTP, no storage.
-        .target(name: "OIDC", dependencies: ["CNSValidation", "CodedErrors", "COpenSSL", .product(name: "Crypto", package: "swift-crypto"),
+        .target(name: "OIDC", dependencies: ["CNSValidation", "ItalianIdentity", "CodedErrors", "COpenSSL", .product(name: "Crypto", package: "swift-crypto"),
                                              .product(name: "_CryptoExtras", package: "swift-crypto")]),
         // ETSI TS 119 612 trusted lists (the AgID TSL), signature-verified.
         .target(name: "TrustedList", dependencies: ["XMLSecurity", "CNSValidation", "CodedErrors"]),

@@ -149,23 +149,10 @@ struct OIDCController: Sendable {
     static func parameters(_ request: Request) async throws -> [String: String] {
         if request.method == .post {
             let body = try await request.body.collect(upTo: 256 * 1024)
-            return form(String(buffer: body))
+            return URLEncodedForm.decode(String(buffer: body), dropRepeated: true)
         }
-        return form(request.uri.query ?? "")
-    }
-
-    static func form(_ body: String) -> [String: String] {
-        var fields: [String: String] = [:]
-        var repeated = Set<String>()
-        for pair in body.split(separator: "&") {
-            let parts = pair.split(separator: "=", maxSplits: 1, omittingEmptySubsequences: false)
-            guard let name = String(parts[0]).replacingOccurrences(of: "+", with: " ").removingPercentEncoding else { continue }
-            let value = parts.count > 1 ? String(parts[1]).replacingOccurrences(of: "+", with: " ").removingPercentEncoding ?? "" : ""
-            if fields[name] != nil { repeated.insert(name) }
-            fields[name] = value
-        }
-        for name in repeated { fields[name] = nil }   // RFC 6749 §3.1: parameters must not be included more than once
-        return fields
+        // RFC 6749 §3.1: parameters must not be included more than once; a repeated one counts as absent.
+        return URLEncodedForm.decode(request.uri.query ?? "", dropRepeated: true)
     }
 
     static func redirect(_ uri: String, _ parameters: KeyValuePairs<String, String?>) -> Response {

@@ -288,7 +288,7 @@ struct SAMLController: Sendable {
     static func incoming(_ request: Request) async throws -> IncomingMessage {
         if request.method == .post {
             let body = try await request.body.collect(upTo: IncomingMessage.maximumEncodedSize * 2 + 4096)
-            let fields = form(String(buffer: body))
+            let fields = URLEncodedForm.decode(String(buffer: body))
             return try IncomingMessage.post(form: fields, parameter: fields["SAMLResponse"] != nil ? "SAMLResponse" : "SAMLRequest")
         }
         let query = request.uri.query ?? ""
@@ -296,14 +296,5 @@ struct SAMLController: Sendable {
         return try IncomingMessage.redirect(rawQuery: query, parameter: isResponse ? "SAMLResponse" : "SAMLRequest")
     }
 
-    static func form(_ body: String) -> [String: String] {
-        var fields: [String: String] = [:]
-        for pair in body.split(separator: "&") {
-            let parts = pair.split(separator: "=", maxSplits: 1, omittingEmptySubsequences: false)
-            guard let name = String(parts[0]).replacingOccurrences(of: "+", with: " ").removingPercentEncoding else { continue }
-            fields[name] = parts.count > 1 ? String(parts[1]).replacingOccurrences(of: "+", with: " ").removingPercentEncoding : ""
-        }
-        return fields
-    }
 
 }

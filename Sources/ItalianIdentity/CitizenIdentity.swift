@@ -32,3 +32,16 @@ public struct CitizenIdentity: Sendable, Hashable, Codable {
         self.cardId = cardId
     }
 }
+
+extension CitizenIdentity {
+    /// SPID: words with an initial capital (`MARIO ROSSI` → `Mario Rossi`; `D'ANGELO` → `D'Angelo`).
+    public static func titleCased(_ s: String) -> String {
+        var out = ""
+        var startOfWord = true
+        for c in s.lowercased() {
+            out.append(startOfWord ? Character(c.uppercased()) : c)
+            startOfWord = c == " " || c == "'" || c == "-"
+        }
+        return out.split(separator: " ", omittingEmptySubsequences: true).joined(separator: " ")
+    }
+}

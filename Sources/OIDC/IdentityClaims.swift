@@ -1,4 +1,5 @@
 import CNSValidation
+import ItalianIdentity
 import Foundation
 
 /// The identity claims a CNS card supports, with the SPID/CIE names (DOMAIN.md §4) and the standard ones, and the
@@ -25,8 +26,8 @@ public enum IdentityClaims {
         for claim in claims {
             switch claim {
             case fiscalNumber: out[claim] = .string(identity.fiscalNumber)
-            case "given_name": if let n = identity.name { out[claim] = .string(titleCased(n)) }
-            case "family_name": if let n = identity.familyName { out[claim] = .string(titleCased(n)) }
+            case "given_name": if let n = identity.name { out[claim] = .string(CitizenIdentity.titleCased(n)) }
+            case "family_name": if let n = identity.familyName { out[claim] = .string(CitizenIdentity.titleCased(n)) }
             case "birthdate": out[claim] = .string(identity.dateOfBirth)
             case "gender": out[claim] = .string(identity.gender == "F" ? "female" : "male")
             case "place_of_birth":
@@ -35,17 +36,6 @@ public enum IdentityClaims {
                 out[claim] = .object(place)
             default: break
             }
-        }
-        return out
-    }
-
-    /// `MARIO ROSSI` → `Mario Rossi` (as the SAML front end writes names).
-    static func titleCased(_ s: String) -> String {
-        var out = ""
-        var startOfWord = true
-        for c in s.lowercased() {
-            out.append(startOfWord ? Character(c.uppercased()) : c)
-            startOfWord = c == " " || c == "'" || c == "-"
         }
         return out
     }

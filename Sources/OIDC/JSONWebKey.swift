@@ -48,23 +48,20 @@ public struct JSONWebKey: Sendable, Hashable, Codable {
 
     /// The RSA public key of an `RSA` JWK; RSA keys under 2048 bits are refused (DOMAIN.md §4).
     public func rsaSigningKey() throws -> _RSA.Signing.PublicKey {
-        guard kty == "RSA", let n = n.flatMap(Base64URL.decode), let e = e.flatMap(Base64URL.decode) else {
-            throw OIDCError(.invalidClient, reason: "bad_jwk", "JWK \(kid ?? "(no kid)") is not a usable RSA key (kty RSA with n and e)")
-        }
-        let key = try _RSA.Signing.PublicKey(n: n, e: e)
-        guard key.keySizeInBits >= 2048 else {
-            throw OIDCError(.invalidClient, reason: "weak_jwk", "JWK \(kid ?? "(no kid)") is RSA-\(key.keySizeInBits); at least 2048 bits are required")
-        }
-        return key
+        try rsaKey { try _RSA.Signing.PublicKey(n: $0, e: $1) } bits: { $0.keySizeInBits }
     }
 
     public func rsaEncryptionKey() throws -> _RSA.Encryption.PublicKey {
+        try rsaKey { try _RSA.Encryption.PublicKey(n: $0, e: $1) } bits: { $0.keySizeInBits }
+    }
+
+    private func rsaKey<Key>(_ make: (Data, Data) throws -> Key, bits: (Key) -> Int) throws -> Key {
         guard kty == "RSA", let n = n.flatMap(Base64URL.decode), let e = e.flatMap(Base64URL.decode) else {
             throw OIDCError(.invalidClient, reason: "bad_jwk", "JWK \(kid ?? "(no kid)") is not a usable RSA key (kty RSA with n and e)")
         }
-        let key = try _RSA.Encryption.PublicKey(n: n, e: e)
-        guard key.keySizeInBits >= 2048 else {
-            throw OIDCError(.invalidClient, reason: "weak_jwk", "JWK \(kid ?? "(no kid)") is RSA-\(key.keySizeInBits); at least 2048 bits are required")
+        let key = try make(n, e)
+        guard bits(key) >= 2048 else {
+            throw OIDCError(.invalidClient, reason: "weak_jwk", "JWK \(kid ?? "(no kid)") is RSA-\(bits(key)); at least 2048 bits are required")
         }
         return key
     }

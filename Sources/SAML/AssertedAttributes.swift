@@ -1,4 +1,5 @@
 import CNSValidation
+import ItalianIdentity
 
 /// The SPID attributes a CNS card can support, as SAML attribute values (DOMAIN.md §3.3).
 public enum AssertedAttributes {
@@ -24,8 +25,8 @@ public enum AssertedAttributes {
             guard seen.insert(name).inserted else { return nil }
             switch name {
             case "fiscalNumber": return Value(name: name, value: identity.fiscalNumber, type: "xs:string", oidName: nil)
-            case "name": return identity.name.map { Value(name: name, value: titleCased($0), type: "xs:string", oidName: "urn:oid:2.5.4.42") }
-            case "familyName": return identity.familyName.map { Value(name: name, value: titleCased($0), type: "xs:string", oidName: "urn:oid:2.5.4.4") }
+            case "name": return identity.name.map { Value(name: name, value: CitizenIdentity.titleCased($0), type: "xs:string", oidName: "urn:oid:2.5.4.42") }
+            case "familyName": return identity.familyName.map { Value(name: name, value: CitizenIdentity.titleCased($0), type: "xs:string", oidName: "urn:oid:2.5.4.4") }
             case "dateOfBirth" where allowDerived: return Value(name: name, value: identity.dateOfBirth, type: "xs:date", oidName: nil)
             case "gender" where allowDerived: return Value(name: name, value: identity.gender, type: "xs:string", oidName: nil)
             case "placeOfBirth" where allowDerived: return Value(name: name, value: identity.placeOfBirth.code, type: "xs:string", oidName: nil)
@@ -34,16 +35,5 @@ public enum AssertedAttributes {
             default: return nil
             }
         }
-    }
-
-    /// SPID: words with an initial capital (`MARIO ROSSI` → `Mario Rossi`; `D'ANGELO` → `D'Angelo`).
-    static func titleCased(_ s: String) -> String {
-        var out = ""
-        var startOfWord = true
-        for c in s.lowercased() {
-            out.append(startOfWord ? Character(c.uppercased()) : c)
-            startOfWord = c == " " || c == "'" || c == "-"
-        }
-        return out.split(separator: " ", omittingEmptySubsequences: true).joined(separator: " ")
     }
 }

@@ -18,12 +18,7 @@ struct ClientKeysRefreshService: Service {
     let logger: Logger
 
     func run() async throws {
-        await cancelWhenGracefulShutdown {
-            while !Task.isCancelled {
-                try? await Task.sleep(nanoseconds: UInt64(interval * 1_000_000_000))
-                await refreshAll(now: Date())
-            }
-        }
+        await periodically(every: interval, waitFirst: true) { await refreshAll(now: Date()) }
     }
 
     func refreshAll(now: Date) async {

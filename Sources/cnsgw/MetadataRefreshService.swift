@@ -18,12 +18,7 @@ struct MetadataRefreshService: Service {
     let logger: Logger
 
     func run() async throws {
-        await cancelWhenGracefulShutdown {
-            while !Task.isCancelled {
-                await refreshDue(now: Date())
-                try? await Task.sleep(nanoseconds: UInt64(interval * 1_000_000_000))
-            }
-        }
+        await periodically(every: interval) { await refreshDue(now: Date()) }
     }
 
     func refreshDue(now: Date) async {

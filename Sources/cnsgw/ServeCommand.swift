@@ -180,22 +180,18 @@ struct CRLRefreshService: Service {
     let statusPath: String
     let interval: TimeInterval
     func run() async throws {
-        // The refresh loop ends when its task is cancelled, which a graceful shutdown does.
-        try await cancelWhenGracefulShutdown {
-            while !Task.isCancelled {
-                await store.refreshDue()
-                let now = Date()
-                let status = await store.status()
-                CRLStatusFile.write(status, ocsp: await revocation.ocspStatus(), to: statusPath, at: now)
-                for source in status {
-                    if let thisUpdate = source.thisUpdate {
-                        Gauge(label: "cnsgw_crl_age_seconds", dimensions: [("source", source.source)]).record(now.timeIntervalSince(thisUpdate))
-                    }
-                    if let nextUpdate = source.nextUpdate {
-                        Gauge(label: "cnsgw_crl_seconds_to_next_update", dimensions: [("source", source.source)]).record(nextUpdate.timeIntervalSince(now))
-                    }
+        await periodically(every: interval) {
+            await store.refreshDue()
+            let now = Date()
+            let status = await store.status()
+            CRLStatusFile.write(status, ocsp: await revocation.ocspStatus(), to: statusPath, at: now)
+            for source in status {
+                if let thisUpdate = source.thisUpdate {
+                    Gauge(label: "cnsgw_crl_age_seconds", dimensions: [("source", source.source)]).record(now.timeIntervalSince(thisUpdate))
                 }
-                try? await Task.sleep(nanoseconds: UInt64(interval * 1_000_000_000))
+                if let nextUpdate = source.nextUpdate {
+                    Gauge(label: "cnsgw_crl_seconds_to_next_update", dimensions: [("source", source.source)]).record(nextUpdate.timeIntervalSince(now))
+                }
             }
         }
     }
@@ -213,19 +209,16 @@ struct HousekeepingService: Service {
     let logger: Logger
 
     func run() async throws {
-        try await cancelWhenGracefulShutdown {
-            while !Task.isCancelled {
-                do {
-                    let removed = try await storage.garbageCollect(now: Date(), auditRetention: auditRetention)
-                    if removed.total > 0 {
-                        logger.info("housekeeping", metadata: ["pendingLogins": "\(removed.pendingLogins)", "replayEntries": "\(removed.replayEntries)",
-                                                               "auditRecords": "\(removed.auditRecords)", "sessions": "\(removed.sessions)",
-                                                               "oneTimeCodes": "\(removed.oneTimeCodes)", "signingKeys": "\(removed.signingKeys)"])
-                    }
-                } catch {
-                    logger.error("housekeeping failed", metadata: ["error": "\(error)"])
+        await periodically(every: 600) {
+            do {
+                let removed = try await storage.garbageCollect(now: Date(), auditRetention: auditRetention)
+                if removed.total > 0 {
+                    logger.info("housekeeping", metadata: ["pendingLogins": "\(removed.pendingLogins)", "replayEntries": "\(removed.replayEntries)",
+                                                           "auditRecords": "\(removed.auditRecords)", "sessions": "\(removed.sessions)",
+                                                           "oneTimeCodes": "\(removed.oneTimeCodes)", "signingKeys": "\(removed.signingKeys)"])
                 }
-                try? await Task.sleep(nanoseconds: 600_000_000_000)
+            } catch {
+                logger.error("housekeeping failed", metadata: ["error": "\(error)"])
             }
         }
     }
@@ -276,18 +269,15 @@ struct KeyRotationService: Service {
     let logger: Logger
 
     func run() async throws {
-        await cancelWhenGracefulShutdown {
-            while !Task.isCancelled {
-                do {
-                    let changes = try await rotation.runDue(uses: ["saml", "oidc"], now: Date())
-                    for change in changes {
-                        logger.notice("signing key rollover", metadata: ["change": "\(change)"])
-                        try await AuditLog(storage: rotation.storage).append(kind: "admin", fields: ["action": "keys.rollover", "change": change])
-                    }
-                } catch {
-                    logger.error("signing key rollover failed", metadata: ["error": "\(error)"])
+        await periodically(every: interval) {
+            do {
+                let changes = try await rotation.runDue(uses: ["saml", "oidc"], now: Date())
+                for change in changes {
+                    logger.notice("signing key rollover", metadata: ["change": "\(change)"])
+                    try await AuditLog(storage: rotation.storage).append(kind: "admin", fields: ["action": "keys.rollover", "change": change])
                 }
-                try? await Task.sleep(nanoseconds: UInt64(interval * 1_000_000_000))
+            } catch {
+                logger.error("signing key rollover failed", metadata: ["error": "\(error)"])
             }
         }
     }

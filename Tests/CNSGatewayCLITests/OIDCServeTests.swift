@@ -129,6 +129,9 @@ import Testing
         }
         let page = try runCommand("curl", ["-sk", "\(gateway.issuer)/oidc/authorize?client_id=nobody&redirect_uri=https://evil.example/"]).stdout
         #expect(page.contains("unknown_client"))
+        // A parameter sent twice counts as absent (RFC 6749 §3.1), so two client_ids name no client.
+        let twice = try runCommand("curl", ["-sk", "\(gateway.issuer)/oidc/authorize?client_id=plain-client&client_id=other&redirect_uri=https://rp.example.org/cb"]).stdout
+        #expect(twice.contains("no_client_id"), "\(twice.suffix(300))")
         // A good request without PKCE goes back to the client with the error and iss (RFC 9207).
         let noPKCE = try runCommand("curl", ["-sk", "-D", "-", "-o", "/dev/null",
                                              "\(gateway.issuer)/oidc/authorize?client_id=plain-client&response_type=code&scope=openid&state=s1&redirect_uri=https%3A%2F%2Frp.example.org%2Fcb"]).stdout.lowercased()
