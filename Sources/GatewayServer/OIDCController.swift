@@ -108,7 +108,8 @@ struct OIDCController: Sendable {
         try await application.storage.storeOneTimeCode(OneTimeCodeRecord(namespace: Self.codeNamespace, id: Self.hash(code), payload: payload,
                                                                          expiresAt: now + provider.authorizationCodeLifetime))
         if let sessionID = outcome.sessionID, let session = try await application.storage.session(id: sessionID) {
-            // The `sid` clients see, back to the session it names (RP-initiated and back-channel logout).
+            // The `sid` clients see, back to the session it names (RP-initiated and back-channel logout). Stored by the
+            // session's first OIDC login; later ones find it there (`alreadyExists`, ignored).
             try? await application.storage.storeOneTimeCode(OneTimeCodeRecord(namespace: Self.sessionNamespace, id: TokenIssuer.sessionIdentifier(sessionID),
                                                                               payload: Data(sessionID.utf8), expiresAt: session.expiresAt))
         }
