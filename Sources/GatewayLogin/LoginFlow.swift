@@ -139,6 +139,41 @@ public struct LoginFlow: Sendable {
         }
     }
 
+    /// Why a login that did not complete ended, for the front end's error to the service.
+    public enum Ending: Sendable, Hashable {
+        /// The browser came back before the card step finished.
+        case abandoned
+        case revoked
+        /// The certificate was refused for another reason (its `FailureReason` raw value).
+        case refused(String)
+        case levelTooLow
+        case denied
+
+        /// A short stable word for audit records and protocol errors.
+        public var reason: String {
+            switch self {
+            case .abandoned: "cancelled"
+            case .revoked: "revoked"
+            case .refused(let why): why
+            case .levelTooLow: "level_too_low"
+            case .denied: "denied"
+            }
+        }
+    }
+
+    /// How an unfinished login ended (nil for a completed one).
+    public static func ending(of record: PendingLoginRecord) -> Ending? {
+        guard record.state != .completed else { return nil }
+        guard record.state == .failed, let outcome = outcome(of: record) else { return .abandoned }
+        let report = outcome.report
+        if !report.valid { return report.reason == .revoked ? .revoked : .refused(report.reason?.rawValue ?? "refused") }
+        if let reached = report.level, let requested = SpidLevel(rawValue: record.requestedLevel),
+           !LevelPolicy.satisfies(requested: requested, comparison: LevelComparison(rawValue: record.comparison) ?? .exact, reached: reached) {
+            return .levelTooLow
+        }
+        return .denied
+    }
+
     /// The card outcome stored with a login.
     public static func outcome(of record: PendingLoginRecord) -> CardOutcome? {
         record.outcomeJSON.flatMap { try? JSONDecoder().decode(CardOutcome.self, from: $0) }

@@ -55,9 +55,11 @@ public struct GatewayApplication: Sendable {
         self.metrics = metrics
         self.renderer = pages
         self.certificates = CertificateCache(capacity: configuration.certificateCacheSize)
-        self.serviceProviders = ServiceProviderDirectory(storage: storage, logger: logger)
+        self.serviceProviders = ServiceProviderDirectory(serviceProvidersIn: storage, logger: logger)
         self.samlKeys = SAMLKeyring(storage: storage)
-        self.oidcClients = OIDCClientDirectory(storage: storage, logger: logger)
+        self.oidcClients = OIDCClientDirectory(storage: storage, kind: ClientRegistration.storageKind, logger: logger) { record in
+            try JSONDecoder().decode(ClientRegistration.self, from: record.json)
+        }
         self.oidcKeys = OIDCKeyring(storage: storage)
         self.oidcSubjects = OIDCSubjectKey(storage: storage)
         self.backchannel = backchannel

@@ -90,8 +90,8 @@ struct OIDCController: Sendable {
         }
         let outcome = LoginFlow.outcome(of: record)
         guard record.state == .completed, let outcome, let identity = outcome.report.identity, let level = outcome.report.level else {
-            let reason = SAMLController.userError(record, outcome: outcome).2
-            let error = OIDCError(.accessDenied, reason: reason, Self.describe(reason), delivery: .redirect(uri: validated.redirectURI, state: validated.state))
+            let ending = LoginFlow.ending(of: record) ?? .abandoned
+            let error = OIDCError(.accessDenied, reason: ending.reason, Self.describe(ending), delivery: .redirect(uri: validated.redirectURI, state: validated.state))
             return try await refuse(error, client: client.clientID, pages: pages, context: context)
         }
         let subjects = try await application.oidcSubjects.identifiers()
@@ -120,13 +120,13 @@ struct OIDCController: Sendable {
         return Self.redirect(validated.redirectURI, ["code": code, "state": validated.state, "iss": provider.issuer])
     }
 
-    static func describe(_ reason: String) -> String {
-        switch reason {
-        case "revoked": return "the citizen's card certificate is revoked"
-        case "level_too_low": return "the card does not reach the requested level of assurance"
-        case "denied": return "the citizen did not consent"
-        case "cancelled": return "the login was abandoned before it ended"
-        default: return "the card was refused (\(reason))"
+    static func describe(_ ending: LoginFlow.Ending) -> String {
+        switch ending {
+        case .revoked: "the citizen's card certificate is revoked"
+        case .levelTooLow: "the card does not reach the requested level of assurance"
+        case .denied: "the citizen did not consent"
+        case .abandoned: "the login was abandoned before it ended"
+        case .refused(let why): "the card was refused (\(why))"
         }
     }
 

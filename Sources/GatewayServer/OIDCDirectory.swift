@@ -4,38 +4,8 @@ import GatewayStorage
 import Logging
 import OIDC
 
-/// The registered OIDC clients, read from storage at most once a second, so `cnsgw client add/remove` reach a
-/// running gateway without a restart.
-public actor OIDCClientDirectory {
-    private let storage: any GatewayStorage
-    private let logger: Logger
-    private var clients: [String: ClientRegistration] = [:]
-    private var loadedFrom: [RegistrationRecord] = []
-    private var checkedAt: ContinuousClock.Instant?
-
-    public init(storage: any GatewayStorage, logger: Logger) {
-        self.storage = storage
-        self.logger = logger
-    }
-
-    /// Every client by client ID.
-    public func snapshot() async throws -> [String: ClientRegistration] {
-        let now = ContinuousClock.now
-        if let checkedAt, now - checkedAt < .seconds(1) { return clients }
-        let records = try await storage.registrations(kind: ClientRegistration.storageKind)
-        checkedAt = now
-        guard records != loadedFrom else { return clients }
-        var next: [String: ClientRegistration] = [:]
-        for record in records {
-            do { next[record.id] = try JSONDecoder().decode(ClientRegistration.self, from: record.json) } catch {
-                logger.error("a stored OIDC client cannot be used", metadata: ["client": "\(record.id)", "error": "\(error)"])
-            }
-        }
-        clients = next
-        loadedFrom = records
-        return clients
-    }
-}
+/// The registered OIDC clients by client ID (see ``RegistrationDirectory``).
+public typealias OIDCClientDirectory = RegistrationDirectory<ClientRegistration>
 
 /// The gateway's OIDC signing keys from storage: the active ones sign, every stored one (next, active, retired) is
 /// published in the JWKS. Reloaded every five seconds, so a rollover done by another instance is seen.

@@ -77,45 +77,44 @@ struct OIDCTokenController: Sendable {
     /// token issued from the code stops working (RFC 6749 §4.1.2).
     func redeemCode(_ form: [String: String], client: ClientRegistration, now: Date) async throws -> AuthorizationGrant {
         guard let code = form["code"] else { throw OIDCError(.invalidRequest, reason: "no_code", "code is missing") }
-        switch try await storage.redeemOneTimeCode(namespace: Names.codeNamespace, id: Names.hash(code), now: now) {
-        case .notFound:
-            throw OIDCError(.invalidGrant, reason: "unknown_code", "the code is unknown or expired")
-        case .alreadyRedeemed(let record):
-            if let grant = try? JSONDecoder().decode(AuthorizationGrant.self, from: record.payload) { try await revoke(grantID: grant.grantID, why: "code_replayed", now: now) }
-            throw OIDCError(.invalidGrant, reason: "code_replayed", "the code was already used; the tokens issued from it are revoked")
-        case .redeemed(let record):
-            let grant = try JSONDecoder().decode(AuthorizationGrant.self, from: record.payload)
-            guard grant.clientID == client.clientID else { throw OIDCError(.invalidGrant, reason: "code_client", "the code was issued to another client") }
-            guard form["redirect_uri"] == grant.redirectURI else {
-                throw OIDCError(.invalidGrant, reason: "code_redirect_uri", "redirect_uri differs from the authorization request's")
-            }
-            try PKCE.verify(verifier: form["code_verifier"], challenge: grant.codeChallenge)
-            guard try await grantAlive(grant.grantID, now: now) != nil else { throw OIDCError(.invalidGrant, reason: "grant_revoked", "the grant was revoked") }
-            return grant
+        let grant = try await spend(code, namespace: Names.codeNamespace, what: "code", replayed: "code_replayed", client: client, now: now)
+        guard form["redirect_uri"] == grant.redirectURI else {
+            throw OIDCError(.invalidGrant, reason: "code_redirect_uri", "redirect_uri differs from the authorization request's")
         }
+        try PKCE.verify(verifier: form["code_verifier"], challenge: grant.codeChallenge)
+        return try await alive(grant, now: now)
     }
 
     /// Refresh tokens rotate: each is spent on use and a new one issued; a spent one used again revokes the grant
     /// (it was stolen, or the client is broken).
     func redeemRefreshToken(_ form: [String: String], client: ClientRegistration, now: Date) async throws -> AuthorizationGrant {
         guard let token = form["refresh_token"] else { throw OIDCError(.invalidRequest, reason: "no_refresh_token", "refresh_token is missing") }
-        switch try await storage.redeemOneTimeCode(namespace: Names.refreshNamespace, id: Names.hash(token), now: now) {
+        let grant = try await spend(token, namespace: Names.refreshNamespace, what: "refresh_token", replayed: "refresh_token_replayed", client: client, now: now)
+        if let scope = form["scope"], !Set(scope.split(separator: " ").map(String.init)).isSubset(of: grant.scopes) {
+            throw OIDCError(.invalidScope, reason: "refresh_scope", "a refresh cannot widen the scope")
+        }
+        return try await alive(grant, now: now)
+    }
+
+    /// Spends a single-use token (code or refresh token) of `client`: unknown or expired is `invalid_grant`; one
+    /// spent before revokes the grant it stood for.
+    func spend(_ token: String, namespace: String, what: String, replayed: String, client: ClientRegistration, now: Date) async throws -> AuthorizationGrant {
+        switch try await storage.redeemOneTimeCode(namespace: namespace, id: Names.hash(token), now: now) {
         case .notFound:
-            throw OIDCError(.invalidGrant, reason: "unknown_refresh_token", "the refresh token is unknown or expired")
+            throw OIDCError(.invalidGrant, reason: "unknown_\(what)", "the \(what) is unknown or expired")
         case .alreadyRedeemed(let record):
-            if let grant = try? JSONDecoder().decode(AuthorizationGrant.self, from: record.payload) { try await revoke(grantID: grant.grantID, why: "refresh_token_replayed", now: now) }
-            throw OIDCError(.invalidGrant, reason: "refresh_token_replayed", "the refresh token was already used (rotated); the grant is revoked")
+            if let grant = try? JSONDecoder().decode(AuthorizationGrant.self, from: record.payload) { try await revoke(grantID: grant.grantID, why: replayed, now: now) }
+            throw OIDCError(.invalidGrant, reason: replayed, "the \(what) was already used; the grant it stood for is revoked")
         case .redeemed(let record):
             let grant = try JSONDecoder().decode(AuthorizationGrant.self, from: record.payload)
-            guard grant.clientID == client.clientID else {
-                throw OIDCError(.invalidGrant, reason: "refresh_token_client", "the refresh token was issued to another client")
-            }
-            if let scope = form["scope"], !Set(scope.split(separator: " ").map(String.init)).isSubset(of: grant.scopes) {
-                throw OIDCError(.invalidScope, reason: "refresh_scope", "a refresh cannot widen the scope")
-            }
-            guard try await grantAlive(grant.grantID, now: now) != nil else { throw OIDCError(.invalidGrant, reason: "grant_revoked", "the grant was revoked") }
+            guard grant.clientID == client.clientID else { throw OIDCError(.invalidGrant, reason: "\(what)_client", "the \(what) was issued to another client") }
             return grant
         }
+    }
+
+    func alive(_ grant: AuthorizationGrant, now: Date) async throws -> AuthorizationGrant {
+        guard try await grantAlive(grant.grantID, now: now) != nil else { throw OIDCError(.invalidGrant, reason: "grant_revoked", "the grant was revoked") }
+        return grant
     }
 
     /// The grant, unless it was revoked or has expired.
@@ -175,7 +174,7 @@ struct OIDCTokenController: Sendable {
         do {
             let client = try await authenticate(form, request, endpoint: provider.revocationEndpoint, now: now)
             guard let token = form["token"] else { throw OIDCError(.invalidRequest, reason: "no_token", "token is missing") }
-            if let grant = try await grant(of: token, now: now) {
+            if let (grant, _) = try await grant(of: token, now: now) {
                 guard grant.clientID == client.clientID else {
                     throw OIDCError(.unauthorizedClient, reason: "revoke_other_client", "the token was issued to another client")
                 }
@@ -194,12 +193,12 @@ struct OIDCTokenController: Sendable {
         do {
             let client = try await authenticate(form, request, endpoint: provider.introspectionEndpoint, now: now)
             guard let token = form["token"] else { throw OIDCError(.invalidRequest, reason: "no_token", "token is missing") }
-            guard let grant = try await grant(of: token, now: now), grant.clientID == client.clientID,
+            guard let (grant, accessClaims) = try await grant(of: token, now: now), grant.clientID == client.clientID,
                   let alive = try await grantAlive(grant.grantID, now: now) else { return try Names.json(["active": .bool(false)]) }
             var body: JSONObject = ["active": .bool(true), "client_id": .string(alive.clientID), "sub": .string(alive.subject), "iss": .string(provider.issuer),
                                     "scope": .string(alive.scopes.joined(separator: " ")), "acr": .string(alive.level.uri),
                                     "auth_time": .integer(Int64(alive.authTime.timeIntervalSince1970))]
-            if let claims = try? AccessTokenVerifier(provider: provider).verify(token, keys: try await application.oidcKeys.current().verification, now: now) {
+            if let claims = accessClaims {
                 for name in ["exp", "iat", "jti", "aud"] { body[name] = claims[name] }
                 body["token_type"] = .string("Bearer")
             } else {
@@ -212,16 +211,18 @@ struct OIDCTokenController: Sendable {
         }
     }
 
-    /// The grant an access token (verified) or a refresh token (looked up, not spent) belongs to.
-    func grant(of token: String, now: Date) async throws -> AuthorizationGrant? {
+    /// The grant an access token (verified; its claims returned) or a refresh token (looked up, not spent) belongs to.
+    func grant(of token: String, now: Date) async throws -> (AuthorizationGrant, accessClaims: JSONObject?)? {
         if token.split(separator: ".").count == 3 {
             let keys = try await application.oidcKeys.current()
             guard let claims = try? AccessTokenVerifier(provider: provider).verify(token, keys: keys.verification, now: now),
-                  let record = try await storage.oneTimeCode(namespace: Names.grantNamespace, id: claims["cnsgw_grant"]!.string!, now: now) else { return nil }
-            return try? JSONDecoder().decode(AuthorizationGrant.self, from: record.payload)
+                  let record = try await storage.oneTimeCode(namespace: Names.grantNamespace, id: claims["cnsgw_grant"]!.string!, now: now),
+                  let grant = try? JSONDecoder().decode(AuthorizationGrant.self, from: record.payload) else { return nil }
+            return (grant, claims)
         }
-        guard let record = try await storage.oneTimeCode(namespace: Names.refreshNamespace, id: Names.hash(token), now: now), record.consumedAt == nil else { return nil }
-        return try? JSONDecoder().decode(AuthorizationGrant.self, from: record.payload)
+        guard let record = try await storage.oneTimeCode(namespace: Names.refreshNamespace, id: Names.hash(token), now: now), record.consumedAt == nil,
+              let grant = try? JSONDecoder().decode(AuthorizationGrant.self, from: record.payload) else { return nil }
+        return (grant, nil)
     }
 
     func refuse(_ error: OIDCError, endpoint: String, client: String?, request: Request, headers: HTTPFields = [:]) async throws -> Response {

@@ -98,7 +98,9 @@ struct SAMLController: Sendable {
             fields["level"] = level.rawValue
             fields["attributes"] = validated.attributes.joined(separator: ",")
         } else {
-            let (code, sub, reason) = Self.userError(record, outcome: outcome)
+            let ending = LoginFlow.ending(of: record) ?? .abandoned
+            let (code, sub) = Self.userError(ending)
+            let reason = ending.reason
             xml = try builder.failure(status: SAMLNames.Status.responder, subStatus: sub, message: "ErrorCode nr\(code)", to: validated.destination, now: now)
             fields["result"] = "error_response"
             fields["reason"] = reason
@@ -177,7 +179,7 @@ struct SAMLController: Sendable {
     }
 
     /// Sends the next LogoutRequest, or the final LogoutResponse (PartialLogout if any service could not be told).
-    func propagate(_ state: LogoutPropagation, directory: [String: ServiceProviderDirectory.Entry], request: Request, now: Date) async throws -> Response {
+    func propagate(_ state: LogoutPropagation, directory: [String: ServiceProvider], request: Request, now: Date) async throws -> Response {
         var state = state
         let keys = try await application.samlKeys.current()
         let builder = ResponseBuilder(idp: idp, key: keys.key)
@@ -245,17 +247,14 @@ struct SAMLController: Sendable {
     }
 
     /// SPID user-side errors (DOMAIN.md §3.4): how the login ended, as `ErrorCode nrNN`.
-    static func userError(_ record: PendingLoginRecord, outcome: CardOutcome?) -> (Int, String?, String) {
-        guard record.state == .failed, let outcome else { return (25, SAMLNames.Status.authnFailed, "cancelled") }   // came back before finishing
-        let report = outcome.report
-        if !report.valid {
-            return report.reason == .revoked ? (23, SAMLNames.Status.authnFailed, "revoked") : (19, SAMLNames.Status.authnFailed, report.reason?.rawValue ?? "refused")
+    static func userError(_ ending: LoginFlow.Ending) -> (Int, String?) {
+        switch ending {
+        case .abandoned: (25, SAMLNames.Status.authnFailed)
+        case .revoked: (23, SAMLNames.Status.authnFailed)
+        case .refused: (19, SAMLNames.Status.authnFailed)
+        case .levelTooLow: (20, SAMLNames.Status.noAuthnContext)
+        case .denied: (22, SAMLNames.Status.authnFailed)
         }
-        if let reached = report.level, let requested = SpidLevel(rawValue: record.requestedLevel),
-           !LevelPolicy.satisfies(requested: requested, comparison: LevelComparison(rawValue: record.comparison) ?? .exact, reached: reached) {
-            return (20, SAMLNames.Status.noAuthnContext, "level_too_low")
-        }
-        return (22, SAMLNames.Status.authnFailed, "denied")
     }
 
     func refuse(_ error: SAMLRequestError, pages: CardLoginPages, request: Request) async throws -> Response {

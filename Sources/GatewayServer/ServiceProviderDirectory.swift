@@ -4,42 +4,56 @@ import Logging
 import SAML
 import XMLSecurity
 
-/// The registered SAML service providers with their parsed metadata, read from storage at most once a second, so
-/// `cnsgw sp add/remove` reach a running gateway without a restart.
-public actor ServiceProviderDirectory {
-    public typealias Entry = (registration: ServiceProviderRegistration, metadata: ServiceProviderMetadata)
+/// The registrations of one kind, decoded, read from storage at most once a second and decoded again only when
+/// they changed, so `cnsgw sp` and `cnsgw client` reach a running gateway without a restart. A stored registration
+/// that cannot be decoded is left out and logged.
+public actor RegistrationDirectory<Entry: Sendable> {
     private let storage: any GatewayStorage
+    private let kind: String
     private let logger: Logger
+    private let decode: @Sendable (RegistrationRecord) throws -> Entry
     private var entries: [String: Entry] = [:]
     private var loadedFrom: [RegistrationRecord] = []
     private var checkedAt: ContinuousClock.Instant?
 
-    public init(storage: any GatewayStorage, logger: Logger) {
+    public init(storage: any GatewayStorage, kind: String, logger: Logger, decode: @escaping @Sendable (RegistrationRecord) throws -> Entry) {
         self.storage = storage
+        self.kind = kind
         self.logger = logger
+        self.decode = decode
     }
 
-    /// Every SP by entity ID.
+    /// Every entry by registration ID.
     public func snapshot() async throws -> [String: Entry] {
         let now = ContinuousClock.now
         if let checkedAt, now - checkedAt < .seconds(1) { return entries }
-        let records = try await storage.registrations(kind: ServiceProviderRegistration.storageKind)
+        let records = try await storage.registrations(kind: kind)
         checkedAt = now
         guard records != loadedFrom else { return entries }
         var next: [String: Entry] = [:]
         for record in records {
-            do {
-                let registration = try JSONDecoder().decode(ServiceProviderRegistration.self, from: record.json)
-                // Expiry is an admin's matter (refresh or re-add); a stored registration is used as it was accepted.
-                let metadata = try ServiceProviderMetadata.parse(Array(registration.metadataXML.utf8), now: .distantPast)
-                next[registration.entityID] = (registration, metadata)
-            } catch {
-                logger.error("a stored service provider cannot be used", metadata: ["entityID": "\(record.id)", "error": "\(error)"])
+            do { next[record.id] = try decode(record) } catch {
+                logger.error("a stored registration cannot be used", metadata: ["kind": "\(kind)", "id": "\(record.id)", "error": "\(error)"])
             }
         }
         entries = next
         loadedFrom = records
         return entries
+    }
+}
+
+/// A registered SAML service provider with its parsed metadata.
+public typealias ServiceProvider = (registration: ServiceProviderRegistration, metadata: ServiceProviderMetadata)
+/// The registered SAML service providers by entity ID.
+public typealias ServiceProviderDirectory = RegistrationDirectory<ServiceProvider>
+
+extension RegistrationDirectory where Entry == ServiceProvider {
+    public init(serviceProvidersIn storage: any GatewayStorage, logger: Logger) {
+        self.init(storage: storage, kind: ServiceProviderRegistration.storageKind, logger: logger) { record in
+            let registration = try JSONDecoder().decode(ServiceProviderRegistration.self, from: record.json)
+            // Expiry is an admin's matter (refresh or re-add); a stored registration is used as it was accepted.
+            return (registration, try ServiceProviderMetadata.parse(Array(registration.metadataXML.utf8), now: .distantPast))
+        }
     }
 }
 

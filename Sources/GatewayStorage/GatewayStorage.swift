@@ -74,3 +74,16 @@ public protocol GatewayStorage: Sendable {
     /// `removeAfter`, and audit records older than `auditRetention`.
     func garbageCollect(now: Date, auditRetention: TimeInterval?) async throws -> GarbageCollectionResult
 }
+
+extension GatewayStorage {
+    /// Replaces a registration's JSON (compare-and-swap on its version, like every update).
+    @discardableResult
+    public func replaceRegistration(kind: String, id: String, json: Data, now: Date) async throws -> RegistrationRecord {
+        try await updateRegistration(kind: kind, id: id) { r in
+            var next = r
+            next.json = json
+            next.updatedAt = now
+            return next
+        }
+    }
+}

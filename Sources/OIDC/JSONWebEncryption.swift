@@ -28,10 +28,8 @@ public enum JWE {
         let cek = SymmetricKey(size: .init(bitCount: encryption.keyLength * 8))
         let cekBytes = cek.withUnsafeBytes { Data($0) }
         let encryptedKey = try publicKey.encrypt(cekBytes, padding: algorithm.padding)
-        let encoder = JSONEncoder()
-        encoder.outputFormatting = [.sortedKeys]
         let header = JOSEHeader(alg: algorithm.rawValue, kid: key.kid, cty: contentType, enc: encryption.rawValue)
-        let protected = Base64URL.encode(try encoder.encode(header))
+        let protected = Base64URL.encode(try header.json.jsonData())
         var ivBytes = Data(count: 16)
         var random = SystemRandomNumberGenerator()
         for i in 0..<16 { ivBytes[i] = random.next() }

@@ -24,6 +24,14 @@ public struct JOSEHeader: Sendable, Hashable, Codable {
     public var enc: String?
     public var crit: [String]?
 
+    /// The header as a JSON object (members that are nil left out).
+    var json: JSONObject {
+        var o: JSONObject = ["alg": .string(alg)]
+        for (name, value) in [("kid", kid), ("typ", typ), ("cty", cty), ("enc", enc)] { if let value { o[name] = .string(value) } }
+        if let crit { o["crit"] = .array(crit.map(JSONValue.string)) }
+        return o
+    }
+
     public init(alg: String, kid: String? = nil, typ: String? = nil, cty: String? = nil, enc: String? = nil) {
         self.alg = alg
         self.kid = kid
@@ -74,9 +82,7 @@ public struct JWSSigningKey: Sendable {
     }
 
     public func sign(payload: Data, header: JOSEHeader) throws -> String {
-        let encoder = JSONEncoder()
-        encoder.outputFormatting = [.sortedKeys, .withoutEscapingSlashes]
-        let input = Base64URL.encode(try encoder.encode(header)) + "." + Base64URL.encode(payload)
+        let input = Base64URL.encode(try header.json.jsonData()) + "." + Base64URL.encode(payload)
         let signature: Data
         switch backing {
         case .rsa(_, let k): signature = try k.signSHA256(Data(input.utf8))

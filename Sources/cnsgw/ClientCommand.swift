@@ -84,12 +84,7 @@ struct ClientCommand: AsyncParsableCommand {
                 try await storage.addRegistration(RegistrationRecord(kind: ClientRegistration.storageKind, id: id, json: json, createdAt: now, updatedAt: now))
             } catch let error as StorageError where error.code == .alreadyExists {
                 guard replace else { throw UsageError("client \(id) is already registered: use --replace, or `cnsgw client remove` first") }
-                _ = try await storage.updateRegistration(kind: ClientRegistration.storageKind, id: id) { r in
-                    var next = r
-                    next.json = json
-                    next.updatedAt = now
-                    return next
-                }
+                try await storage.replaceRegistration(kind: ClientRegistration.storageKind, id: id, json: json, now: now)
             }
             try await AuditLog(storage: storage).append(kind: "admin", fields: [
                 "action": replace ? "client.replace" : "client.add", "client": id, "profile": profile.rawValue, "auth": method.rawValue,

@@ -43,12 +43,7 @@ struct ClientKeysRefreshService: Service {
             guard next.jwks != client.jwks || next.lastRefreshError != client.lastRefreshError else { continue }
             do {
                 let json = try JSONEncoder().encode(next)
-                _ = try await storage.updateRegistration(kind: ClientRegistration.storageKind, id: record.id) { r in
-                    var updated = r
-                    updated.json = json
-                    updated.updatedAt = now
-                    return updated
-                }
+                try await storage.replaceRegistration(kind: ClientRegistration.storageKind, id: record.id, json: json, now: now)
                 try await AuditLog(storage: storage).append(kind: "admin", fields: [
                     "action": "client.jwks_refresh", "client": client.clientID, "result": next.lastRefreshError == nil ? "keys_changed" : "failed",
                     "keys": (next.jwks?.keys.compactMap(\.kid) ?? []).joined(separator: ","), "error": next.lastRefreshError ?? "",

@@ -116,12 +116,7 @@ extension CACommand {
                 if try await storage.registration(kind: Self.stateKind, id: Self.stateID) == nil {
                     try await storage.addRegistration(RegistrationRecord(kind: Self.stateKind, id: Self.stateID, json: state, createdAt: now, updatedAt: now))
                 } else {
-                    _ = try await storage.updateRegistration(kind: Self.stateKind, id: Self.stateID) { r in
-                        var next = r
-                        next.json = state
-                        next.updatedAt = now
-                        return next
-                    }
+                    try await storage.replaceRegistration(kind: Self.stateKind, id: Self.stateID, json: state, now: now)
                 }
                 let audit = AuditLog(storage: storage)
                 for e in plan.add {

@@ -49,12 +49,7 @@ struct MetadataRefreshService: Service {
             }
             do {
                 let json = try JSONEncoder().encode(next)
-                _ = try await storage.updateRegistration(kind: ServiceProviderRegistration.storageKind, id: record.id) { r in
-                    var updated = r
-                    updated.json = json
-                    updated.updatedAt = now
-                    return updated
-                }
+                try await storage.replaceRegistration(kind: ServiceProviderRegistration.storageKind, id: record.id, json: json, now: now)
                 try await AuditLog(storage: storage).append(kind: "admin", fields: ["action": "sp.refresh", "entityID": registration.entityID,
                                                                                     "result": outcome, "error": next.lastRefreshError ?? ""])
             } catch {

@@ -73,12 +73,7 @@ struct SPCommand: AsyncParsableCommand {
                                                                      createdAt: now, updatedAt: now))
             } catch let error as StorageError where error.code == .alreadyExists {
                 guard replace else { throw UsageError("\(metadata.entityID) is already registered: use --replace, or `cnsgw sp remove` first") }
-                _ = try await storage.updateRegistration(kind: ServiceProviderRegistration.storageKind, id: metadata.entityID) { r in
-                    var next = r
-                    next.json = json
-                    next.updatedAt = now
-                    return next
-                }
+                try await storage.replaceRegistration(kind: ServiceProviderRegistration.storageKind, id: metadata.entityID, json: json, now: now)
             }
             try await AuditLog(storage: storage).append(kind: "admin", fields: [
                 "action": "sp.add", "entityID": metadata.entityID, "profile": chosen.rawValue, "level": level.rawValue, "source": registration.source,

@@ -65,6 +65,8 @@ extension StorageConformance {
         let changed = try await s.updateRegistration(kind: "saml-sp", id: sp.id) { var r = $0; r.json = Data(#"{"profile":"saml2"}"#.utf8); r.updatedAt = t0 + 5; return r }
         #expect(changed.version == 1)
         #expect(try await s.registration(kind: "saml-sp", id: sp.id) == changed)
+        let replaced = try await s.replaceRegistration(kind: "oidc-client", id: client.id, json: Data("{}".utf8), now: t0 + 6)
+        #expect(replaced.json == Data("{}".utf8) && replaced.updatedAt == t0 + 6 && replaced.version == client.version + 1)
         try await s.removeRegistration(kind: "saml-sp", id: sp.id)
         await #expect(throws: StorageError(.notFound, "")) { try await s.removeRegistration(kind: "saml-sp", id: sp.id) }
         #expect(try await s.registrations(kind: "oidc-client").count == 1)
