@@ -6,6 +6,7 @@ usage: saml_logins.py PUBLIC_URL CARD_CERT CARD_KEY SP_KEY ENTITY_ID SECONDS CLI
 """
 import base64
 import json
+import re
 import statistics
 import sys
 import threading
@@ -58,7 +59,9 @@ def worker():
             with requests.Session() as card:   # a fresh TLS connection: the card signs a new handshake
                 r = card.get(card_url, cert=(card_cert, card_key), verify=False, allow_redirects=False, timeout=20)
                 login = urllib.parse.parse_qs(urllib.parse.urlparse(card_url).query)["login"][0]
-                r = card.post(urllib.parse.urljoin(card_url, "/login/consent"), data={"login": login, "decision": "approve"},
+                token = re.search(r'name="token" value="([^"]*)"', r.text)
+                r = card.post(urllib.parse.urljoin(card_url, "/login/consent"), data={"login": login, "decision": "approve",
+                                                                                      "token": token.group(1) if token else ""},
                               cert=(card_cert, card_key), verify=False, allow_redirects=False, timeout=20)
             r = public_session.get(r.headers["Location"], verify=False, allow_redirects=False, timeout=20)
             ok = r.status_code == 200 and 'name="SAMLResponse"' in r.text

@@ -65,7 +65,7 @@ let cardClient = HTTPClient(eventLoopGroupProvider: .singleton, configuration: c
 }
 
 @Sendable func send(_ client: HTTPClient, _ url: String, method: HTTPMethod = .GET, body: String? = nil, headers: [(String, String)] = []) async throws
-    -> (status: UInt, location: String?, body: String) {
+    -> (status: UInt, location: String?, body: String, cookie: String?) {
     var request = HTTPClientRequest(url: url)
     request.method = method
     for (name, value) in headers { request.headers.add(name: name, value: value) }
@@ -75,7 +75,9 @@ let cardClient = HTTPClient(eventLoopGroupProvider: .singleton, configuration: c
     }
     let response = try await client.execute(request, timeout: .seconds(30))
     let text = String(buffer: try await response.body.collect(upTo: 1 << 20))
-    return (response.status.code, response.headers.first(name: "location"), text)
+    // The first `name=value` of Set-Cookie: the login's binding cookie, which the browser sends back to /oidc/continue.
+    let cookie = response.headers.first(name: "set-cookie").map { String($0.prefix { $0 != ";" }) }
+    return (response.status.code, response.headers.first(name: "location"), text, cookie)
 }
 
 /// The work left and what was measured, shared by the tasks of one phase.
@@ -170,11 +172,13 @@ struct LoadError: Error, CustomStringConvertible {
         card = URL(string: page.location!, relativeTo: URL(string: card))!.absoluteString
         page = try await send(cardClient, card)
     }
-    guard page.body.contains("value=\"approve\""), let loginID = query(card, "login") else { throw LoadError(description: "no consent page: \(page.status)") }
+    guard page.body.contains("value=\"approve\""), let loginID = query(card, "login"),
+          let tokenStart = page.body.range(of: "name=\"token\" value=\"") else { throw LoadError(description: "no consent page: \(page.status)") }
+    let token = String(page.body[tokenStart.upperBound...].prefix { $0 != "\"" })
     let consent = try await send(cardClient, URL(string: "/login/consent", relativeTo: URL(string: card))!.absoluteString, method: .POST,
-                                 body: form([("login", loginID), ("decision", "approve")]), headers: [("Connection", "close")])
+                                 body: form([("login", loginID), ("decision", "approve"), ("token", token)]), headers: [("Connection", "close")])
     guard consent.status == 303, let back = consent.location else { throw LoadError(description: "consent answered \(consent.status)") }
-    let done = try await send(web, back)
+    let done = try await send(web, back, headers: start.cookie.map { [("Cookie", $0)] } ?? [])
     guard done.status == 303, let callback = done.location, let code = query(callback, "code") else { throw LoadError(description: "continue answered \(done.status)") }
     return (code, verifier)
 }

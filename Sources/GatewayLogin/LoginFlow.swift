@@ -12,9 +12,12 @@ public struct LoginRequest: Sendable, Hashable {
     /// Where the browser goes when the login ends (the front end's continuation), with `?login=ID` appended.
     public var returnPath: String
     public var lifetime: TimeInterval
+    /// The secret the front end set in the starting browser's binding cookie (see ``LoginBinding``).
+    public var browserBinding: String?
 
     public init(requester: String, level: SpidLevel, comparison: LevelComparison = .minimum, attributes: [String], forceFresh: Bool = true,
-                returnPath: String, lifetime: TimeInterval = 600) {
+                returnPath: String, lifetime: TimeInterval = 600, browserBinding: String? = nil) {
+        self.browserBinding = browserBinding
         self.requester = requester
         self.level = level
         self.comparison = comparison
@@ -55,6 +58,8 @@ public enum LoginFailure: Error, Sendable, Hashable {
     /// The consent came with another card than the one that was checked.
     case differentCard
     case denied
+    /// The consent form's anti-forgery token was missing or wrong (a cross-site or replayed form).
+    case forgedConsent
 }
 
 /// The protocol-agnostic login: a front end starts it, the card listener records the card decision, the citizen
@@ -74,7 +79,8 @@ public struct LoginFlow: Sendable {
         let id = (0..<4).map { _ in String(random.next() as UInt32, radix: 36) }.joined(separator: "-")
         let record = PendingLoginRecord(id: id, requester: request.requester, requestedLevel: request.level.rawValue,
                                         comparison: request.comparison.rawValue, attributes: request.attributes, forceFresh: request.forceFresh,
-                                        returnPath: request.returnPath, createdAt: now(), expiresAt: now() + request.lifetime)
+                                        returnPath: request.returnPath, createdAt: now(), expiresAt: now() + request.lifetime,
+                                        browserBinding: request.browserBinding.map(LoginBinding.digest))
         try await storage.createPendingLogin(record)
         return record
     }
@@ -93,7 +99,10 @@ public struct LoginFlow: Sendable {
         case .failure(let f): return .failure(f)
         case .success(let r): current = r
         }
-        guard current.state == .awaitingCard else { return .failure(.wrongState(current.state)) }
+        // The card step again with the card already recorded (a reload, or the language switch on the consent page): it
+        // is decided anew and the consent page shown again. Another card, or a login past consent, is refused.
+        let reload = current.state == .awaitingConsent && Self.outcome(of: current)?.certificateFingerprint == certificateFingerprint
+        guard current.state == .awaitingCard || reload else { return .failure(.wrongState(current.state)) }
         let requested = SpidLevel(rawValue: current.requestedLevel) ?? .spidL3
         let comparison = LevelComparison(rawValue: current.comparison) ?? .exact
         var failure: LoginFailure?
@@ -103,25 +112,36 @@ public struct LoginFlow: Sendable {
         }
         let outcome = try JSONEncoder().encode(CardOutcome(report: report, certificateFingerprint: certificateFingerprint))
         let nextState: PendingLoginRecord.State = failure == nil ? .awaitingConsent : .failed
-        let updated = try await storage.updatePendingLogin(id: id) { r in
-            guard r.state == .awaitingCard else { throw LoginFailure.wrongState(r.state) }
-            var next = r
-            next.outcomeJSON = outcome
-            next.state = nextState
-            return next
+        let expectedState = current.state
+        let updated: PendingLoginRecord
+        do {
+            updated = try await storage.updatePendingLogin(id: id) { r in
+                guard r.state == expectedState else { throw LoginFailure.wrongState(r.state) }
+                var next = r
+                next.outcomeJSON = outcome
+                next.state = nextState
+                if nextState == .awaitingConsent, next.consentToken == nil { next.consentToken = LoginBinding.newSecret() }
+                return next
+            }
+        } catch let failure as LoginFailure {
+            return .failure(failure)
+        } catch let error as StorageError where error.code == .conflict {
+            return .failure(.wrongState(current.state))
         }
         if let failure { return .failure(failure) }
         return .success(updated)
     }
 
-    /// The citizen's answer on the consent page, over a connection presenting the card that was checked.
-    public func consent(_ id: String, approve: Bool, certificateFingerprint: String) async throws -> Result<PendingLoginRecord, LoginFailure> {
+    /// The citizen's answer on the consent page, over a connection presenting the card that was checked, with the
+    /// form's anti-forgery token.
+    public func consent(_ id: String, approve: Bool, certificateFingerprint: String, token: String) async throws -> Result<PendingLoginRecord, LoginFailure> {
         let current: PendingLoginRecord
         switch try await pending(id) {
         case .failure(let f): return .failure(f)
         case .success(let r): current = r
         }
         guard current.state == .awaitingConsent else { return .failure(.wrongState(current.state)) }
+        guard let expected = current.consentToken, LoginBinding.equal(expected, token) else { return .failure(.forgedConsent) }
         guard let data = current.outcomeJSON, let outcome = try? JSONDecoder().decode(CardOutcome.self, from: data),
               outcome.certificateFingerprint == certificateFingerprint else { return .failure(.differentCard) }
         do {
@@ -136,6 +156,41 @@ public struct LoginFlow: Sendable {
             return .failure(failure)
         } catch let error as StorageError where error.code == .conflict {
             return .failure(.wrongState(.completed))   // a concurrent consent won
+        }
+    }
+
+    /// A new continuation secret for a login that ended (completed or failed), stored hashed: the card listener puts it
+    /// in the one redirect (or link) that takes the consenting browser back to the front end. Issued once: nil when
+    /// the login has not ended or a secret was already issued.
+    public func issueContinuation(_ id: String) async throws -> String? {
+        let secret = LoginBinding.newSecret()
+        do {
+            _ = try await storage.updatePendingLogin(id: id) { r in
+                guard r.state == .completed || r.state == .failed, r.continuationHash == nil else { throw LoginFailure.wrongState(r.state) }
+                var next = r
+                next.continuationHash = LoginBinding.digest(secret)
+                return next
+            }
+            return secret
+        } catch is LoginFailure {
+            return nil
+        } catch let error as StorageError where error.code == .conflict || error.code == .notFound {
+            return nil
+        }
+    }
+
+    /// Whether the front end may finish `record` for this request: the browser presents the binding cookie the login
+    /// started with and, once the card step has ended, the continuation secret of the consenting browser's redirect.
+    /// The login ID alone never suffices.
+    public static func mayContinue(_ record: PendingLoginRecord, bindingCookie: String?, continuation: String?, now: Date) -> Bool {
+        guard record.expiresAt > now, let binding = record.browserBinding, let bindingCookie,
+              LoginBinding.equal(binding, LoginBinding.digest(bindingCookie)) else { return false }
+        switch record.state {
+        case .awaitingCard, .awaitingConsent:
+            return true   // the citizen came back before finishing: the login ends as abandoned
+        case .completed, .failed:
+            guard let hash = record.continuationHash, let continuation else { return false }
+            return LoginBinding.equal(hash, LoginBinding.digest(continuation))
         }
     }
 

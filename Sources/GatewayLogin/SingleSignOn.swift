@@ -81,6 +81,7 @@ extension LoginFlow {
             var next = r
             next.outcomeJSON = encoded
             next.state = .awaitingConsent
+            if next.consentToken == nil { next.consentToken = LoginBinding.newSecret() }
             return next
         }
         let requester = login.requester

@@ -21,16 +21,31 @@ struct CardLoginController: Sendable {
         case refused(Response)
     }
 
-    /// The presented chain (TLS, or a trusted proxy's header), or the page that refuses the request.
-    func cardChain(_ request: Request, _ context: CardRequestContext, pages: CardLoginPages, client: String) async throws -> ChainOutcome {
-        guard ProxyCertificateHeader.isPresent(in: request.headers) else { return .chain(await context.presentedChain(), via: "tls") }
-        guard application.configuration.trustedProxies.contains(client) else {
-            application.logger.warning("forwarded certificate header from an address that is not a trusted proxy", metadata: ["client": "\(client)"])
-            try await audit.append(kind: "login", fields: ["result": "refused", "reason": "forged_proxy_header", "client": client])
+    /// The presented chain: from the TLS handshake, or from a trusted proxy's one configured header; or the page
+    /// that refuses the request. A certificate header from anyone else, or any other certificate header from a
+    /// trusted proxy (a client's own header the proxy passed through), refuses the request.
+    func cardChain(_ request: Request, _ context: CardRequestContext, pages: CardLoginPages) async throws -> ChainOutcome {
+        let origin = context.origin
+        let present = ProxyCertificateHeader.present(in: request.headers)
+        guard let proxy = origin.proxy else {
+            guard present.isEmpty else {
+                application.logger.warning("forwarded certificate header from an address that is not a trusted proxy", metadata: ["client": "\(origin.address)"])
+                try await audit.append(kind: "login", fields: origin.auditFields.merging(["result": "refused", "reason": "forged_proxy_header",
+                                                                                          "headers": present.map(\.rawName).joined(separator: ",")]) { a, _ in a })
+                return .refused(application.html(pages.proxyHeaderRefused(), status: .forbidden))
+            }
+            return .chain(await context.presentedChain(), via: "tls")
+        }
+        let format = application.configuration.proxies.certificateHeader
+        let unexpected = ProxyCertificateHeader.unexpected(in: request.headers, format: format)
+        guard unexpected.isEmpty else {
+            application.logger.warning("certificate header the trusted proxy does not set", metadata: ["client": "\(origin.address)", "proxy": "\(proxy)"])
+            try await audit.append(kind: "login", fields: origin.auditFields.merging(["result": "refused", "reason": "unexpected_proxy_header",
+                                                                                      "headers": unexpected.map(\.rawName).joined(separator: ",")]) { a, _ in a })
             return .refused(application.html(pages.proxyHeaderRefused(), status: .forbidden))
         }
-        do { return .chain(try ProxyCertificateHeader.chain(from: request.headers), via: "proxy") } catch {
-            try await audit.append(kind: "login", fields: ["result": "refused", "reason": "malformed", "detail": "\(error)", "client": client])
+        do { return .chain(try ProxyCertificateHeader.chain(from: request.headers, format: format), via: "proxy") } catch {
+            try await audit.append(kind: "login", fields: origin.auditFields.merging(["result": "refused", "reason": "malformed", "detail": "\(error)"]) { a, _ in a })
             return .refused(application.html(pages.refused(.malformed), status: .forbidden))
         }
     }
@@ -45,7 +60,7 @@ struct CardLoginController: Sendable {
 
     func card(_ request: Request, _ context: CardRequestContext) async throws -> Response {
         let pages = application.pages(for: request)
-        let client = context.channel.remoteAddress?.ipAddress ?? "-"
+        let client = context.origin.address
         let loginID = request.uri.queryParameters.get("login")
         var pending: PendingLoginRecord?
         if let loginID {
@@ -55,7 +70,7 @@ struct CardLoginController: Sendable {
             }
         }
         let chain: [[UInt8]], via: String
-        switch try await cardChain(request, context, pages: pages, client: client) {
+        switch try await cardChain(request, context, pages: pages) {
         case .refused(let page): return page
         case .chain(let c, let v): (chain, via) = (c, v)
         }
@@ -75,7 +90,7 @@ struct CardLoginController: Sendable {
                 try await audit.append(kind: "login", fields: ["result": "session", "login": pending.id, "requester": pending.requester, "client": client,
                                                                "session": outcome.sessionID ?? "",
                                                                "codiceFiscale": outcome.report.identity.map { auditedCodiceFiscale($0.codiceFiscale) } ?? ""])
-                return application.html(pages.consent(record: resumed, report: outcome.report), status: .ok)
+                return application.html(consentPage(pages, record: resumed, report: outcome.report), status: .ok)
             }
             if let session = try await application.storage.session(id: LoginFlow.sessionID(cookieValue: sessionCookie)),
                session.certificateFingerprint != Self.fingerprint(leafDER) {
@@ -106,6 +121,7 @@ struct CardLoginController: Sendable {
             fields["level"] = report.level?.rawValue ?? ""
             fields["revocation"] = report.revocation.map { "\($0.method.rawValue)/\($0.status.rawValue)" } ?? ""
             fields["client"] = client
+            if let proxy = context.origin.proxy { fields["proxy"] = proxy }
             fields["via"] = via
             fields["login"] = loginID ?? ""
             fields["requester"] = pending?.requester ?? ""
@@ -120,31 +136,59 @@ struct CardLoginController: Sendable {
         }
         switch try await flow.recordCard(pending.id, report: report, certificateFingerprint: Self.fingerprint(leafDER)) {
         case .failure(let failure): return try await refuse(failure, loginID: pending.id, pages: pages, client: client)
-        case .success(let record): return application.html(pages.consent(record: record, report: report), status: .ok)
+        case .success(let record): return application.html(consentPage(pages, record: record, report: report), status: .ok)
         }
+    }
+
+    func consentPage(_ pages: CardLoginPages, record: PendingLoginRecord, report: VerificationReport) -> String {
+        pages.consent(record: record, report: report, refreshTokenDays: Int(application.configuration.oidcRefreshTokenLifetime / 86_400))
+    }
+
+    /// Whether a consent POST comes from the gateway's own consent page: browsers send `Sec-Fetch-Site` and `Origin`
+    /// on every POST, so a form posted from another site (carrying the card like a cookie) is told apart. A client
+    /// that sends neither (curl) still needs the form's token, which only the consent page carries. Under
+    /// `Referrer-Policy: no-referrer` browsers send `Origin: null` even for a same-origin form, so `Sec-Fetch-Site`
+    /// decides when present.
+    func isSameOrigin(_ request: Request) -> Bool {
+        if let site = request.headers[.secFetchSite] { return site == "same-origin" }
+        if let origin = request.headers[.origin] {
+            guard let url = URL(string: application.configuration.cardURL), let scheme = url.scheme, let host = url.host else { return false }
+            let expected = scheme + "://" + host + (url.port.map { ":\($0)" } ?? "")
+            return origin.lowercased() == expected.lowercased()
+        }
+        return true
     }
 
     func consent(_ request: Request, _ context: CardRequestContext) async throws -> Response {
         let pages = application.pages(for: request)
-        let client = context.channel.remoteAddress?.ipAddress ?? "-"
+        let client = context.origin.address
         let body = try await request.body.collect(upTo: 4096)
         let form = URLComponents(string: "?" + String(buffer: body))?.queryItems ?? []
         guard let loginID = form.first(where: { $0.name == "login" })?.value, let decision = form.first(where: { $0.name == "decision" })?.value,
               decision == "approve" || decision == "deny" else {
             return application.html(pages.refused(.malformed), status: .badRequest)
         }
+        guard isSameOrigin(request) else {
+            try await audit.append(kind: "login", fields: context.origin.auditFields.merging(
+                ["result": "refused", "reason": "cross_site_consent", "login": loginID, "origin": request.headers[.origin] ?? "",
+                 "site": request.headers[.secFetchSite] ?? ""]) { a, _ in a })
+            return application.html(pages.loginFailure(.forgedConsent), status: LoginRefusal.status)
+        }
+        let token = form.first(where: { $0.name == "token" })?.value ?? ""
         let chain: [[UInt8]]
-        switch try await cardChain(request, context, pages: pages, client: client) {
+        switch try await cardChain(request, context, pages: pages) {
         case .refused(let page): return page
         case .chain(let c, _): chain = c
         }
-        let result = try await flow.consent(loginID, approve: decision == "approve", certificateFingerprint: chain.first.map(Self.fingerprint) ?? "")
+        let result = try await flow.consent(loginID, approve: decision == "approve", certificateFingerprint: chain.first.map(Self.fingerprint) ?? "",
+                                            token: token)
         switch result {
         case .failure(let failure): return try await refuse(failure, loginID: loginID, pages: pages, client: client)
         case .success(let record):
             try await audit.append(kind: "login", fields: ["result": "consented", "login": record.id, "requester": record.requester, "client": client])
-            let separator = record.returnPath.contains("?") ? "&" : "?"
-            let target = application.configuration.publicURL + record.returnPath + separator + "login=" + record.id
+            guard let target = try await returnURL(record) else {
+                return application.html(pages.loginFailure(.wrongState(.completed)), status: LoginRefusal.status)
+            }
             var response = Response(status: .seeOther, headers: [.location: target, .cacheControl: "no-store"])
             let policy = application.configuration.sessions
             if LoginFlow.outcome(of: record)?.sessionID == nil, let opened = try await flow.openSession(after: record, policy: policy) {
@@ -159,13 +203,24 @@ struct CardLoginController: Sendable {
         }
     }
 
+    /// Where the browser goes back to the front end for an ended login: its continuation path with the login ID and
+    /// a continuation secret issued now, once (nil when one was already issued).
+    func returnURL(_ record: PendingLoginRecord) async throws -> String? {
+        guard let secret = try await flow.issueContinuation(record.id) else { return nil }
+        let separator = record.returnPath.contains("?") ? "&" : "?"
+        return application.configuration.publicURL + record.returnPath + separator + "login=" + record.id + "&continuation=" + secret
+    }
+
     func refuse(_ failure: LoginFailure, loginID: String, pages: CardLoginPages, client: String) async throws -> Response {
+        // An unknown, expired, finished or foreign login, another card or a forged form: one page and one status, so
+        // a request cannot tell which step a login is at (the audit record keeps the reason).
         let (reason, status): (String, HTTPResponse.Status) = switch failure {
-        case .unknownLogin, .expired: ("session_expired", .notFound)
-        case .wrongState: ("wrong_state", .conflict)
+        case .unknownLogin, .expired: ("session_expired", LoginRefusal.status)
+        case .wrongState: ("wrong_state", LoginRefusal.status)
         case .certificateRefused(let r): (r.rawValue, .forbidden)
         case .levelTooLow: ("level_too_low", .forbidden)
-        case .differentCard: ("different_card", .forbidden)
+        case .differentCard: ("different_card", LoginRefusal.status)
+        case .forgedConsent: ("forged_consent", LoginRefusal.status)
         case .denied: ("denied", .ok)
         }
         try await audit.append(kind: "login", fields: ["result": "refused", "reason": reason, "login": loginID, "client": client])
@@ -174,10 +229,15 @@ struct CardLoginController: Sendable {
         switch failure {
         case .certificateRefused, .levelTooLow, .denied:
             if let record = try await application.storage.pendingLogin(id: loginID), record.state == .failed {
-                returnURL = application.configuration.publicURL + record.returnPath + (record.returnPath.contains("?") ? "&" : "?") + "login=" + record.id
+                returnURL = try await self.returnURL(record)
             }
         default: break
         }
         return application.html(pages.loginFailure(failure, returnURL: returnURL), status: status)
     }
+}
+
+/// How a request about a login it is not bound to is refused, whatever the login's state.
+enum LoginRefusal {
+    static let status: HTTPResponse.Status = .badRequest
 }

@@ -53,11 +53,10 @@ struct CardLoginPages {
     func loginFailure(_ failure: LoginFailure, returnURL: String? = nil) -> String {
         switch failure {
         case .certificateRefused(let reason): refused(reason, returnURL: returnURL)
-        case .unknownLogin, .expired: message("sessionExpired", code: "session_expired")
+        case .unknownLogin, .expired, .wrongState, .differentCard, .forgedConsent: message("loginInvalid", code: "invalid_request")
         case .levelTooLow(let reached, let requested, _):
             message("levelTooLow", code: "level_too_low", values: ["reached": reached.rawValue, "requested": requested.rawValue], returnURL: returnURL)
         case .denied: message("denied", returnURL: returnURL)
-        case .wrongState, .differentCard: message("invalidRequest", code: "invalid_request")
         }
     }
 
@@ -85,13 +84,27 @@ struct CardLoginPages {
     }
 
     /// Exactly what will be released, to whom, with a plain form (no script needed).
-    func consent(record: PendingLoginRecord, report: VerificationReport) -> String {
+    /// Also names a refresh token (`offlineAccess`: the service may come back without the citizen for
+    /// `refreshTokenDays`), and says so when nothing but a pseudonymous identifier is released.
+    func consent(record: PendingLoginRecord, report: VerificationReport, refreshTokenDays: Int) -> String {
         guard let id = report.identity else { return refused(.identity) }
+        let identityAttributes = record.attributes.filter { $0 != Self.offlineAccess }
+        var rows = rows(identityAttributes, id)
+        if identityAttributes.isEmpty {
+            rows.append(["label": renderer.text("attr.pseudonym", lang), "value": renderer.text("pseudonym.value", lang)])
+        }
+        if record.attributes.contains(Self.offlineAccess) {
+            rows.append(["label": renderer.text("attr.offlineAccess", lang),
+                         "value": renderer.text("offlineAccess.value", lang).replacingOccurrences(of: "{days}", with: "\(refreshTokenDays)")])
+        }
         return renderer.render("consent", lang: lang, path: path, query: query, helpURL: helpURL, values: [
-            "requester": record.requester, "level": report.level?.rawValue ?? "", "rows": rows(record.attributes, id),
-            "loginID": record.id, "langQuery": "?lang=\(lang.rawValue)",
+            "requester": record.requester, "level": report.level?.rawValue ?? "", "rows": rows,
+            "loginID": record.id, "token": record.consentToken ?? "", "langQuery": "?lang=\(lang.rawValue)",
         ])
     }
+
+    /// The consent-list entry for a long-lived refresh token (OIDC `offline_access`).
+    static let offlineAccess = "offlineAccess"
 
     func index(cardURL: String) -> String {
         renderer.render("index", lang: lang, path: path, query: query, helpURL: helpURL, values: ["cardURL": cardURL + "?lang=\(lang.rawValue)"])

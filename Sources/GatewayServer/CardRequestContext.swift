@@ -4,14 +4,18 @@ import NIOCore
 import NIOSSL
 
 /// Request context that keeps the connection, so a handler can read the TLS peer's certificate chain.
-public struct CardRequestContext: RequestContext {
+public struct CardRequestContext: OriginAwareContext {
     public var coreContext: CoreRequestContextStorage
     public let channel: any Channel
+    public var origin: ClientOrigin
 
     public init(source: ApplicationRequestContextSource) {
         coreContext = .init(source: source)
         channel = source.channel
+        origin = ClientOrigin(address: source.channel.remoteAddress?.ipAddress ?? "-")
     }
+
+    public var peerAddress: String { channel.remoteAddress?.ipAddress ?? "-" }
 
     /// When this connection's TLS handshake completed (nil behind a proxy that terminates TLS).
     public func handshakeCompletedAt() async -> Date? {
@@ -28,15 +32,19 @@ public struct CardRequestContext: RequestContext {
     }
 }
 
-/// Request context of the public listener: keeps the client's address for the audit log.
-public struct PublicRequestContext: RequestContext {
+/// Request context of the public listener: keeps the client's address for the audit log and rate limits.
+public struct PublicRequestContext: OriginAwareContext {
     public var coreContext: CoreRequestContextStorage
     public let remoteAddress: SocketAddress?
+    public var origin: ClientOrigin
 
     public init(source: ApplicationRequestContextSource) {
         coreContext = .init(source: source)
         remoteAddress = source.channel.remoteAddress
+        origin = ClientOrigin(address: source.channel.remoteAddress?.ipAddress ?? "-")
     }
 
-    var clientAddress: String { remoteAddress?.ipAddress ?? "-" }
+    public var peerAddress: String { remoteAddress?.ipAddress ?? "-" }
+    /// The browser's address (from a trusted proxy's forwarding header when one stands in front).
+    var clientAddress: String { origin.address }
 }

@@ -38,6 +38,8 @@ public struct GatewayApplication: Sendable {
     public let oidcClients: OIDCClientDirectory
     let oidcKeys: OIDCKeyring
     let oidcSubjects: OIDCSubjectKey
+    /// Per-address request limits of the endpoints that create state (nil: off).
+    let requestLimiter: RateLimiter?
     /// Sends back-channel logout tokens.
     let backchannel: any HTTPTransport
 
@@ -63,6 +65,8 @@ public struct GatewayApplication: Sendable {
         self.oidcKeys = OIDCKeyring(storage: storage)
         self.oidcSubjects = OIDCSubjectKey(storage: storage)
         self.backchannel = backchannel
+        self.requestLimiter = configuration.limits.requestsPerSecond > 0
+            ? RateLimiter(perSecond: configuration.limits.requestsPerSecond, burst: configuration.limits.requestBurst) : nil
     }
 
     /// The gateway as an OpenID Provider: issuer = the public URL.
@@ -99,8 +103,12 @@ public struct GatewayApplication: Sendable {
         return [publicApp, cardApp, TrustWatcher(trust: trust, logger: logger)]
     }
 
+    /// Paths whose requests create state (pending logins, codes, audit records): rate-limited per client address.
+    static let limitedPaths: Set<String> = ["/saml/sso", "/oidc/authorize", "/oidc/token", "/login/card", "/login/consent", "/saml/slo", "/oidc/logout"]
+
     func publicRouter() -> Router<PublicRequestContext> {
         let router = Router(context: PublicRequestContext.self)
+        router.add(middleware: RequestGuard(proxies: configuration.proxies, limiter: requestLimiter, limitedPaths: Self.limitedPaths, strictTransportSecurity: true))
         router.get("/healthz") { _, _ in "ok\n" }
         router.get("/readyz") { _, _ -> Response in
             do {
@@ -159,6 +167,7 @@ public struct GatewayApplication: Sendable {
 
     func cardRouter() -> Router<CardRequestContext> {
         let router = Router(context: CardRequestContext.self)
+        router.add(middleware: RequestGuard(proxies: configuration.proxies, limiter: requestLimiter, limitedPaths: Self.limitedPaths, strictTransportSecurity: true))
         let controller = CardLoginController(application: self)
         router.get("/login/card") { request, context in try await controller.card(request, context) }
         router.post("/login/consent") { request, context in try await controller.consent(request, context) }

@@ -17,9 +17,12 @@ public struct GatewayServerConfiguration: Sendable {
     public var cardMaximumTLSVersion: TLSVersion
     /// Put the trusted CAs' names in the CertificateRequest. Off by default: the full Italian list breaks browsers.
     public var sendCertificateAuthorityNames: Bool
-    /// Addresses of reverse proxies allowed to forward the client certificate in a header; from anyone else such a
-    /// header is refused and audited.
-    public var trustedProxies: Set<String>
+    /// Reverse proxies allowed to forward the client certificate (in one configured header) and the browser's
+    /// address; from anyone else a certificate header is refused and audited.
+    public var proxies: ProxyPolicy
+    public var trustedProxies: Set<String> { proxies.trusted }
+    /// Connection and request limits of both listeners.
+    public var limits = ListenerLimits()
     /// The addresses browsers use when a proxy or DNS name stands in front (default `https://host:port`).
     public var publicBaseURL: String?
     public var cardBaseURL: String?
@@ -48,10 +51,28 @@ public struct GatewayServerConfiguration: Sendable {
         self.privateKeyPath = privateKeyPath
         self.cardMaximumTLSVersion = cardMaximumTLSVersion
         self.sendCertificateAuthorityNames = sendCertificateAuthorityNames
-        self.trustedProxies = trustedProxies
+        self.proxies = ProxyPolicy(trusted: trustedProxies)
         self.sessions = sessions
     }
 
     public var publicURL: String { publicBaseURL ?? "https://\(publicHost):\(publicPort)" }
     public var cardURL: String { cardBaseURL ?? "https://\(cardHost):\(cardPort)" }
+}
+
+/// Limits that keep a flood of connections or requests from taking the listeners down.
+public struct ListenerLimits: Sendable, Hashable {
+    /// Seconds a new connection has to finish its TLS handshake and send its first request's headers.
+    public var headerTimeout: TimeInterval = 10
+    /// Seconds a keep-alive connection may stay idle.
+    public var idleTimeout: TimeInterval = 30
+    /// Open connections per listener, and per client address on one listener.
+    public var maximumConnections = 4096
+    public var maximumConnectionsPerAddress = 64
+    /// Requests per second (and burst) per client address on the endpoints that create state; 0 turns it off.
+    public var requestsPerSecond: Double = 20
+    public var requestBurst = 60
+    /// Audit records of refused unauthenticated requests per minute; past it they are counted, not written.
+    public var refusalAuditsPerMinute = 120
+
+    public init() {}
 }

@@ -57,9 +57,9 @@ struct OIDCController: Sendable {
         } catch let error as OIDCError {
             return try await refuse(error, client: parameters["client_id"], pages: pages, context: context)
         }
-        let login = try await flow.start(LoginRequest(requester: validated.clientID, level: validated.level, comparison: .minimum,
-                                                      attributes: validated.consentAttributes, forceFresh: validated.forceFresh,
-                                                      returnPath: "/oidc/continue", lifetime: application.configuration.loginLifetime))
+        let (login, binding) = try await application.startBoundLogin(LoginRequest(
+            requester: validated.clientID, level: validated.level, comparison: .minimum, attributes: validated.consentAttributes,
+            forceFresh: validated.forceFresh, returnPath: "/oidc/continue", lifetime: application.configuration.loginLifetime))
         validated.requestObjectExpiry = nil
         try await application.storage.storeOneTimeCode(OneTimeCodeRecord(namespace: Self.loginNamespace, id: login.id,
                                                                          payload: try JSONEncoder().encode(validated), expiresAt: login.expiresAt))
@@ -68,20 +68,23 @@ struct OIDCController: Sendable {
                                                                   "claims": validated.userinfoClaims.joined(separator: ","), "address": context.clientAddress])
         var location = application.configuration.cardURL + "/login/card?login=" + login.id
         if let locale = validated.uiLocale { location += "&lang=" + locale }
-        return Response(status: .seeOther, headers: [.location: location, .cacheControl: "no-store"])
+        var response = Response(status: .seeOther, headers: [.location: location, .cacheControl: "no-store"])
+        response.setCookie(binding)
+        return response
     }
 
     /// After the card listener: the code for the login, or the OAuth error for how it ended.
     func continueLogin(_ request: Request, _ context: PublicRequestContext) async throws -> Response {
         let pages = application.pages(for: request)
-        guard let loginID = request.uri.queryParameters.get("login"), let record = try await application.storage.pendingLogin(id: loginID) else {
-            return application.html(pages.loginFailure(.unknownLogin), status: .notFound)
+        guard let record = try await application.boundLogin(request) else {
+            return try await application.refuseContinuation(request, kind: "oidc", context: context.origin)
         }
+        let loginID = record.id
         let now = Date()
         guard case .redeemed(let stored) = try await application.storage.redeemOneTimeCode(namespace: Self.loginNamespace, id: loginID, now: now),
               let validated = try? JSONDecoder().decode(ValidatedAuthorization.self, from: stored.payload) else {
             try await application.audit.append(kind: "oidc", fields: ["result": "refused", "reason": "continuation_replayed", "login": loginID])
-            return application.html(pages.loginFailure(.wrongState(record.state)), status: .conflict)
+            return application.html(pages.loginFailure(.wrongState(record.state)), status: LoginRefusal.status)
         }
         let clients = try await application.oidcClients.snapshot()
         guard let client = clients[validated.clientID] else {
@@ -117,7 +120,9 @@ struct OIDCController: Sendable {
                                                                   "level": level.rawValue, "claims": grant.userinfoClaims.keys.sorted().joined(separator: ","),
                                                                   "address": context.clientAddress])
         Counter(label: "cnsgw_oidc_codes_issued_total").increment()
-        return Self.redirect(validated.redirectURI, ["code": code, "state": validated.state, "iss": provider.issuer])
+        var response = Self.redirect(validated.redirectURI, ["code": code, "state": validated.state, "iss": provider.issuer])
+        GatewayApplication.clearBinding(&response, loginID: loginID, path: record.returnPath)
+        return response
     }
 
     static func describe(_ ending: LoginFlow.Ending) -> String {

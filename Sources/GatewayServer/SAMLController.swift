@@ -46,28 +46,31 @@ struct SAMLController: Sendable {
                                                          now: now, expiresAt: max(expiry, now + 1)) else {
             return try await refuse(SAMLRequestError(11, reason: "replay", "the request ID \(validated.id) was already used"), pages: pages, request: request)
         }
-        let login = try await flow.start(LoginRequest(requester: validated.issuer, level: validated.level,
-                                                      comparison: LevelComparison(rawValue: validated.comparison) ?? .minimum,
-                                                      attributes: validated.attributes, forceFresh: validated.forceAuthn, returnPath: "/saml/continue",
-                                                      lifetime: application.configuration.loginLifetime))
+        let (login, binding) = try await application.startBoundLogin(LoginRequest(
+            requester: validated.issuer, level: validated.level, comparison: LevelComparison(rawValue: validated.comparison) ?? .minimum,
+            attributes: validated.attributes, forceFresh: validated.forceAuthn, returnPath: "/saml/continue", lifetime: application.configuration.loginLifetime))
         try await application.storage.storeOneTimeCode(OneTimeCodeRecord(namespace: Self.contextNamespace, id: login.id,
                                                                          payload: try JSONEncoder().encode(validated), expiresAt: login.expiresAt))
         try await application.audit.append(kind: "saml", fields: ["result": "request_accepted", "requester": validated.issuer, "request": validated.id,
                                                                   "binding": message.binding.rawValue, "level": validated.level.rawValue, "login": login.id,
                                                                   "client": context.clientAddress])
-        return Response(status: .seeOther, headers: [.location: application.configuration.cardURL + "/login/card?login=" + login.id, .cacheControl: "no-store"])
+        var response = Response(status: .seeOther, headers: [.location: application.configuration.cardURL + "/login/card?login=" + login.id,
+                                                             .cacheControl: "no-store"])
+        response.setCookie(binding)
+        return response
     }
 
     /// After the card listener: the Response for the login (success, or the SPID error for how it ended).
     func continueLogin(_ request: Request, _ context: PublicRequestContext) async throws -> Response {
         let pages = application.pages(for: request)
-        guard let loginID = request.uri.queryParameters.get("login"), let record = try await application.storage.pendingLogin(id: loginID) else {
-            return application.html(pages.loginFailure(.unknownLogin), status: .notFound)
+        guard let record = try await application.boundLogin(request) else {
+            return try await application.refuseContinuation(request, kind: "saml", context: context.origin)
         }
+        let loginID = record.id
         let redemption = try await application.storage.redeemOneTimeCode(namespace: Self.contextNamespace, id: loginID, now: Date())
         guard case .redeemed(let code) = redemption, let validated = try? JSONDecoder().decode(ValidatedAuthnRequest.self, from: code.payload) else {
             try await application.audit.append(kind: "saml", fields: ["result": "refused", "reason": "continuation_replayed", "login": loginID])
-            return application.html(pages.loginFailure(.wrongState(record.state)), status: .conflict)
+            return application.html(pages.loginFailure(.wrongState(record.state)), status: LoginRefusal.status)
         }
         let directory = try await application.serviceProviders.snapshot()
         guard let (registration, metadata) = directory[validated.issuer] else {
@@ -108,7 +111,9 @@ struct SAMLController: Sendable {
         }
         Counter(label: "cnsgw_saml_responses_total", dimensions: [("result", fields["result"]!)]).increment()
         try await application.audit.append(kind: "saml", fields: fields)
-        return postForm(xml, to: validated.destination, request: request)
+        var response = postForm(xml, to: validated.destination, request: request)
+        GatewayApplication.clearBinding(&response, loginID: loginID, path: record.returnPath)
+        return response
     }
 
     /// A service provider's LogoutRequest (SP-initiated single logout, DOMAIN.md §3.6). The IdP session named by

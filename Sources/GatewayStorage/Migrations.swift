@@ -35,6 +35,14 @@ public enum StorageMigrations {
         ]),
         Step(id: 2, sqlite: sessionsAndRegistrations(blob: "BLOB", integer: "INTEGER"),
              postgres: sessionsAndRegistrations(blob: "BYTEA", integer: "BIGINT")),
+        // Step 3: a pending login is bound to the browser that started it and to the one that consented.
+        Step(id: 3, sqlite: loginBinding, postgres: loginBinding),
+    ]
+
+    static let loginBinding = [
+        "ALTER TABLE pending_login ADD COLUMN browser_binding TEXT",
+        "ALTER TABLE pending_login ADD COLUMN consent_token TEXT",
+        "ALTER TABLE pending_login ADD COLUMN continuation_hash TEXT",
     ]
 }
 

@@ -44,9 +44,20 @@ public struct PendingLoginRecord: Sendable, Hashable, Codable {
     public var expiresAt: Date
     /// Incremented by every update: the compare-and-swap token.
     public var version: Int
+    /// Hex SHA-256 of the secret the front end set in the browser that started the login (its binding cookie): only
+    /// that browser can finish the login.
+    public var browserBinding: String?
+    /// The anti-forgery token of the consent form, made at the card step and checked with the consent.
+    public var consentToken: String?
+    /// Hex SHA-256 of the secret the card listener gave the consenting browser in its redirect back to the front end.
+    public var continuationHash: String?
 
     public init(id: String, requester: String, requestedLevel: String, comparison: String, attributes: [String], forceFresh: Bool,
-                returnPath: String, state: State = .awaitingCard, outcomeJSON: Data? = nil, createdAt: Date, expiresAt: Date, version: Int = 0) {
+                returnPath: String, state: State = .awaitingCard, outcomeJSON: Data? = nil, createdAt: Date, expiresAt: Date, version: Int = 0,
+                browserBinding: String? = nil, consentToken: String? = nil, continuationHash: String? = nil) {
+        self.browserBinding = browserBinding
+        self.consentToken = consentToken
+        self.continuationHash = continuationHash
         self.id = id
         self.requester = requester
         self.requestedLevel = requestedLevel

@@ -143,10 +143,11 @@ public final class SQLiteGatewayStorage: GatewayStorage {
                 next.version = current.version + 1
                 try db.execute(sql: """
                     UPDATE pending_login SET requester = ?, requested_level = ?, comparison = ?, attributes = ?, force_fresh = ?, return_path = ?,
-                      state = ?, outcome = ?, expires_at = ?, version = ? WHERE id = ? AND version = ?
+                      state = ?, outcome = ?, expires_at = ?, version = ?, browser_binding = ?, consent_token = ?, continuation_hash = ?
+                    WHERE id = ? AND version = ?
                     """, arguments: [next.requester, next.requestedLevel, next.comparison, Self.join(next.attributes), next.forceFresh,
                                      next.returnPath, next.state.rawValue, next.outcomeJSON, next.expiresAt.storageMilliseconds,
-                                     next.version, id, current.version])
+                                     next.version, next.browserBinding, next.consentToken, next.continuationHash, id, current.version])
                 if db.changesCount == 0 { throw StorageError(.conflict, "pending login \(id) changed concurrently") }
                 return next
             }
@@ -163,9 +164,10 @@ public final class SQLiteGatewayStorage: GatewayStorage {
     static func insert(_ r: PendingLoginRecord, _ db: Database) throws {
         try db.execute(sql: """
             INSERT INTO pending_login (id, requester, requested_level, comparison, attributes, force_fresh, return_path, state, outcome,
-              created_at, expires_at, version) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)
+              created_at, expires_at, version, browser_binding, consent_token, continuation_hash) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)
             """, arguments: [r.id, r.requester, r.requestedLevel, r.comparison, join(r.attributes), r.forceFresh, r.returnPath,
-                             r.state.rawValue, r.outcomeJSON, r.createdAt.storageMilliseconds, r.expiresAt.storageMilliseconds, r.version])
+                             r.state.rawValue, r.outcomeJSON, r.createdAt.storageMilliseconds, r.expiresAt.storageMilliseconds, r.version,
+                             r.browserBinding, r.consentToken, r.continuationHash])
     }
 
     static func pendingLogin(_ row: Row) -> PendingLoginRecord {
@@ -174,7 +176,8 @@ public final class SQLiteGatewayStorage: GatewayStorage {
             id: row["id"], requester: row["requester"], requestedLevel: row["requested_level"], comparison: row["comparison"],
             attributes: attributes.isEmpty ? [] : attributes.split(separator: "\n").map(String.init), forceFresh: row["force_fresh"],
             returnPath: row["return_path"], state: PendingLoginRecord.State(rawValue: row["state"]) ?? .failed, outcomeJSON: row["outcome"],
-            createdAt: Date(storageMilliseconds: row["created_at"]), expiresAt: Date(storageMilliseconds: row["expires_at"]), version: row["version"])
+            createdAt: Date(storageMilliseconds: row["created_at"]), expiresAt: Date(storageMilliseconds: row["expires_at"]), version: row["version"],
+            browserBinding: row["browser_binding"], consentToken: row["consent_token"], continuationHash: row["continuation_hash"])
     }
 
     static func join(_ attributes: [String]) -> String { attributes.joined(separator: "\n") }

@@ -27,7 +27,9 @@ public struct ValidatedAuthorization: Sendable, Hashable, Codable {
     /// The attributes the consent page lists, in the order people read an identity (fiscal number, names, birth).
     public var consentAttributes: [String] {
         let asked = Set((userinfoClaims + idTokenClaims).compactMap { IdentityClaims.attributeOfClaim[$0] })
-        return ["fiscalNumber", "name", "familyName", "dateOfBirth", "gender", "placeOfBirth"].filter(asked.contains)
+        let identity = ["fiscalNumber", "name", "familyName", "dateOfBirth", "gender", "placeOfBirth"].filter(asked.contains)
+        // A refresh token lets the client come back without the citizen: the consent page names it.
+        return identity + (scopes.contains("offline_access") ? ["offlineAccess"] : [])
     }
 }
 

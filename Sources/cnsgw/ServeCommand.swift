@@ -37,6 +37,8 @@ struct ServeCommand: AsyncParsableCommand {
     @Option(help: "A folder of page templates and strings replacing the built-in ones, see Templates/README.md (templates).") var templates: String?
     @Option(name: .customLong("trusted-proxy"), help: "Address of a reverse proxy allowed to forward the client certificate in a header, repeatable (card.trusted_proxies).")
     var trustedProxies: [String] = []
+    @Option(help: "The one header a trusted proxy forwards the certificate in: rfc9440, nginx or apache (card.proxy_certificate_header).")
+    var proxyCertificateHeader: String?
 
     /// The settings: defaults, the file, `CNSGW_*` variables, then this command's options.
     func settings() throws -> GatewaySettings {
@@ -59,6 +61,12 @@ struct ServeCommand: AsyncParsableCommand {
         if let crlRefreshInterval { s.crlRefreshInterval = max(1, crlRefreshInterval) }
         if let templates { s.templates = templates }
         if !trustedProxies.isEmpty { s.trustedProxies = trustedProxies }
+        if let proxyCertificateHeader {
+            guard ["rfc9440", "nginx", "apache"].contains(proxyCertificateHeader) else {
+                throw UsageError("--proxy-certificate-header must be rfc9440, nginx or apache, not '\(proxyCertificateHeader)'")
+            }
+            s.proxyCertificateHeader = proxyCertificateHeader
+        }
         return s
     }
 
@@ -97,6 +105,16 @@ struct ServeCommand: AsyncParsableCommand {
             cardMaximumTLSVersion: settings.cardMaximumTLSVersion == "1.2" ? .tlsv12 : .tlsv13,
             sendCertificateAuthorityNames: settings.sendCertificateAuthorityNames, trustedProxies: Set(settings.trustedProxies),
             sessions: SessionPolicy(levels: Set(settings.ssoLevels.compactMap(SpidLevel.init(rawValue:))), lifetime: settings.ssoLifetime))
+        configuration.proxies = ProxyPolicy(trusted: Set(settings.trustedProxies),
+                                            certificateHeader: ProxyCertificateHeader.Format(rawValue: settings.proxyCertificateHeader) ?? .nginx,
+                                            addressHeader: ForwardedAddressHeader(rawValue: settings.clientAddressHeader) ?? .xForwardedFor)
+        configuration.limits.headerTimeout = settings.headerTimeout
+        configuration.limits.idleTimeout = settings.idleTimeout
+        configuration.limits.maximumConnections = settings.maximumConnections
+        configuration.limits.maximumConnectionsPerAddress = settings.maximumConnectionsPerAddress
+        configuration.limits.requestsPerSecond = settings.requestsPerSecond
+        configuration.limits.requestBurst = settings.requestBurst
+        configuration.limits.refusalAuditsPerMinute = settings.refusalAuditsPerMinute
         configuration.publicBaseURL = settings.publicListener.url
         configuration.cardBaseURL = settings.cardListener.url
         configuration.loginLifetime = settings.loginLifetime

@@ -45,6 +45,8 @@ def main():
     parser.add_argument("--lang", default="it-IT,it")
     parser.add_argument("--consent-url", help="a /login/card?login=ID address: open it, screenshot, click approve")
     parser.add_argument("--consent-name", default="consent")
+    parser.add_argument("--reload-and-switch", action="store_true",
+                        help="on the consent page, reload it and follow the language switch before approving")
     parser.add_argument("--until", help="after approving, wait until the address starts with this (default: leaves the card listener)")
     parser.add_argument("--page", action="append", default=[], help="NAME=URL to open and screenshot")
     args = parser.parse_args()
@@ -78,6 +80,12 @@ def main():
             driver.get(args.consent_url)
             driver.save_screenshot(os.path.join(args.out, args.consent_name + ".png"))
             seen["consent"] = {"url": driver.current_url, "text": driver.find_element(By.TAG_NAME, "body").text}
+            if args.reload_and_switch:
+                driver.refresh()   # F5 with the same card: the consent page again
+                seen["reloaded"] = {"url": driver.current_url, "text": driver.find_element(By.TAG_NAME, "body").text}
+                driver.find_element(By.CSS_SELECTOR, "header a[hreflang]").click()
+                WebDriverWait(driver, 20).until(lambda d: d.find_element(By.TAG_NAME, "html").get_attribute("lang") != "it")
+                seen["switched"] = {"url": driver.current_url, "text": driver.find_element(By.TAG_NAME, "body").text}
             driver.find_element(By.CSS_SELECTOR, 'button[value="approve"]').click()
             if args.until:
                 WebDriverWait(driver, 20).until(lambda d: d.current_url.startswith(args.until))

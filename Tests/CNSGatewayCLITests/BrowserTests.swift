@@ -6,11 +6,12 @@ import GatewayStorageSQLite
 import Testing
 
 /// A real browser: Debian's headless Chromium with a demo card in its NSS database, selected by a profile rule,
-/// logs in through the card listener and approves on the consent page. Screenshots go to docs/screenshots.
+/// logs in through the card listener and approves on the consent page. Screenshots go to a temporary folder (or
+/// `CNSGW_SCREENSHOTS`); `scripts/screenshots.sh` refreshes the README's pictures in docs/screenshots.
 @Suite(.serialized) struct BrowserTests {
     static let repository = URL(fileURLWithPath: #filePath).deletingLastPathComponent().deletingLastPathComponent().deletingLastPathComponent()
     static let script = repository.appendingPathComponent("Tests/Browser/card_login.py").path
-    static let screenshots = ProcessInfo.processInfo.environment["CNSGW_SCREENSHOTS"] ?? repository.appendingPathComponent("docs/screenshots").path
+    static let screenshots = ProcessInfo.processInfo.environment["CNSGW_SCREENSHOTS"] ?? NSTemporaryDirectory() + "cnsgw-screenshots-\(UUID().uuidString)"
 
     struct Seen: Decodable {
         struct Page: Decodable { let url: String; let text: String; let lang: String? }
@@ -18,6 +19,8 @@ import Testing
         struct After: Decodable { let url: String }
         let pages: [String: Page]
         let consent: Consent?
+        let reloaded: Consent?
+        let switched: Consent?
         let after_consent: After?
     }
 
@@ -46,7 +49,8 @@ import Testing
         #expect(mario.pages["recognised"]?.text.contains("RCCMNL83S18D969H") == true, "\(mario.pages["recognised"]?.text ?? "")")
         let consent = try #require(mario.consent)
         #expect(consent.text.contains("https://servizi.comune.example.it/sp") && consent.text.contains("Acconsento"), "\(consent.text)")
-        #expect(mario.after_consent?.url == "\(publicURL)/saml/continue?login=\(login.id)", "\(mario.after_consent?.url ?? "-")")
+        // Back to the front end with the login and the continuation secret only this browser received.
+        #expect(mario.after_consent?.url.hasPrefix("\(publicURL)/saml/continue?login=\(login.id)&continuation=") == true, "\(mario.after_consent?.url ?? "-")")
         #expect(try await flow.storage.pendingLogin(id: login.id)?.state == .completed)
 
         let revoked = try browse(["--p12", server.demo + "/cards/rssmra80a01h501u.p12", "--card-origin", card, "--page", "revoked=\(card)/login/card"])

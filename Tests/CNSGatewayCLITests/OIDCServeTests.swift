@@ -266,10 +266,14 @@ extension OIDCServeTests {
         let screenshots = gateway.server.data + "/screenshots"
         let r = try runCommand("python3", [BrowserTests.script, "--out", screenshots, "--p12", "\(gateway.server.demo)/cards/\(Self.card).p12",
                                            "--card-origin", "https://127.0.0.1:\(gateway.server.cardPort)", "--consent-url", "\(gateway.issuer)/oidc/authorize?\(query)",
-                                           "--consent-name", "oidc-consent", "--until", "http://127.0.0.1:9/cb"], timeout: 180)
+                                           "--consent-name", "oidc-consent", "--until", "http://127.0.0.1:9/cb",
+                                           "--reload-and-switch"], timeout: 180)
         let seen = try JSONDecoder().decode(BrowserTests.Seen.self, from: Data(r.stdout.utf8))
         let consent = try #require(seen.consent)
         #expect(consent.text.contains("portale-regionale") && consent.text.contains("Codice fiscale") && consent.text.contains("RCCMNL83S18D969H"), "\(consent.text)")
+        // A reload and the language switch show the consent page again (in English after the switch); the login goes on.
+        #expect(seen.reloaded?.text.contains("Acconsento") == true && seen.reloaded?.text.contains("RCCMNL83S18D969H") == true, "\(seen.reloaded?.text ?? "-")")
+        #expect(seen.switched?.text.contains("Fiscal code") == true || seen.switched?.text.contains("I agree") == true, "\(seen.switched?.text ?? "-")")
         let callback = try #require(URLComponents(string: seen.after_consent?.url ?? ""))
         let items = Dictionary(uniqueKeysWithValues: (callback.queryItems ?? []).map { ($0.name, $0.value ?? "") })
         #expect(items["state"] == "browser-state" && items["iss"] == gateway.issuer, "\(callback)")

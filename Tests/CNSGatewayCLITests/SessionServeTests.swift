@@ -31,8 +31,10 @@ import Testing
         let mario = "rccmnl83s18d969h"
 
         let first = try await start(.spidL1, requester: "https://sp1.example.it")
-        #expect(try request(server, card: mario, path: "/login/card?login=\(first)", jar: jar).status == 200)
-        let consent = try request(server, card: mario, path: "/login/consent", jar: jar, extra: ["--data", "login=\(first)&decision=approve"])
+        let page = try request(server, card: mario, path: "/login/card?login=\(first)", jar: jar)
+        #expect(page.status == 200)
+        let token = page.body.range(of: "name=\"token\" value=\"").map { String(page.body[$0.upperBound...].prefix { $0 != "\"" }) } ?? ""
+        let consent = try request(server, card: mario, path: "/login/consent", jar: jar, extra: ["--data", "login=\(first)&decision=approve&token=\(token)"])
         #expect(consent.status == 303)
         let cookie = consent.headers.split(separator: "\r\n").first { $0.lowercased().hasPrefix("set-cookie: cnsgw_sso=") }.map(String.init) ?? ""
         for attribute in ["Secure", "HttpOnly", "SameSite=Lax", "Path=/login", "Max-Age=1800"] { #expect(cookie.contains(attribute), "\(cookie)") }
@@ -43,7 +45,7 @@ import Testing
         #expect(resumed.status == 200 && resumed.body.contains("https://sp2.example.it"))
         let audit = { try runCommand(VerifyCommandTests.binary, ["audit", "export", "--data-dir", server.data]).stdout }
         #expect(try audit().contains("\"result\":\"session\""))
-        let participants = try await flow.storage.session(id: LoginFlow.sessionID(cookieValue: String(cookie.split(separator: "=")[1].split(separator: ";")[0])))?.participants
+        let participants = try await flow.storage.session(id: LoginFlow.sessionID(cookieValue: String(cookie.split(separator: "=").dropFirst().first?.split(separator: ";").first ?? "")))?.participants
         #expect(participants == ["https://sp1.example.it", "https://sp2.example.it"])
 
         // An L2 login: the card is checked again (a "valid" card-check record, not a session one).

@@ -39,12 +39,18 @@ import Testing
         #expect(login.state == .awaitingCard && login.expiresAt == Self.t0 + 600)
         let carded = try await flow.recordCard(login.id, report: report(), certificateFingerprint: "aa").get()
         #expect(carded.state == .awaitingConsent && LoginFlow.outcome(of: carded)?.certificateFingerprint == "aa")
-        #expect(try await flow.recordCard(login.id, report: report(), certificateFingerprint: "aa") == .failure(.wrongState(.awaitingConsent)))
-        #expect(try await flow.consent(login.id, approve: true, certificateFingerprint: "bb") == .failure(.differentCard))
-        let done = try await flow.consent(login.id, approve: true, certificateFingerprint: "aa").get()
+        let token = try #require(carded.consentToken)
+        // The same card again (a reload, the language switch): the consent page again, with the same token.
+        let reloaded = try await flow.recordCard(login.id, report: report(), certificateFingerprint: "aa").get()
+        #expect(reloaded.state == .awaitingConsent && reloaded.consentToken == token)
+        #expect(try await flow.recordCard(login.id, report: report(), certificateFingerprint: "bb") == .failure(.wrongState(.awaitingConsent)))
+        #expect(try await flow.consent(login.id, approve: true, certificateFingerprint: "aa", token: "") == .failure(.forgedConsent))
+        #expect(try await flow.consent(login.id, approve: true, certificateFingerprint: "aa", token: LoginBinding.newSecret()) == .failure(.forgedConsent))
+        #expect(try await flow.consent(login.id, approve: true, certificateFingerprint: "bb", token: token) == .failure(.differentCard))
+        let done = try await flow.consent(login.id, approve: true, certificateFingerprint: "aa", token: token).get()
         #expect(done.state == .completed)
-        #expect(try await flow.consent(login.id, approve: true, certificateFingerprint: "aa") == .failure(.wrongState(.completed)))
-        #expect(try await flow.consent("nope", approve: true, certificateFingerprint: "aa") == .failure(.unknownLogin))
+        #expect(try await flow.consent(login.id, approve: true, certificateFingerprint: "aa", token: token) == .failure(.wrongState(.completed)))
+        #expect(try await flow.consent("nope", approve: true, certificateFingerprint: "aa", token: token) == .failure(.unknownLogin))
     }
 
     @Test("a refused card, a level too low, a denial and an expired login each end the login with their reason")
@@ -57,8 +63,8 @@ import Testing
         #expect(try await flow.recordCard(b.id, report: report(level: .spidL1), certificateFingerprint: "aa")
                 == .failure(.levelTooLow(reached: .spidL1, requested: .spidL2, comparison: .minimum)))
         let c = try await flow.start(request)
-        _ = try await flow.recordCard(c.id, report: report(level: .spidL3), certificateFingerprint: "aa").get()
-        #expect(try await flow.consent(c.id, approve: false, certificateFingerprint: "aa") == .failure(.denied))
+        let cc = try await flow.recordCard(c.id, report: report(level: .spidL3), certificateFingerprint: "aa").get()
+        #expect(try await flow.consent(c.id, approve: false, certificateFingerprint: "aa", token: cc.consentToken ?? "") == .failure(.denied))
         #expect(try await flow.storage.pendingLogin(id: c.id)?.state == .failed)
         let d = try await flow.start(request)
         let later = LoginFlow(storage: flow.storage, now: { Self.t0 + 601 })
@@ -69,12 +75,48 @@ import Testing
     func concurrentConsent() async throws {
         let flow = try flow()
         let login = try await flow.start(request)
-        _ = try await flow.recordCard(login.id, report: report(), certificateFingerprint: "aa").get()
+        let token = try await flow.recordCard(login.id, report: report(), certificateFingerprint: "aa").get().consentToken ?? ""
         let results = try await withThrowingTaskGroup(of: Bool.self) { group in
-            for _ in 0..<8 { group.addTask { (try? await flow.consent(login.id, approve: true, certificateFingerprint: "aa").get()) != nil } }
+            for _ in 0..<8 { group.addTask { (try? await flow.consent(login.id, approve: true, certificateFingerprint: "aa", token: token).get()) != nil } }
             return try await group.reduce(into: 0) { $0 += $1 ? 1 : 0 }
         }
         #expect(results == 1)
+    }
+}
+
+@Suite struct LoginBindingTests {
+    let t0 = LoginFlowTests.t0
+    let request = LoginRequest(requester: "https://sp.example.it", level: .spidL2, attributes: ["fiscalNumber"], returnPath: "/oidc/continue")
+
+    @Test("only the browser that started a login, holding the consenting browser's continuation secret, may finish it")
+    func continuation() async throws {
+        let flow = try LoginFlowTests().flow()
+        let cookie = LoginBinding.newSecret()
+        var bound = request
+        bound.browserBinding = cookie
+        let login = try await flow.start(bound)
+        #expect(login.browserBinding == LoginBinding.digest(cookie) && login.browserBinding != cookie)
+        // Before the card step: the starting browser may come back (the login ends as abandoned); nobody else.
+        #expect(LoginFlow.mayContinue(login, bindingCookie: cookie, continuation: nil, now: t0))
+        #expect(!LoginFlow.mayContinue(login, bindingCookie: LoginBinding.newSecret(), continuation: nil, now: t0))
+        #expect(!LoginFlow.mayContinue(login, bindingCookie: nil, continuation: nil, now: t0))
+        #expect(try await flow.issueContinuation(login.id) == nil)   // not ended yet
+
+        let carded = try await flow.recordCard(login.id, report: LoginFlowTests().report(), certificateFingerprint: "aa").get()
+        let done = try await flow.consent(login.id, approve: true, certificateFingerprint: "aa", token: carded.consentToken ?? "").get()
+        let secret = try #require(try await flow.issueContinuation(login.id))
+        #expect(try await flow.issueContinuation(login.id) == nil)   // issued once
+        let stored = try #require(try await flow.storage.pendingLogin(id: done.id))
+        #expect(stored.continuationHash == LoginBinding.digest(secret))
+        #expect(LoginFlow.mayContinue(stored, bindingCookie: cookie, continuation: secret, now: t0))
+        // The attacker's browser: the binding but not the secret. The victim's: the secret but not the binding.
+        #expect(!LoginFlow.mayContinue(stored, bindingCookie: cookie, continuation: nil, now: t0))
+        #expect(!LoginFlow.mayContinue(stored, bindingCookie: cookie, continuation: LoginBinding.newSecret(), now: t0))
+        #expect(!LoginFlow.mayContinue(stored, bindingCookie: nil, continuation: secret, now: t0))
+        #expect(!LoginFlow.mayContinue(stored, bindingCookie: cookie, continuation: secret, now: t0 + 601))
+        // A login started without a binding (an older record) can never be finished.
+        let unbound = try await flow.start(request)
+        #expect(!LoginFlow.mayContinue(unbound, bindingCookie: cookie, continuation: nil, now: t0))
     }
 }
 

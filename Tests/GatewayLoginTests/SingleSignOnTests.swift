@@ -20,8 +20,8 @@ import Testing
     func completed(_ flow: LoginFlow, level: SpidLevel, requester: String = "https://sp1.example.it") async throws -> PendingLoginRecord {
         let login = try await flow.start(LoginRequest(requester: requester, level: level, attributes: ["fiscalNumber"], forceFresh: false,
                                                       returnPath: "/continue"))
-        _ = try await flow.recordCard(login.id, report: report(level: .spidL2), certificateFingerprint: "card-a").get()
-        return try await flow.consent(login.id, approve: true, certificateFingerprint: "card-a").get()
+        let carded = try await flow.recordCard(login.id, report: report(level: .spidL2), certificateFingerprint: "card-a").get()
+        return try await flow.consent(login.id, approve: true, certificateFingerprint: "card-a", token: carded.consentToken ?? "").get()
     }
 
     @Test("the default policy opens a session only for SpidL1 requests; L2 and L3 neither open nor use one")

@@ -14,6 +14,8 @@ import hashlib
 import html
 import http.server
 import json
+import os
+import tempfile
 import re
 import secrets
 import sys
@@ -57,7 +59,9 @@ def card_steps(session, location, cert, deny=False):
             r = session.get(urllib.parse.urljoin(card, r.headers["Location"]), cert=cert, verify=False, allow_redirects=False)
     if 'value="approve"' in r.text:
         login = urllib.parse.parse_qs(urllib.parse.urlparse(card).query)["login"][0]
-        r = session.post(urllib.parse.urljoin(card, "/login/consent"), data={"login": login, "decision": "deny" if deny else "approve"},
+        token = re.search(r'name="token" value="([^"]*)"', r.text)
+        r = session.post(urllib.parse.urljoin(card, "/login/consent"), data={"login": login, "decision": "deny" if deny else "approve",
+                                                                             "token": html.unescape(token.group(1)) if token else ""},
                          cert=cert, verify=False, allow_redirects=False)
     if r.status_code != 303:
         m = re.search(r'href="([^"]+/oidc/continue[^"]*)"', r.text)
@@ -364,6 +368,12 @@ def main():
     p.add_argument("--second")
     p.add_argument("--backchannel-port", type=int)
     args = p.parse_args()
+    # Libraries such as idpyoidc write key files (private/jwks.json, static/jwks.json) into the working folder:
+    # run in a fresh temporary folder so that nothing lands in the repository.
+    for name in ("out", "keys", "card_cert", "card_key"):
+        if getattr(args, name):
+            setattr(args, name, os.path.abspath(getattr(args, name)))
+    os.chdir(tempfile.mkdtemp(prefix="cnsgw-rp-"))
     if args.mode == "keys":
         return keys(args)
     session = requests.Session()

@@ -44,7 +44,7 @@ struct AuthorizationRequestTests {
         #expect(v.redirectURI == "https://rp.example/cb" && v.state == state && v.nonce == nonce)
         #expect(v.level == .spidL1 && v.forceFresh)
         #expect(Set(v.userinfoClaims) == [IdentityClaims.fiscalNumber, "given_name"] && v.idTokenClaims.isEmpty)
-        #expect(v.consentAttributes == ["fiscalNumber", "name"])
+        #expect(v.consentAttributes == ["fiscalNumber", "name", "offlineAccess"])   // the consent page names the refresh token
         #expect(v.scopes == ["openid", "offline_access"])
     }
 

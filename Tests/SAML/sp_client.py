@@ -102,6 +102,13 @@ def back_to_service(page):
     return html.unescape(m.group(1)) if m else None
 
 
+def consent_token(page):
+    """The consent form's anti-forgery token."""
+    import re
+    m = re.search(r'name="token" value="([^"]*)"', page)
+    return html.unescape(m.group(1)) if m else ""
+
+
 def card_steps(args, location, session):
     """Follows the gateway's redirect to the card listener, consents (or denies), and returns the SAMLResponse form;
     a refused card's page leads back to the service, which answers with the SPID error."""
@@ -110,7 +117,7 @@ def card_steps(args, location, session):
     if 'value="approve"' in r.text:
         login = urllib.parse.parse_qs(urllib.parse.urlparse(location).query)["login"][0]
         decision = "deny" if args.deny else "approve"
-        r = session.post(urllib.parse.urljoin(location, "/login/consent"), data={"login": login, "decision": decision}, cert=cert,
+        r = session.post(urllib.parse.urljoin(location, "/login/consent"), data={"login": login, "decision": decision, "token": consent_token(r.text)}, cert=cert,
                          verify=False, allow_redirects=False)
     if r.status_code == 303:
         r = session.get(r.headers["Location"], verify=False, allow_redirects=False)
@@ -184,6 +191,8 @@ def login_pysaml2(args, sp=None, session=None, keep=None):
     if binding == BINDING_HTTP_REDIRECT:
         info = sp.apply_binding(binding, str(req), sso, relay_state=relay, sign=args.tamper != "unsigned", sigalg=sigalg)
         location = dict(info["headers"])["Location"]
+        if args.mode == "authn-url":   # the signed request only, for a test that sends it itself
+            return {"url": location}
         if args.tamper == "relay-state":
             location = location.replace("RelayState=" + relay, "RelayState=other")
         r = session.get(location, verify=False, allow_redirects=False)
@@ -318,7 +327,8 @@ def oidc_join(args, session):
     r = session.get(card, cert=cert, verify=False, allow_redirects=False)
     if 'value="approve"' in r.text:
         login = urllib.parse.parse_qs(urllib.parse.urlparse(card).query)["login"][0]
-        r = session.post(urllib.parse.urljoin(card, "/login/consent"), data={"login": login, "decision": "approve"}, cert=cert, verify=False,
+        r = session.post(urllib.parse.urljoin(card, "/login/consent"), data={"login": login, "decision": "approve", "token": consent_token(r.text)},
+                         cert=cert, verify=False,
                          allow_redirects=False)
     r = session.get(r.headers.get("Location", ""), verify=False, allow_redirects=False)
     return "code=" in r.headers.get("Location", "")
@@ -387,7 +397,7 @@ def login_onelogin(args):
 
 def main():
     parser = argparse.ArgumentParser()
-    parser.add_argument("mode", choices=["metadata", "login", "slo-chain"])
+    parser.add_argument("mode", choices=["metadata", "login", "slo-chain", "authn-url"])
     parser.add_argument("--lib", choices=["pysaml2", "python3-saml"], required=True)
     parser.add_argument("--entity-id", required=True)
     parser.add_argument("--acs", required=True)

@@ -1,0 +1,33 @@
+import CodedErrors
+import Crypto
+import Foundation
+
+/// The secrets that bind a pending login to browsers: the front end's binding cookie (set in the browser that
+/// started the login), the consent form's token, and the continuation secret of the consenting browser's redirect.
+/// Only digests are stored.
+public enum LoginBinding {
+    /// The binding cookie's name for one login; its path is the front end's continuation path.
+    public static func cookieName(loginID: String) -> String { "cnsgw_login_" + loginID }
+
+    /// 256 random bits as base64url.
+    public static func newSecret() -> String {
+        var generator = SystemRandomNumberGenerator()
+        let bytes = (0..<32).map { _ in UInt8.random(in: 0...255, using: &generator) }
+        return Data(bytes).base64EncodedString().replacingOccurrences(of: "+", with: "-").replacingOccurrences(of: "/", with: "_")
+            .replacingOccurrences(of: "=", with: "")
+    }
+
+    /// Lowercase hex SHA-256 of a secret, as stored.
+    public static func digest(_ secret: String) -> String {
+        Hex.encode(SHA256.hash(data: Data(secret.utf8)))
+    }
+
+    /// Compares two strings in time that depends only on their lengths.
+    public static func equal(_ a: String, _ b: String) -> Bool {
+        let x = Array(a.utf8), y = Array(b.utf8)
+        guard x.count == y.count else { return false }
+        var difference: UInt8 = 0
+        for i in x.indices { difference |= x[i] ^ y[i] }
+        return difference == 0
+    }
+}

@@ -1,0 +1,8 @@
+#!/usr/bin/env bash
+# Refreshes the README's pictures: runs the headless-Chromium test with its screenshots written to docs/screenshots
+# (the test suite itself writes them to a temporary folder, so a test run never changes tracked files).
+set -euo pipefail
+cd "$(dirname "$0")/.."
+scripts/install-deps.sh
+CNSGW_SCREENSHOTS="$PWD/docs/screenshots" swift test --filter BrowserTests
+git status --short docs/screenshots
