@@ -73,8 +73,20 @@ public struct GatewaySettings: Sendable, Hashable {
     /// `audit.pseudonym_key_file`: the HMAC key; empty means `<data_dir>/audit-pseudonym.key`, generated once.
     public var auditPseudonymKeyFile: String?
 
+    /// `audit.checkpoint_file`: signed checkpoints of the chain's head; empty means `<data_dir>/audit-checkpoints.jsonl`.
+    public var auditCheckpointFile: String?
+    /// `audit.checkpoint_interval`: how often the head is signed (when it moved).
+    public var auditCheckpointInterval: TimeInterval = 300
+
     /// `crl.refresh_interval`: seconds between checks for CRLs due for refresh.
     public var crlRefreshInterval: TimeInterval = 30
+
+    /// `keys.encryption_key_file`: the key that seals private keys in the database; empty means
+    /// `<data_dir>/keys.kek`, generated (0600) at the first start.
+    public var keyEncryptionKeyFile: String?
+    /// `keys.encryption_key`: the same key as base64 (set it with CNSGW_KEYS_ENCRYPTION_KEY, never in a file); wins
+    /// over the file.
+    public var keyEncryptionKey: String?
 
     /// `keys.publish_delay`: seconds a new signing key is published before it signs.
     public var keyPublishDelay: TimeInterval = 86_400
@@ -92,6 +104,15 @@ public struct GatewaySettings: Sendable, Hashable {
 
     /// `oidc.jwks_refresh_interval`: how often the keys of clients registered with a JWKS URL are fetched again.
     public var oidcJWKSRefreshInterval: TimeInterval = 3600
+
+    /// `metrics.host`, `metrics.port`: serve `/metrics` over plain HTTP on this address instead of the public
+    /// listener (0: on the public listener).
+    public var metricsHost = "127.0.0.1"
+    public var metricsPort = 0
+
+    /// `outbound.allow_private_addresses`: let outbound requests (CRLs, OCSP, metadata, JWKS, back-channel logout) go
+    /// to loopback, link-local and private addresses (the test PKI on 127.0.0.1 needs it).
+    public var outboundAllowPrivateAddresses = false
 
     /// `log.level`: trace, debug, info, notice, warning, error, critical.
     public var logLevel = "info"

@@ -61,7 +61,11 @@ public enum SettingsLoader {
         "audit.retention": { s, v, k in s.auditRetention = try duration(v, k, minimum: 86_400) },
         "audit.pseudonymise_codice_fiscale": { s, v, k in s.auditPseudonymiseCodiceFiscale = try bool(v, k) },
         "audit.pseudonym_key_file": { s, v, k in s.auditPseudonymKeyFile = try optional(v, k) },
+        "audit.checkpoint_file": { s, v, k in s.auditCheckpointFile = try optional(v, k) },
+        "audit.checkpoint_interval": { s, v, k in s.auditCheckpointInterval = try duration(v, k, minimum: 1) },
         "crl.refresh_interval": { s, v, k in s.crlRefreshInterval = try duration(v, k, minimum: 1) },
+        "keys.encryption_key_file": { s, v, k in s.keyEncryptionKeyFile = try optional(v, k) },
+        "keys.encryption_key": { s, v, k in s.keyEncryptionKey = try optional(v, k) },
         "keys.publish_delay": { s, v, k in s.keyPublishDelay = try duration(v, k, minimum: 0) },
         "keys.retired_retention": { s, v, k in s.keyRetention = try duration(v, k, minimum: 600) },
         "keys.rotate_every": { s, v, k in s.keyRotateEvery = try duration(v, k, minimum: 0) },
@@ -69,6 +73,9 @@ public enum SettingsLoader {
         "oidc.access_token_lifetime": { s, v, k in s.oidcAccessTokenLifetime = try duration(v, k, minimum: 60) },
         "oidc.refresh_token_lifetime": { s, v, k in s.oidcRefreshTokenLifetime = try duration(v, k, minimum: 60) },
         "oidc.jwks_refresh_interval": { s, v, k in s.oidcJWKSRefreshInterval = try duration(v, k, minimum: 1) },
+        "metrics.host": { s, v, k in s.metricsHost = try nonEmpty(v, k) },
+        "metrics.port": { s, v, k in s.metricsPort = try count(v, k, maximum: 65_535) },
+        "outbound.allow_private_addresses": { s, v, k in s.outboundAllowPrivateAddresses = try bool(v, k) },
         "log.level": { s, v, k in s.logLevel = try oneOf(v, k, ["trace", "debug", "info", "notice", "warning", "error", "critical"]) },
     ]
 

@@ -40,6 +40,8 @@ public struct GatewayApplication: Sendable {
     let oidcSubjects: OIDCSubjectKey
     /// Per-address request limits of the endpoints that create state (nil: off).
     let requestLimiter: RateLimiter?
+    /// Audit records of refused unauthenticated requests, at a bounded rate.
+    public let refusals: RefusalAudit
     /// Sends back-channel logout tokens.
     let backchannel: any HTTPTransport
 
@@ -65,6 +67,7 @@ public struct GatewayApplication: Sendable {
         self.oidcKeys = OIDCKeyring(storage: storage)
         self.oidcSubjects = OIDCSubjectKey(storage: storage)
         self.backchannel = backchannel
+        self.refusals = RefusalAudit(audit: audit, perMinute: configuration.limits.refusalAuditsPerMinute)
         self.requestLimiter = configuration.limits.requestsPerSecond > 0
             ? RateLimiter(perSecond: configuration.limits.requestsPerSecond, burst: configuration.limits.requestBurst) : nil
     }
@@ -82,25 +85,60 @@ public struct GatewayApplication: Sendable {
         let key = NIOSSLPrivateKeySource.privateKey(try NIOSSLPrivateKey(file: configuration.privateKeyPath, format: .pem))
         var publicTLS = TLSConfiguration.makeServerConfiguration(certificateChain: chain, privateKey: key)
         publicTLS.minimumTLSVersion = .tlsv12
+        publicTLS.cipherSuites = Self.forwardSecretCipherSuites
         var cardTLS = TLSConfiguration.makeServerConfiguration(certificateChain: chain, privateKey: key)
         cardTLS.minimumTLSVersion = .tlsv12
+        cardTLS.cipherSuites = Self.forwardSecretCipherSuites
         cardTLS.maximumTLSVersion = configuration.cardMaximumTLSVersion
         cardTLS.certificateVerification = .optionalVerification
         cardTLS.sendCANameList = configuration.sendCertificateAuthorityNames
         let contexts = cardContexts
         contexts.replaceConfiguration(cardTLS)
 
+        let limits = configuration.limits
+        let publicTLSConfiguration = publicTLS
+        let http = HTTP1Channel.Configuration(idleTimeout: .milliseconds(Int64(limits.idleTimeout * 1000)))
+        let publicLimiter = ConnectionLimiter(name: "public", maximum: limits.maximumConnections, maximumPerAddress: limits.maximumConnectionsPerAddress,
+                                              exempt: configuration.proxies.trusted)
+        let cardLimiter = ConnectionLimiter(name: "card", maximum: limits.maximumConnections, maximumPerAddress: limits.maximumConnectionsPerAddress,
+                                            exempt: configuration.proxies.trusted)
         let publicApp = Application(
             router: publicRouter(),
-            server: try .tls(.http1(), tlsConfiguration: publicTLS),
+            server: HTTPServerBuilder { responder in
+                GuardedChannel(try TLSChannel(HTTP1Channel(responder: responder, configuration: http), tlsConfiguration: publicTLSConfiguration),
+                               limiter: publicLimiter, headerTimeout: limits.headerTimeout)
+            },
             configuration: .init(address: .hostname(configuration.publicHost, port: configuration.publicPort), serverName: "cnsgw"),
             logger: logger)
         let cardApp = Application(
             router: cardRouter(),
-            server: HTTPServerBuilder { responder in try CardTLSChannel(HTTP1Channel(responder: responder), contexts: contexts) },
+            server: HTTPServerBuilder { responder in
+                GuardedChannel(try CardTLSChannel(HTTP1Channel(responder: responder, configuration: http), contexts: contexts),
+                               limiter: cardLimiter, headerTimeout: limits.headerTimeout)
+            },
             configuration: .init(address: .hostname(configuration.cardHost, port: configuration.cardPort), serverName: "cnsgw"),
             logger: logger)
-        return [publicApp, cardApp, TrustWatcher(trust: trust, logger: logger)]
+        var services: [any Service] = [publicApp, cardApp, TrustWatcher(trust: trust, logger: logger)]
+        if let metrics, let port = configuration.metricsPort {
+            // Metrics on their own plain-HTTP address (a scraper inside the network), not on the public listener.
+            let router = Router()
+            router.get("/metrics") { _, _ -> Response in Self.metricsResponse(metrics) }
+            services.append(Application(router: router, configuration: .init(address: .hostname(configuration.metricsHost, port: port), serverName: "cnsgw"),
+                                        logger: logger))
+        }
+        return services
+    }
+
+    /// TLS 1.2 suites with forward secrecy and AEAD only (TLS 1.3's are all so). Card keys (RSA-1024/2048) sign the
+    /// handshake whatever the suite, so every card still logs in.
+    static let forwardSecretCipherSuites = [
+        "ECDHE-ECDSA-AES128-GCM-SHA256", "ECDHE-RSA-AES128-GCM-SHA256", "ECDHE-ECDSA-AES256-GCM-SHA384", "ECDHE-RSA-AES256-GCM-SHA384",
+        "ECDHE-ECDSA-CHACHA20-POLY1305", "ECDHE-RSA-CHACHA20-POLY1305",
+    ].joined(separator: ":")
+
+    static func metricsResponse(_ metrics: PrometheusCollectorRegistry) -> Response {
+        Response(status: .ok, headers: [.contentType: "text/plain; version=0.0.4; charset=utf-8"],
+                 body: .init(byteBuffer: ByteBuffer(string: metrics.emitToString())))
     }
 
     /// Paths whose requests create state (pending logins, codes, audit records): rate-limited per client address.
@@ -108,7 +146,8 @@ public struct GatewayApplication: Sendable {
 
     func publicRouter() -> Router<PublicRequestContext> {
         let router = Router(context: PublicRequestContext.self)
-        router.add(middleware: RequestGuard(proxies: configuration.proxies, limiter: requestLimiter, limitedPaths: Self.limitedPaths, strictTransportSecurity: true))
+        router.add(middleware: RequestGuard(proxies: configuration.proxies, limiter: requestLimiter, limitedPaths: Self.limitedPaths, strictTransportSecurity: true,
+                                            refusals: refusals))
         router.get("/healthz") { _, _ in "ok\n" }
         router.get("/readyz") { _, _ -> Response in
             do {
@@ -130,11 +169,8 @@ public struct GatewayApplication: Sendable {
                 return Response(status: .serviceUnavailable, body: .init(byteBuffer: ByteBuffer(string: "storage unavailable: \(error)\n")))
             }
         }
-        if let metrics {
-            router.get("/metrics") { _, _ -> Response in
-                Response(status: .ok, headers: [.contentType: "text/plain; version=0.0.4; charset=utf-8"],
-                         body: .init(byteBuffer: ByteBuffer(string: metrics.emitToString())))
-            }
+        if let metrics, configuration.metricsPort == nil {
+            router.get("/metrics") { _, _ -> Response in Self.metricsResponse(metrics) }
         }
         router.get("/") { request, _ -> Response in
             html(pages(for: request).index(cardURL: "\(configuration.cardURL)/login/card"), status: .ok)
@@ -167,7 +203,8 @@ public struct GatewayApplication: Sendable {
 
     func cardRouter() -> Router<CardRequestContext> {
         let router = Router(context: CardRequestContext.self)
-        router.add(middleware: RequestGuard(proxies: configuration.proxies, limiter: requestLimiter, limitedPaths: Self.limitedPaths, strictTransportSecurity: true))
+        router.add(middleware: RequestGuard(proxies: configuration.proxies, limiter: requestLimiter, limitedPaths: Self.limitedPaths, strictTransportSecurity: true,
+                                            refusals: refusals))
         let controller = CardLoginController(application: self)
         router.get("/login/card") { request, context in try await controller.card(request, context) }
         router.post("/login/consent") { request, context in try await controller.consent(request, context) }

@@ -23,6 +23,9 @@ public struct GatewayServerConfiguration: Sendable {
     public var trustedProxies: Set<String> { proxies.trusted }
     /// Connection and request limits of both listeners.
     public var limits = ListenerLimits()
+    /// `/metrics` on its own plain-HTTP address when a port is set; nil serves it on the public listener.
+    public var metricsHost = "127.0.0.1"
+    public var metricsPort: Int?
     /// The addresses browsers use when a proxy or DNS name stands in front (default `https://host:port`).
     public var publicBaseURL: String?
     public var cardBaseURL: String?

@@ -138,8 +138,8 @@ struct OIDCController: Sendable {
     /// An authorization error: on a page while the client or its redirect URI is not trusted, else back to the client.
     func refuse(_ error: OIDCError, client: String?, pages: CardLoginPages, context: PublicRequestContext) async throws -> Response {
         Counter(label: "cnsgw_oidc_requests_refused_total", dimensions: [("reason", error.reason)]).increment()
-        try await application.audit.append(kind: "oidc", fields: ["result": "refused", "reason": error.reason, "error": error.code.rawValue,
-                                                                  "detail": error.detail, "client": client ?? "", "address": context.clientAddress])
+        try await application.refusals.append(kind: "oidc", fields: ["result": "refused", "reason": error.reason, "error": error.code.rawValue,
+                                                                     "detail": error.detail, "client": client ?? "", "address": context.clientAddress])
         switch error.delivery {
         case .redirect(let uri, let state):
             return Self.redirect(uri, ["error": error.code.rawValue, "error_description": error.detail, "state": state, "iss": provider.issuer])

@@ -227,7 +227,7 @@ struct OIDCTokenController: Sendable {
 
     func refuse(_ error: OIDCError, endpoint: String, client: String?, request: Request, headers: HTTPFields = [:]) async throws -> Response {
         Counter(label: "cnsgw_oidc_requests_refused_total", dimensions: [("reason", error.reason)]).increment()
-        try await application.audit.append(kind: "oidc", fields: ["result": "refused", "endpoint": endpoint, "reason": error.reason,
+        try await application.refusals.append(kind: "oidc", fields: ["result": "refused", "endpoint": endpoint, "reason": error.reason,
                                                                   "error": error.code.rawValue, "detail": error.detail, "client": client ?? ""])
         var headers = headers
         if error.code == .invalidClient, request.headers[.authorization]?.lowercased().hasPrefix("basic ") == true {

@@ -1,6 +1,7 @@
 import Foundation
 import HTTPTypes
 import Hummingbird
+import Metrics
 import NIOCore
 
 /// A request context that knows where its request came from (see ``ClientOrigin``).
@@ -21,12 +22,16 @@ struct RequestGuard<Context: OriginAwareContext>: RouterMiddleware {
     /// Paths whose requests create state (pending logins, codes, audit records) and are rate-limited.
     let limitedPaths: Set<String>
     let strictTransportSecurity: Bool
+    let refusals: RefusalAudit
 
     func handle(_ request: Request, context: Context, next: (Request, Context) async throws -> Response) async throws -> Response {
         var context = context
         context.origin = ClientOrigin.of(peer: context.peerAddress, fields: request.headers, proxies: proxies)
         var response: Response
         if let limiter, limitedPaths.contains(request.uri.path), case .refused(let retryAfter) = limiter.take(context.origin.address) {
+            Counter(label: "cnsgw_requests_rate_limited_total", dimensions: [("path", request.uri.path)]).increment()
+            try await refusals.append(kind: "request", fields: context.origin.auditFields.merging(["result": "refused", "reason": "rate_limited",
+                                                                                                   "path": request.uri.path]) { a, _ in a })
             response = Response(status: .tooManyRequests, headers: [.retryAfter: "\(retryAfter)", .contentType: "text/plain; charset=utf-8"],
                                 body: .init(byteBuffer: ByteBuffer(string: "too many requests from \(context.origin.address); retry in \(retryAfter) s\n")))
         } else {

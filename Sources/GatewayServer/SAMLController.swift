@@ -267,7 +267,8 @@ struct SAMLController: Sendable {
         Counter(label: "cnsgw_saml_requests_refused_total", dimensions: [("reason", error.reason)]).increment()
         switch error.delivery {
         case .page:
-            try await application.audit.append(kind: "saml", fields: fields)
+            // No service provider stands behind the request: an unauthenticated refusal, audited at a bounded rate.
+            try await application.refusals.append(kind: "saml", fields: fields)
             application.logger.warning("SAML request refused", metadata: ["reason": "\(error.reason)", "detail": "\(error.detail)"])
             return application.html(pages.samlRefused(error), status: .forbidden)
         case .response(let destination):

@@ -214,8 +214,13 @@ public struct SigningKeyRecord: Sendable, Hashable, Codable {
     public var use: String
     /// `RS256`, `ES256`.
     public var algorithm: String
-    /// PKCS#8 PEM private key.
+    /// PKCS#8 PEM private key, or that key sealed (``sealedPrefix``) by the storage's key protection.
     public var privateKeyPEM: String
+    /// How a sealed private key starts. An update may change a key's material only from the clear to this form.
+    public static let sealedPrefix = "cnsgw-sealed:"
+
+    /// Whether an update from `old` to `new` only seals a key stored in the clear.
+    public static func isSealing(from old: String, to new: String) -> Bool { !old.hasPrefix(sealedPrefix) && new.hasPrefix(sealedPrefix) }
     /// The self-signed certificate published in SAML metadata, PEM; nil where none is needed.
     public var certificatePEM: String?
     public var state: State

@@ -175,12 +175,13 @@ extension SQLiteGatewayStorage {
                     throw StorageError(.notFound, "no signing key \(id)")
                 }
                 var next = try box.value(current)
-                guard next.id == id, next.privateKeyPEM == current.privateKeyPEM else {
+                guard next.id == id, next.privateKeyPEM == current.privateKeyPEM || SigningKeyRecord.isSealing(from: current.privateKeyPEM, to: next.privateKeyPEM) else {
                     throw StorageError(.conflict, "an update cannot change a signing key's id or key material")
                 }
                 next.version = current.version + 1
-                try db.execute(sql: "UPDATE signing_key SET state = ?, certificate = ?, remove_after = ?, version = ? WHERE id = ? AND version = ?",
-                               arguments: [next.state.rawValue, next.certificatePEM, next.removeAfter?.storageMilliseconds, next.version, id, current.version])
+                try db.execute(sql: "UPDATE signing_key SET state = ?, certificate = ?, remove_after = ?, version = ?, private_key = ? WHERE id = ? AND version = ?",
+                               arguments: [next.state.rawValue, next.certificatePEM, next.removeAfter?.storageMilliseconds, next.version, next.privateKeyPEM,
+                                           id, current.version])
                 if db.changesCount == 0 { throw StorageError(.conflict, "signing key \(id) changed concurrently") }
                 return next
             }

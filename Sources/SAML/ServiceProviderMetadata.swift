@@ -27,6 +27,15 @@ public struct ServiceProviderMetadata: Sendable {
         public let isDefault: Bool
     }
 
+    /// Whether a location from metadata may be a form action or a redirect: `https` with a host, or `http` to a
+    /// loopback address.
+    public static func isSafeLocation(_ location: String) -> Bool {
+        guard let url = URLComponents(string: location), let scheme = url.scheme?.lowercased(), let host = url.host?.lowercased(), !host.isEmpty else {
+            return false
+        }
+        return scheme == "https" || (scheme == "http" && ["127.0.0.1", "localhost", "::1", "[::1]"].contains(host))
+    }
+
     public struct AttributeService: Sendable, Hashable, Codable {
         public let index: Int
         public let names: [String]
@@ -90,8 +99,13 @@ public struct ServiceProviderMetadata: Sendable {
         guard acs.contains(where: { $0.binding == SAMLNames.postBinding }) else {
             throw MetadataError(.unsupportedBinding, "no AssertionConsumerService with the HTTP-POST binding (the gateway sends Responses by POST only); found \(Set(acs.map(\.binding)).sorted().joined(separator: ", "))")
         }
-        for endpoint in acs where !(endpoint.location.hasPrefix("https://") || endpoint.location.hasPrefix("http://")) {
-            throw MetadataError(.malformed, "ACS location '\(endpoint.location)' is not an http(s) URL")
+        // Every location ends up in a form action or a redirect the browser follows: https only (http only to a loopback
+        // address, for tests) — never javascript:, data: or another scheme.
+        let slo = endpoints("SingleLogoutService")
+        for endpoint in acs + slo {
+            for location in [endpoint.location] + [endpoint.responseLocation].compactMap({ $0 }) where !Self.isSafeLocation(location) {
+                throw MetadataError(.malformed, "endpoint location '\(location)' must be an https URL (http only for loopback addresses)")
+            }
         }
         var signing: [X509Certificate] = [], encryption: [X509Certificate] = []
         for descriptor in sp.children("KeyDescriptor", namespace: SAMLNames.metadataNS) {
@@ -113,7 +127,7 @@ public struct ServiceProviderMetadata: Sendable {
         let spid = root.children("ContactPerson", namespace: SAMLNames.metadataNS).contains { person in
             person.child("Extensions", namespace: SAMLNames.metadataNS)?.children(nil, namespace: SAMLNames.spidExtensionsNS).isEmpty == false
         }
-        return ServiceProviderMetadata(entityID: entityID, assertionConsumerServices: acs, singleLogoutServices: endpoints("SingleLogoutService"),
+        return ServiceProviderMetadata(entityID: entityID, assertionConsumerServices: acs, singleLogoutServices: slo,
                                        signingCertificates: signing, encryptionCertificates: encryption, attributeServices: attributeServices,
                                        hasSPIDExtensions: spid, validUntil: validUntil,
                                        cacheDuration: root.attribute("cacheDuration").flatMap(SAMLTime.parseDuration))

@@ -30,7 +30,7 @@ struct CACommand: AsyncParsableCommand {
             for cert in certificates where !cert.isCA {
                 throw UsageError("\(cert.subject) is not a CA certificate (no CA basic constraint); nothing was added")
             }
-            let storage = try data.openStorage()
+            let storage = try await data.openStorage()
             for cert in certificates {
                 let label = name ?? cert.subjectAttribute("2.5.4.3") ?? cert.subject
                 guard try await addTrustedCA(cert, name: label, policy: policy, storage: storage, by: "cnsgw ca add") else {
@@ -49,7 +49,7 @@ struct CACommand: AsyncParsableCommand {
         @OptionGroup var data: DataDirectoryOptions
 
         func run() async throws {
-            let storage = try data.openStorage()
+            let storage = try await data.openStorage()
             let now = Date()
             var rows: [[String: Any]] = []
             for r in try await storage.trustedCAs() {
@@ -79,7 +79,7 @@ struct CACommand: AsyncParsableCommand {
         @OptionGroup var data: DataDirectoryOptions
 
         func run() async throws {
-            let storage = try data.openStorage()
+            let storage = try await data.openStorage()
             let matches = try await storage.trustedCAs().filter { $0.id.hasPrefix(id.lowercased()) }
             guard matches.count == 1, let match = matches.first, id.count >= 8 || match.id == id else {
                 throw UsageError(matches.isEmpty ? "no trusted CA has id \(id)" : "'\(id)' matches \(matches.count) CAs or is too short; give at least 8 characters")

@@ -77,7 +77,7 @@ struct ClientCommand: AsyncParsableCommand {
                 registration.secretHash = generated.hash
             }
             do { try registration.validate() } catch let error as OIDCError { throw UsageError("\(error.detail); nothing was registered") }
-            let storage = try data.openStorage()
+            let storage = try await data.openStorage()
             let json = try JSONEncoder().encode(registration)
             let now = Date()
             do {
@@ -103,7 +103,7 @@ struct ClientCommand: AsyncParsableCommand {
         @OptionGroup var data: DataDirectoryOptions
 
         func run() async throws {
-            let storage = try data.openStorage()
+            let storage = try await data.openStorage()
             let clients = try await storage.registrations(kind: ClientRegistration.storageKind).map { try JSONDecoder().decode(ClientRegistration.self, from: $0.json) }
             if json {
                 let rows: [[String: Any]] = clients.map { c in
@@ -129,7 +129,7 @@ struct ClientCommand: AsyncParsableCommand {
         @OptionGroup var data: DataDirectoryOptions
 
         func run() async throws {
-            let storage = try data.openStorage()
+            let storage = try await data.openStorage()
             do { try await storage.removeRegistration(kind: ClientRegistration.storageKind, id: id) } catch let error as StorageError where error.code == .notFound {
                 throw UsageError("no OIDC client \(id) is registered")
             }

@@ -4,6 +4,10 @@ import Foundation
 import GatewayServer
 import GatewayStorage
 import GatewayStorageSQLite
+import KeyProtection
+#if canImport(Glibc)
+import Glibc
+#endif
 
 /// `--data-dir`: where the gateway keeps its SQLite database (and, with the server, keys and caches).
 struct DataDirectoryOptions: ParsableArguments {
@@ -18,15 +22,42 @@ struct DataDirectoryOptions: ParsableArguments {
 
     var databasePath: String { (dataDir as NSString).appendingPathComponent("cnsgw.sqlite") }
 
-    /// Opens the storage, creating the folder and database when missing; a bad file is a usage error (exit 2).
-    func openStorage() throws -> SQLiteGatewayStorage {
+    /// Opens the storage, creating the folder (0700) and database (0600) when missing, with private keys sealed by
+    /// the key-encryption key (see ``KeyEncryptionKey``); a bad file or a wrong key is a usage error (exit 2).
+    /// Everything the process creates is private to it (umask 077): database, WAL and SHM files, keys, caches.
+    func openStorage(keyFile: String? = nil, key: String? = nil) async throws -> SealedKeyStorage {
+        umask(0o077)
+        let base: SQLiteGatewayStorage
         do {
-            try FileManager.default.createDirectory(atPath: dataDir, withIntermediateDirectories: true)
-            return try SQLiteGatewayStorage(path: databasePath)
+            try FileManager.default.createDirectory(atPath: dataDir, withIntermediateDirectories: true, attributes: [.posixPermissions: 0o700])
+            base = try SQLiteGatewayStorage(path: databasePath)
         } catch let e as StorageError {
             throw UsageError("cannot open the gateway database: \(e.detail)")
         } catch {
             throw UsageError("cannot create \(dataDir): \(error.localizedDescription)")
+        }
+        let environment = ProcessInfo.processInfo.environment
+        let file = keyFile ?? environment["CNSGW_KEYS_ENCRYPTION_KEY_FILE"].flatMap { $0.isEmpty ? nil : $0 }
+            ?? (dataDir as NSString).appendingPathComponent("keys.kek")
+        do {
+            let kek = try KeyEncryptionKey.load(base64: key ?? environment["CNSGW_KEYS_ENCRYPTION_KEY"], file: file,
+                                                mayCreate: !(try await SealedKeyStorage.holdsSealedValues(base)))
+            let storage = SealedKeyStorage(base, kek: kek)
+            try await storage.verifyAndSealAll()
+            return storage
+        } catch let failure as KeyEncryptionKey.Failure {
+            throw UsageError("cnsgw: \(failure.detail)")
+        }
+    }
+
+    /// Refuses a data folder, database or key file that other users can read, naming the `chmod` that fixes it.
+    func requirePrivateFiles(_ extra: [(path: String, setting: String)]) throws {
+        do {
+            try FilePermissions.requirePrivate(dataDir, setting: "data_dir", directory: true)
+            for suffix in ["", "-wal", "-shm"] { try FilePermissions.requirePrivate(databasePath + suffix, setting: "data_dir") }
+            for (path, setting) in extra { try FilePermissions.requirePrivate(path, setting: setting) }
+        } catch let failure as KeyEncryptionKey.Failure {
+            throw UsageError("cnsgw serve: \(failure.detail)")
         }
     }
 

@@ -68,7 +68,7 @@ extension CACommand {
             do { list = try TrustedList.load(try await read(source), signer: signer, now: now) } catch let error as TrustedListError {
                 throw UsageError("the trusted list was refused (\(error.code.rawValue)): \(error.detail); nothing was changed")
             }
-            let storage = try data.openStorage()
+            let storage = try await data.openStorage()
             let previous = try await storage.registration(kind: Self.stateKind, id: Self.stateID)
                 .flatMap { try? JSONDecoder().decode(ImportState.self, from: $0.json) }
             if let previous, list.sequenceNumber < previous.sequenceNumber {

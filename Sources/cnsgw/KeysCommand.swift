@@ -15,7 +15,7 @@ struct KeysCommand: AsyncParsableCommand {
         @OptionGroup var data: DataDirectoryOptions
 
         func run() async throws {
-            let storage = try data.openStorage()
+            let storage = try await data.openStorage()
             let keys = try await storage.signingKeys(use: "saml") + storage.signingKeys(use: "oidc")
             let formatter = ISO8601DateFormatter()
             if json {
@@ -40,7 +40,7 @@ struct KeysCommand: AsyncParsableCommand {
 
         func run() async throws {
             guard ["saml", "oidc", "all"].contains(use) else { throw UsageError("--use must be saml, oidc or all") }
-            let storage = try data.openStorage()
+            let storage = try await data.openStorage()
             let rotation = KeyRotation(storage: storage, policy: KeyRotation.Policy(), generate: SigningKeyFactory.generator)
             let added = try await rotation.rotate(uses: use == "all" ? ["saml", "oidc"] : [use], now: Date())
             for key in added {

@@ -65,7 +65,7 @@ struct SPCommand: AsyncParsableCommand {
                 source: isURL ? source : (source as NSString).standardizingPath, allowDerivedAttributes: !noDerivedAttributes)
             registration.federationCertificatePEM = federation.map { String(decoding: $0, as: UTF8.self) }
             registration.fetchedAt = isURL ? Date() : nil
-            let storage = try data.openStorage()
+            let storage = try await data.openStorage()
             let json = try JSONEncoder().encode(registration)
             let now = Date()
             do {
@@ -91,7 +91,7 @@ struct SPCommand: AsyncParsableCommand {
         @OptionGroup var data: DataDirectoryOptions
 
         func run() async throws {
-            let storage = try data.openStorage()
+            let storage = try await data.openStorage()
             let registrations = try await storage.registrations(kind: ServiceProviderRegistration.storageKind).map {
                 try JSONDecoder().decode(ServiceProviderRegistration.self, from: $0.json)
             }
@@ -117,7 +117,7 @@ struct SPCommand: AsyncParsableCommand {
         @OptionGroup var data: DataDirectoryOptions
 
         func run() async throws {
-            let storage = try data.openStorage()
+            let storage = try await data.openStorage()
             do { try await storage.removeRegistration(kind: ServiceProviderRegistration.storageKind, id: entityID) } catch let error as StorageError where error.code == .notFound {
                 throw UsageError("no service provider \(entityID) is registered")
             }

@@ -79,9 +79,14 @@ struct ServeCommand: AsyncParsableCommand {
         // The process-wide metrics backend, set once here at the top: libraries only emit through swift-metrics.
         let registry = PrometheusCollectorRegistry()
         MetricsSystem.bootstrap(PrometheusMetricsFactory(registry: registry))
-        let storage = try data.openStorage()
         let certificatePath = settings.inDataDirectory(settings.tlsCertificate, default: "server.pem")
         let keyPath = settings.inDataDirectory(settings.tlsPrivateKey, default: "server.key")
+        let kekPath = settings.inDataDirectory(settings.keyEncryptionKeyFile, default: "keys.kek")
+        // Keys and the database are the gateway's alone: an existing folder or key file others can read stops start-up
+        // before anything is opened or written.
+        try data.requirePrivateFiles([(keyPath, "tls.private_key"), (kekPath, "keys.encryption_key_file"),
+                                      (settings.inDataDirectory(settings.auditPseudonymKeyFile, default: "audit-pseudonym.key"), "audit.pseudonym_key_file")])
+        let storage = try await data.openStorage(keyFile: kekPath, key: settings.keyEncryptionKey)
         if settings.tlsCertificate == nil && settings.tlsPrivateKey == nil {
             try ensureServerCertificate(certificatePath: certificatePath, keyPath: keyPath)
         } else {
@@ -96,7 +101,7 @@ struct ServeCommand: AsyncParsableCommand {
             ? try loadOrCreateKey(settings.inDataDirectory(settings.auditPseudonymKeyFile, default: "audit-pseudonym.key"), setting: "audit.pseudonym_key_file")
             : nil
 
-        let transport = URLSessionTransport()
+        let transport = GuardedHTTPTransport(allowPrivateAddresses: settings.outboundAllowPrivateAddresses)
         let crlStore = CRLStore(configuration: .init(cacheDirectory: (settings.dataDirectory as NSString).appendingPathComponent("crl-cache")), transport: transport)
         var configuration = GatewayServerConfiguration(
             publicHost: settings.publicListener.host, publicPort: settings.publicListener.port,
@@ -115,6 +120,8 @@ struct ServeCommand: AsyncParsableCommand {
         configuration.limits.requestsPerSecond = settings.requestsPerSecond
         configuration.limits.requestBurst = settings.requestBurst
         configuration.limits.refusalAuditsPerMinute = settings.refusalAuditsPerMinute
+        configuration.metricsHost = settings.metricsHost
+        configuration.metricsPort = settings.metricsPort > 0 ? settings.metricsPort : nil
         configuration.publicBaseURL = settings.publicListener.url
         configuration.cardBaseURL = settings.cardListener.url
         configuration.loginLifetime = settings.loginLifetime
@@ -127,7 +134,7 @@ struct ServeCommand: AsyncParsableCommand {
             configuration: configuration,
             storage: storage, revocation: RevocationChecker(crlStore: crlStore, ocsp: OCSPClient(transport: transport)),
             identityMapper: CNSSubjectMapper(registry: try? BelfioreRegistry.bundled()), pages: try await PageRenderer.load(directory: settings.templates),
-            metrics: registry, logger: logger)
+            metrics: registry, logger: logger, backchannel: transport)
         let refresher = CRLRefreshService(store: crlStore, revocation: server.revocation, statusPath: (settings.dataDirectory as NSString).appendingPathComponent("crl-status.json"),
                                           interval: settings.crlRefreshInterval)
         let housekeeping = HousekeepingService(storage: storage, auditRetention: settings.auditRetention, logger: logger)
@@ -135,14 +142,20 @@ struct ServeCommand: AsyncParsableCommand {
                                                                                rotateEvery: settings.keyRotateEvery), generate: SigningKeyFactory.generator)
         let keyRotation = KeyRotationService(rotation: rotation, interval: min(60, max(1, settings.crlRefreshInterval)), logger: logger)
         let metadataRefresh = MetadataRefreshService(storage: storage, transport: transport, interval: settings.crlRefreshInterval, logger: logger)
+        let checkpoints = AuditCheckpointService(storage: storage, file: settings.inDataDirectory(settings.auditCheckpointFile, default: "audit-checkpoints.jsonl"),
+                                                 interval: settings.auditCheckpointInterval, logger: logger)
         let clientKeys = ClientKeysRefreshService(storage: storage, transport: transport, interval: settings.oidcJWKSRefreshInterval, logger: logger)
-        let group = ServiceGroup(configuration: .init(services: try server.services() + [refresher, housekeeping, metadataRefresh, clientKeys, keyRotation], gracefulShutdownSignals: [.sigterm, .sigint],
+        let group = ServiceGroup(configuration: .init(services: try server.services() + [refresher, housekeeping, metadataRefresh, clientKeys, keyRotation, checkpoints], gracefulShutdownSignals: [.sigterm, .sigint],
                                                       logger: logger))
         say("cnsgw: public listener \(server.configuration.publicURL)  card listener \(server.configuration.cardURL)/login/card")
         if settings.demo {
             say("cnsgw: demo cards in \(demoDirectory)/cards/*.p12 (password \(TestPKI.pkcs12Password)); import one in the browser and open \(server.configuration.cardURL)/login/card")
         }
-        try await group.run()
+        do { try await group.run() } catch {
+            try? await transport.shutdown()
+            throw error
+        }
+        try await transport.shutdown()
     }
 
     /// A 32-byte secret kept in a file readable by the gateway only; generated when missing.

@@ -57,9 +57,9 @@ import Testing
     @Test("a corrupted database stops start-up with a clear error and is left as it was")
     func corruptedDatabase() throws {
         let data = temporary("corrupt")
-        try FileManager.default.createDirectory(atPath: data, withIntermediateDirectories: true)
+        try FileManager.default.createDirectory(atPath: data, withIntermediateDirectories: true, attributes: [.posixPermissions: 0o700])
         let garbage = Data((0..<8192).map { UInt8(truncatingIfNeeded: $0 &* 31 &+ 7) })
-        try garbage.write(to: URL(fileURLWithPath: data + "/cnsgw.sqlite"))
+        #expect(FileManager.default.createFile(atPath: data + "/cnsgw.sqlite", contents: garbage, attributes: [.posixPermissions: 0o600]))
         let r = try runCommand(VerifyCommandTests.binary, ["serve", "--data-dir", data, "--public-port", "\(LocalService.freePort())",
                                                            "--card-port", "\(LocalService.freePort())"], timeout: 30)
         #expect(r.status == 2 && r.stderr.contains("is not a readable cnsgw database") && r.stderr.contains("nothing was changed"), "\(r.stderr)")

@@ -24,7 +24,9 @@ import Testing
             self.data = data ?? NSTemporaryDirectory() + "cnsgw-serve-\(UUID().uuidString)"
             publicPort = ports?.0 ?? LocalService.freePort()
             cardPort = ports?.1 ?? LocalService.freePort()
-            let launcher = environment.isEmpty ? [] : ["/usr/bin/env"] + environment
+            // The tests' OCSP responders, metadata, JWKS and back-channel receivers listen on 127.0.0.1.
+            let allowance = environment.contains { $0.hasPrefix("CNSGW_OUTBOUND_ALLOW_PRIVATE_ADDRESSES=") } ? [] : ["CNSGW_OUTBOUND_ALLOW_PRIVATE_ADDRESSES=true"]
+            let launcher = ["/usr/bin/env"] + allowance + environment
             process = try LocalService(launcher + [VerifyCommandTests.binary, "serve", "--data-dir", self.data, "--public-port", "\(publicPort)",
                                         "--card-port", "\(cardPort)", "--crl-refresh-interval", "1"] + extra, port: cardPort)
             try process.waitUntilListening(timeout: 60)

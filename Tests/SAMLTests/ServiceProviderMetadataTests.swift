@@ -31,6 +31,23 @@ import Testing
         #expect(code("<html/>") == .malformed)
     }
 
+    @Test("ACS and single-logout locations must be https (http only to loopback): never javascript:, data: or plain http elsewhere")
+    func locations() throws {
+        let good = try TestServiceProvider().metadata()
+        for bad in ["javascript:alert(document.domain)", "data:text/html,hi", "http://sp.example.it/acs", "ftp://sp.example.it/acs", "https:///nohost"] {
+            #expect(code(good.replacingOccurrences(of: "Location=\"https://sp.example.it/acs", with: "Location=\"\(bad)")) == .malformed, "\(bad)")
+        }
+        let slo = #"<md:SingleLogoutService Binding="urn:oasis:names:tc:SAML:2.0:bindings:HTTP-POST" Location="LOCATION"/>"#
+        func withSLO(_ location: String) -> String {
+            good.replacingOccurrences(of: "<md:AssertionConsumerService", with: slo.replacingOccurrences(of: "LOCATION", with: location) + "<md:AssertionConsumerService",
+                                      options: [], range: good.range(of: "<md:AssertionConsumerService"))
+        }
+        #expect(code(withSLO("javascript:alert(1)")) == .malformed)
+        #expect(code(withSLO("https://sp.example.it/slo")) == nil)
+        #expect(code(withSLO("http://127.0.0.1:9/slo")) == nil)
+        #expect(ServiceProviderMetadata.isSafeLocation("https://sp.example.it/x") && !ServiceProviderMetadata.isSafeLocation("JAVASCRIPT:x"))
+    }
+
     @Test("an HMAC SignatureMethod (CVE-2009-0217 class) is outside the allow-list")
     func hmacSignature() throws {
         let sp = try TestServiceProvider()

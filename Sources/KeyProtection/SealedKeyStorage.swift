@@ -1,0 +1,164 @@
+import Foundation
+import GatewayStorage
+
+/// A ``GatewayStorage`` that keeps private signing keys and gateway secrets sealed (AES-256-GCM with the
+/// ``KeyEncryptionKey``) in the storage below it, and open above it: everything else passes through. Written as a
+/// decorator so that no backend (SQLite, PostgreSQL) and no caller has to know about sealing.
+public struct SealedKeyStorage: GatewayStorage {
+    public let base: any GatewayStorage
+    let kek: KeyEncryptionKey
+    /// Registration kinds whose JSON is a secret (the pairwise-subject key).
+    public static let secretKinds: Set<String> = ["gateway-secret"]
+
+    public init(_ base: any GatewayStorage, kek: KeyEncryptionKey) {
+        self.base = base
+        self.kek = kek
+    }
+
+    // MARK: sealing
+
+    func sealed(_ r: SigningKeyRecord) throws -> SigningKeyRecord {
+        guard !KeyEncryptionKey.isSealed(r.privateKeyPEM) else { return r }
+        var s = r
+        s.privateKeyPEM = try kek.seal(Data(r.privateKeyPEM.utf8), context: "signing_key/" + r.id)
+        return s
+    }
+
+    func opened(_ r: SigningKeyRecord) throws -> SigningKeyRecord {
+        guard KeyEncryptionKey.isSealed(r.privateKeyPEM) else { return r }   // written before sealing: ``sealAll()`` seals it
+        var o = r
+        o.privateKeyPEM = String(decoding: try kek.open(r.privateKeyPEM, context: "signing_key/" + r.id), as: UTF8.self)
+        return o
+    }
+
+    func sealed(_ r: RegistrationRecord) throws -> RegistrationRecord {
+        guard Self.secretKinds.contains(r.kind), !KeyEncryptionKey.isSealed(String(decoding: r.json, as: UTF8.self)) else { return r }
+        var s = r
+        s.json = Data(try kek.seal(r.json, context: "registration/\(r.kind)/\(r.id)").utf8)
+        return s
+    }
+
+    func opened(_ r: RegistrationRecord) throws -> RegistrationRecord {
+        let text = String(decoding: r.json, as: UTF8.self)
+        guard Self.secretKinds.contains(r.kind), KeyEncryptionKey.isSealed(text) else { return r }
+        var o = r
+        o.json = try kek.open(text, context: "registration/\(r.kind)/\(r.id)")
+        return o
+    }
+
+    /// Whether `storage` holds anything sealed (then only the key that sealed it may be used).
+    public static func holdsSealedValues(_ storage: any GatewayStorage) async throws -> Bool {
+        for use in ["saml", "oidc", "federation"] where try await storage.signingKeys(use: use).contains(where: { KeyEncryptionKey.isSealed($0.privateKeyPEM) }) {
+            return true
+        }
+        for kind in secretKinds where try await storage.registrations(kind: kind).contains(where: { KeyEncryptionKey.isSealed(String(decoding: $0.json, as: UTF8.self)) }) {
+            return true
+        }
+        return false
+    }
+
+    /// Opens every sealed value (a wrong key fails here, before anything is written), then seals what was stored in
+    /// the clear by an earlier version. Returns how many values it sealed.
+    @discardableResult
+    public func verifyAndSealAll() async throws -> Int {
+        var plain: [SigningKeyRecord] = []
+        for use in ["saml", "oidc", "federation"] {
+            for record in try await base.signingKeys(use: use) {
+                _ = try opened(record)
+                if !KeyEncryptionKey.isSealed(record.privateKeyPEM) { plain.append(record) }
+            }
+        }
+        var plainSecrets: [RegistrationRecord] = []
+        for kind in Self.secretKinds {
+            for record in try await base.registrations(kind: kind) {
+                _ = try opened(record)
+                if !KeyEncryptionKey.isSealed(String(decoding: record.json, as: UTF8.self)) { plainSecrets.append(record) }
+            }
+        }
+        for record in plain { _ = try await updateSigningKey(id: record.id) { $0 } }
+        for record in plainSecrets { _ = try await updateRegistration(kind: record.kind, id: record.id) { $0 } }
+        return plain.count + plainSecrets.count
+    }
+
+    // MARK: signing keys and registrations (sealed below, open above)
+
+    public func addSigningKey(_ record: SigningKeyRecord) async throws { try await base.addSigningKey(try sealed(record)) }
+    public func signingKeys(use: String) async throws -> [SigningKeyRecord] { try await base.signingKeys(use: use).map(opened) }
+    public func updateSigningKey(id: String, _ updater: @Sendable (SigningKeyRecord) throws -> SigningKeyRecord) async throws -> SigningKeyRecord {
+        try await withoutActuallyEscaping(updater) { updater in
+            let box = UnsafeSendable(updater)
+            return try opened(try await base.updateSigningKey(id: id) { stored in
+                let open = try opened(stored)
+                var next = try box.value(open)
+                // The key itself never changes: keep the stored form (already sealed), or seal a key stored in the clear.
+                if next.privateKeyPEM == open.privateKeyPEM { next.privateKeyPEM = stored.privateKeyPEM }
+                return try sealed(next)
+            })
+        }
+    }
+
+    public func addRegistration(_ record: RegistrationRecord) async throws { try await base.addRegistration(try sealed(record)) }
+    public func registrations(kind: String) async throws -> [RegistrationRecord] { try await base.registrations(kind: kind).map(opened) }
+    public func registration(kind: String, id: String) async throws -> RegistrationRecord? { try await base.registration(kind: kind, id: id).map(opened) }
+    public func updateRegistration(kind: String, id: String, _ updater: @Sendable (RegistrationRecord) throws -> RegistrationRecord) async throws -> RegistrationRecord {
+        try await withoutActuallyEscaping(updater) { updater in
+            let box = UnsafeSendable(updater)
+            return try opened(try await base.updateRegistration(kind: kind, id: id) { stored in
+                let open = try opened(stored)
+                var next = try box.value(open)
+                if next.json == open.json { next.json = stored.json }
+                return try sealed(next)
+            })
+        }
+    }
+    public func removeRegistration(kind: String, id: String) async throws { try await base.removeRegistration(kind: kind, id: id) }
+
+    // MARK: everything else passes through
+
+    public func addTrustedCA(_ record: TrustedCARecord) async throws { try await base.addTrustedCA(record) }
+    public func trustedCAs() async throws -> [TrustedCARecord] { try await base.trustedCAs() }
+    public func trustedCA(id: String) async throws -> TrustedCARecord? { try await base.trustedCA(id: id) }
+    public func updateTrustedCA(id: String, _ updater: @Sendable (TrustedCARecord) throws -> TrustedCARecord) async throws -> TrustedCARecord {
+        try await base.updateTrustedCA(id: id, updater)
+    }
+    public func removeTrustedCA(id: String) async throws { try await base.removeTrustedCA(id: id) }
+    public func applyTrustChanges(adding: [TrustedCARecord], removing: [String]) async throws { try await base.applyTrustChanges(adding: adding, removing: removing) }
+    public func createPendingLogin(_ record: PendingLoginRecord) async throws { try await base.createPendingLogin(record) }
+    public func pendingLogin(id: String) async throws -> PendingLoginRecord? { try await base.pendingLogin(id: id) }
+    public func updatePendingLogin(id: String, _ updater: @Sendable (PendingLoginRecord) throws -> PendingLoginRecord) async throws -> PendingLoginRecord {
+        try await base.updatePendingLogin(id: id, updater)
+    }
+    public func deletePendingLogin(id: String) async throws { try await base.deletePendingLogin(id: id) }
+    public func rememberOnce(namespace: String, key: String, now: Date, expiresAt: Date) async throws -> Bool {
+        try await base.rememberOnce(namespace: namespace, key: key, now: now, expiresAt: expiresAt)
+    }
+    public func appendAudit(_ record: AuditRecord) async throws { try await base.appendAudit(record) }
+    public func appendAudit(building build: @Sendable (AuditRecord?) throws -> [AuditRecord]) async throws -> [AuditRecord] {
+        try await base.appendAudit(building: build)
+    }
+    public func lastAuditRecord() async throws -> AuditRecord? { try await base.lastAuditRecord() }
+    public func auditRecords(since: Date?, limit: Int?) async throws -> [AuditRecord] { try await base.auditRecords(since: since, limit: limit) }
+    public func createSession(_ record: SessionRecord) async throws { try await base.createSession(record) }
+    public func session(id: String) async throws -> SessionRecord? { try await base.session(id: id) }
+    public func updateSession(id: String, _ updater: @Sendable (SessionRecord) throws -> SessionRecord) async throws -> SessionRecord {
+        try await base.updateSession(id: id, updater)
+    }
+    public func deleteSession(id: String) async throws { try await base.deleteSession(id: id) }
+    public func storeOneTimeCode(_ record: OneTimeCodeRecord) async throws { try await base.storeOneTimeCode(record) }
+    public func redeemOneTimeCode(namespace: String, id: String, now: Date) async throws -> OneTimeCodeRedemption {
+        try await base.redeemOneTimeCode(namespace: namespace, id: id, now: now)
+    }
+    public func oneTimeCode(namespace: String, id: String, now: Date) async throws -> OneTimeCodeRecord? {
+        try await base.oneTimeCode(namespace: namespace, id: id, now: now)
+    }
+    public func garbageCollect(now: Date, auditRetention: TimeInterval?) async throws -> GarbageCollectionResult {
+        try await base.garbageCollect(now: now, auditRetention: auditRetention)
+    }
+}
+
+/// Carries a non-escaping updater into the base storage's `@Sendable` updater; the base calls it synchronously
+/// within the call, as the protocol's updaters are.
+struct UnsafeSendable<T>: @unchecked Sendable {
+    let value: T
+    init(_ value: T) { self.value = value }
+}
