@@ -6,12 +6,15 @@
 #    (ratio: the aim is at least 0.7 of nginx's rate);
 #  - peak memory of `cnsgw serve` with a 2,000,000-entry CRL loaded.
 #  - the same with the parsed-certificate cache off (each login parses the card, as a card's first login does);
-# Usage: bench/card-logins.sh [SECONDS]   (needs nginx: apt-get install nginx-light)
+#  - with a BASELINE git ref, the same card logins through that version's `cnsgw serve`, built in
+#    bench/out/baseline-REF (a git worktree), in the same run: the ratio after/before says what a change cost.
+# Usage: bench/card-logins.sh [SECONDS] [BASELINE_REF]   (needs nginx: apt-get install nginx-light)
 set -euo pipefail
 # The load comes from one address: the per-address limits protect against floods, not against this benchmark.
 export CNSGW_LIMITS_REQUESTS_PER_SECOND=0 CNSGW_LIMITS_MAX_CONNECTIONS_PER_ADDRESS=1000000
 cd "$(dirname "$0")/.."
 seconds=${1:-10}
+baseline=${2:-}
 command -v nginx >/dev/null || { echo "nginx is needed: apt-get install nginx-light" >&2; exit 2; }
 swift build -c release --product cnsgw >/dev/null
 cnsgw="$(swift build -c release --show-bin-path)/cnsgw"
@@ -26,6 +29,16 @@ card="$work/data/demo-pki/cards/rccmnl83s18d969h"
 CNSGW_CARD_CERTIFICATE_CACHE=0 "$cnsgw" serve --data-dir "$work/data-cold" --public-port 19446 --card-port 19447 >"$work/serve-cold.log" 2>&1 &
 for _ in $(seq 100); do curl -sk https://127.0.0.1:19446/healthz >/dev/null 2>&1 && break; sleep 0.2; done
 cold_card="$work/data-cold/demo-pki/cards/rccmnl83s18d969h"
+base_card=""
+if [ -n "$baseline" ]; then
+  base_src="bench/out/baseline-$baseline"
+  [ -d "$base_src" ] || git worktree add --detach "$base_src" "$baseline" >/dev/null
+  (cd "$base_src" && swift build -c release --product cnsgw >/dev/null)
+  base_bin="$(cd "$base_src" && swift build -c release --show-bin-path)/cnsgw"
+  "$base_bin" serve --data-dir "$work/data-base" --public-port 19448 --card-port 19449 >"$work/serve-base.log" 2>&1 &
+  for _ in $(seq 100); do curl -sk https://127.0.0.1:19448/healthz >/dev/null 2>&1 && break; sleep 0.2; done
+  base_card="$work/data-base/demo-pki/cards/rccmnl83s18d969h"
+fi
 
 cat >"$work/nginx.conf" <<CONF
 worker_processes auto;
@@ -54,9 +67,13 @@ run() { python3 bench/card_logins.py 127.0.0.1 "$1" "${4:-$card}.pem" "${4:-$car
 printf '%-12s %-8s %10s %10s %10s\n' target clients "logins/s" "p50 ms" "p99 ms"
 for c in 1 32; do
   gw=$(run 19444 /login/card "$c"); ng=$(run 19445 / "$c"); cold=$(run 19447 /login/card "$c" "$cold_card")
-  python3 - "$c" "$gw" "$ng" "$cold" <<'PY'
+  base='{}'; [ -n "$base_card" ] && base=$(run 19449 /login/card "$c" "$base_card")
+  python3 - "$c" "$gw" "$ng" "$cold" "$base" "$baseline" <<'PY'
 import json, sys
-c, gw, ng, cold = sys.argv[1], json.loads(sys.argv[2]), json.loads(sys.argv[3]), json.loads(sys.argv[4])
+c, gw, ng, cold, base = sys.argv[1], json.loads(sys.argv[2]), json.loads(sys.argv[3]), json.loads(sys.argv[4]), json.loads(sys.argv[5])
+if base:
+    print(f"{'baseline':<12} {c:<8} {base['rate']:>10} {base['p50_ms']:>10} {base['p99_ms']:>10}   failed {base['failed']}  ({sys.argv[6]})")
+    print(f"ratio cnsgw/baseline at {c} clients: {gw['rate'] / base['rate']:.2f}")
 print(f"{'cnsgw':<12} {c:<8} {gw['rate']:>10} {gw['p50_ms']:>10} {gw['p99_ms']:>10}   failed {gw['failed']}")
 print(f"{'cnsgw cold':<12} {c:<8} {cold['rate']:>10} {cold['p50_ms']:>10} {cold['p99_ms']:>10}   failed {cold['failed']}  (no certificate cache)")
 print(f"{'nginx':<12} {c:<8} {ng['rate']:>10} {ng['p50_ms']:>10} {ng['p99_ms']:>10}   failed {ng['failed']}")

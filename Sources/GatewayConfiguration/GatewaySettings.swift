@@ -38,18 +38,8 @@ public struct GatewaySettings: Sendable, Hashable {
     /// `forwarded` (RFC 7239) or `none`.
     public var clientAddressHeader = "x-forwarded-for"
 
-    /// `limits.header_timeout`: seconds a new connection has for its TLS handshake and first request headers.
-    public var headerTimeout: TimeInterval = 10
-    /// `limits.idle_timeout`: seconds a keep-alive connection may stay idle.
-    public var idleTimeout: TimeInterval = 30
-    /// `limits.max_connections`, `limits.max_connections_per_address`: open connections per listener.
-    public var maximumConnections = 4096
-    public var maximumConnectionsPerAddress = 64
-    /// `limits.requests_per_second`, `limits.request_burst`: per client address on the endpoints that create state.
-    public var requestsPerSecond: Double = 20
-    public var requestBurst = 60
-    /// `limits.refusal_audits_per_minute`: audit records of refused unauthenticated requests; past it, counted only.
-    public var refusalAuditsPerMinute = 120
+    /// `limits.*`: timeouts, connection and request limits of both listeners.
+    public var limits = ListenerLimits()
 
     /// `card.certificate_cache`: parsed card certificates kept for reuse (0 turns the cache off).
     public var certificateCacheSize = 4096

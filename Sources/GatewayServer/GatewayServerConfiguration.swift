@@ -1,4 +1,5 @@
 import Foundation
+import GatewayConfiguration
 import GatewayLogin
 import NIOSSL
 
@@ -62,20 +63,3 @@ public struct GatewayServerConfiguration: Sendable {
     public var cardURL: String { cardBaseURL ?? "https://\(cardHost):\(cardPort)" }
 }
 
-/// Limits that keep a flood of connections or requests from taking the listeners down.
-public struct ListenerLimits: Sendable, Hashable {
-    /// Seconds a new connection has to finish its TLS handshake and send its first request's headers.
-    public var headerTimeout: TimeInterval = 10
-    /// Seconds a keep-alive connection may stay idle.
-    public var idleTimeout: TimeInterval = 30
-    /// Open connections per listener, and per client address on one listener.
-    public var maximumConnections = 4096
-    public var maximumConnectionsPerAddress = 64
-    /// Requests per second (and burst) per client address on the endpoints that create state; 0 turns it off.
-    public var requestsPerSecond: Double = 20
-    public var requestBurst = 60
-    /// Audit records of refused unauthenticated requests per minute; past it they are counted, not written.
-    public var refusalAuditsPerMinute = 120
-
-    public init() {}
-}

@@ -113,13 +113,7 @@ struct ServeCommand: AsyncParsableCommand {
         configuration.proxies = ProxyPolicy(trusted: Set(settings.trustedProxies),
                                             certificateHeader: ProxyCertificateHeader.Format(rawValue: settings.proxyCertificateHeader) ?? .nginx,
                                             addressHeader: ForwardedAddressHeader(rawValue: settings.clientAddressHeader) ?? .xForwardedFor)
-        configuration.limits.headerTimeout = settings.headerTimeout
-        configuration.limits.idleTimeout = settings.idleTimeout
-        configuration.limits.maximumConnections = settings.maximumConnections
-        configuration.limits.maximumConnectionsPerAddress = settings.maximumConnectionsPerAddress
-        configuration.limits.requestsPerSecond = settings.requestsPerSecond
-        configuration.limits.requestBurst = settings.requestBurst
-        configuration.limits.refusalAuditsPerMinute = settings.refusalAuditsPerMinute
+        configuration.limits = settings.limits
         configuration.metricsHost = settings.metricsHost
         configuration.metricsPort = settings.metricsPort > 0 ? settings.metricsPort : nil
         configuration.publicBaseURL = settings.publicListener.url

@@ -58,12 +58,7 @@ import Testing
     func samlHijack() throws {
         let server = try ServeCommandTests.Server()
         defer { server.process.stop() }
-        let dir = server.data + "/sp"
-        try FileManager.default.createDirectory(atPath: dir, withIntermediateDirectories: true)
-        #expect(try runCommand("openssl", ["req", "-x509", "-newkey", "rsa:2048", "-nodes", "-keyout", dir + "/sp.key", "-out", dir + "/sp.crt",
-                                           "-days", "30", "-subj", "/CN=test SP"]).status == 0)
-        let sp = SAMLServeTests.SP(lib: "pysaml2", entityID: "https://comune.example.it/sp", acs: "https://127.0.0.1:9/acs", key: dir + "/sp.key",
-                                   cert: dir + "/sp.crt")
+        let (sp, dir) = try SAMLServeTests.spidProvider(server)
         try runCommand("python3", sp.arguments("metadata") + ["--spid"]).stdout.write(toFile: dir + "/spid.xml", atomically: true, encoding: .utf8)
         #expect(try runCommand(VerifyCommandTests.binary, ["sp", "add", dir + "/spid.xml", "--data-dir", server.data]).status == 0)
         usleep(ServeCommandTests.trustPropagation)

@@ -20,6 +20,16 @@ import Testing
         }
     }
 
+    /// A test SP key and certificate in `server.data/sp`, and a pysaml2 SPID SP using them.
+    static func spidProvider(_ server: ServeCommandTests.Server) throws -> (sp: SP, dir: String) {
+        let dir = server.data + "/sp"
+        try FileManager.default.createDirectory(atPath: dir, withIntermediateDirectories: true)
+        #expect(try runCommand("openssl", ["req", "-x509", "-newkey", "rsa:2048", "-nodes", "-keyout", dir + "/sp.key", "-out", dir + "/sp.crt",
+                                           "-days", "30", "-subj", "/CN=test SP"]).status == 0)
+        let sp = SP(lib: "pysaml2", entityID: "https://comune.example.it/sp", acs: "https://127.0.0.1:9/acs", key: dir + "/sp.key", cert: dir + "/sp.crt")
+        return (sp, dir)
+    }
+
     func json(_ r: CommandResult) throws -> [String: Any] {
         guard let object = try? JSONSerialization.jsonObject(with: Data(r.stdout.utf8)) as? [String: Any] else {
             throw ServiceError("the SP client failed (\(r.status)): \(r.stdout.suffix(1000)) \(r.stderr.suffix(2000))")
@@ -31,11 +41,7 @@ import Testing
     func serviceProviders() throws {
         let server = try ServeCommandTests.Server()
         defer { server.process.stop() }
-        let dir = server.data + "/sp"
-        try FileManager.default.createDirectory(atPath: dir, withIntermediateDirectories: true)
-        #expect(try runCommand("openssl", ["req", "-x509", "-newkey", "rsa:2048", "-nodes", "-keyout", dir + "/sp.key", "-out", dir + "/sp.crt",
-                                           "-days", "30", "-subj", "/CN=test SP"]).status == 0)
-        let spid = SP(lib: "pysaml2", entityID: "https://comune.example.it/sp", acs: "https://127.0.0.1:9/acs", key: dir + "/sp.key", cert: dir + "/sp.crt")
+        let (spid, dir) = try Self.spidProvider(server)
         let plain = SP(lib: "python3-saml", entityID: "https://servizi.example.org/saml", acs: "https://127.0.0.1:9/saml/acs", key: dir + "/sp.key",
                        cert: dir + "/sp.crt")
         let spidMetadata = try runCommand("python3", spid.arguments("metadata") + ["--spid"])
