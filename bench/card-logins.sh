@@ -35,7 +35,8 @@ if [ -n "$baseline" ]; then
   [ -d "$base_src" ] || git worktree add --detach "$base_src" "$baseline" >/dev/null
   (cd "$base_src" && swift build -c release --product cnsgw >/dev/null)
   base_bin="$(cd "$base_src" && swift build -c release --show-bin-path)/cnsgw"
-  "$base_bin" serve --data-dir "$work/data-base" --public-port 19448 --card-port 19449 >"$work/serve-base.log" 2>&1 &
+  # Without this version's settings, which an older one would refuse as unknown.
+  env -u CNSGW_LIMITS_REQUESTS_PER_SECOND -u CNSGW_LIMITS_MAX_CONNECTIONS_PER_ADDRESS "$base_bin" serve --data-dir "$work/data-base" --public-port 19448 --card-port 19449 >"$work/serve-base.log" 2>&1 &
   for _ in $(seq 100); do curl -sk https://127.0.0.1:19448/healthz >/dev/null 2>&1 && break; sleep 0.2; done
   base_card="$work/data-base/demo-pki/cards/rccmnl83s18d969h"
 fi

@@ -4,7 +4,7 @@ import GatewayStorage
 import Logging
 import ServiceLifecycle
 
-/// Signs the audit chain's head every `interval` seconds (when it moved) with the gateway's active ES256 key and
+/// Signs the audit chain's head every `interval` seconds (when it moved) and at shutdown with the gateway's active ES256 key and
 /// appends the checkpoint to a file outside the database and to the log, so that cutting off the newest audit
 /// records is detectable (`cnsgw audit verify --checkpoint FILE`).
 struct AuditCheckpointService: Service {
@@ -17,6 +17,8 @@ struct AuditCheckpointService: Service {
         await periodically(every: interval, waitFirst: true) {
             do { try await checkpoint() } catch { logger.error("audit checkpoint failed", metadata: ["error": "\(error)"]) }
         }
+        // One more when the gateway stops, so the file names the last record this process wrote.
+        do { try await checkpoint() } catch { logger.error("audit checkpoint failed", metadata: ["error": "\(error)"]) }
     }
 
     func checkpoint() async throws {
