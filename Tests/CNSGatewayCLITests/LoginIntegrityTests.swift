@@ -70,6 +70,28 @@ import Testing
         #expect(!audit.contains("assertion_issued") && audit.contains("continuation_not_bound"), "\(audit.suffix(1500))")
     }
 
+    @Test("the consent page names a refresh token when offline_access is asked, and a pseudonymous identifier when nothing else is released")
+    func consentNamesWhatIsReleased() throws {
+        let gateway = OIDCServeTests.Gateway(server: try ServeCommandTests.Server())
+        defer { gateway.server.process.stop() }
+        try gateway.addClient(["--id", "portale", "--profile", "plain", "--redirect-uri", "http://127.0.0.1:9/cb", "--pkce", "optional"])
+        usleep(ServeCommandTests.trustPropagation)
+        func consentPage(scope: String, claims: String?) throws -> String {
+            var query = "client_id=portale&response_type=code&redirect_uri=http%3A%2F%2F127.0.0.1%3A9%2Fcb&state=s&nonce=n&ui_locales=en&scope="
+                + scope.addingPercentEncoding(withAllowedCharacters: .alphanumerics)!
+            if let claims { query += "&claims=" + claims.addingPercentEncoding(withAllowedCharacters: .alphanumerics)! }
+            let start = try runCommand("curl", ["-sk", "-o", "/dev/null", "-w", "%{redirect_url}", "\(gateway.issuer)/oidc/authorize?\(query)"]).stdout
+            #expect(start.contains("/login/card?login="), "\(start)")
+            return try runCommand("curl", ["-sk", "--cert", "\(gateway.server.demo)/cards/\(Self.card).pem", "--key", "\(gateway.server.demo)/cards/\(Self.card).key",
+                                           start]).stdout
+        }
+        let offline = try consentPage(scope: "openid offline_access", claims: #"{"userinfo":{"given_name":null}}"#)
+        #expect(offline.contains("Long-lived access") && offline.contains("for 30 days (refresh token)") && offline.contains("MARIO"), "\(offline)")
+        #expect(!offline.contains("pseudonymous identifier only"))
+        let bare = try consentPage(scope: "openid", claims: nil)
+        #expect(bare.contains("a pseudonymous identifier only") && !bare.contains("RCCMNL83S18D969H") && !bare.contains("refresh token"), "\(bare)")
+    }
+
     @Test("every page: no framing, no sniffing, no referrer; HSTS on the public listener; the consent page carries its token")
     func securityHeaders() throws {
         let server = try ServeCommandTests.Server()
