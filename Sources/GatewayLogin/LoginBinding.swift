@@ -9,12 +9,10 @@ public enum LoginBinding {
     /// The binding cookie's name for one login; its path is the front end's continuation path.
     public static func cookieName(loginID: String) -> String { "cnsgw_login_" + loginID }
 
-    /// 256 random bits as base64url.
+    /// 256 random bits as lowercase hex (safe in cookies, URLs and form fields as it is).
     public static func newSecret() -> String {
         var generator = SystemRandomNumberGenerator()
-        let bytes = (0..<32).map { _ in UInt8.random(in: 0...255, using: &generator) }
-        return Data(bytes).base64EncodedString().replacingOccurrences(of: "+", with: "-").replacingOccurrences(of: "/", with: "_")
-            .replacingOccurrences(of: "=", with: "")
+        return Hex.encode((0..<32).map { _ in UInt8.random(in: 0...255, using: &generator) })
     }
 
     /// Lowercase hex SHA-256 of a secret, as stored.

@@ -163,9 +163,9 @@ struct CardLoginController: Sendable {
         let pages = application.pages(for: request)
         let client = context.origin.address
         let body = try await request.body.collect(upTo: 4096)
-        let form = URLComponents(string: "?" + String(buffer: body))?.queryItems ?? []
-        guard let loginID = form.first(where: { $0.name == "login" })?.value, let decision = form.first(where: { $0.name == "decision" })?.value,
-              decision == "approve" || decision == "deny" else {
+        // A field given twice (a form tampered with) counts as absent.
+        let form = URLEncodedForm.decode(String(buffer: body), dropRepeated: true)
+        guard let loginID = form["login"], let decision = form["decision"], decision == "approve" || decision == "deny" else {
             return application.html(pages.refused(.malformed), status: .badRequest)
         }
         guard isSameOrigin(request) else {
@@ -174,7 +174,7 @@ struct CardLoginController: Sendable {
                  "site": request.headers[.secFetchSite] ?? ""]) { a, _ in a })
             return application.html(pages.loginFailure(.forgedConsent), status: LoginRefusal.status)
         }
-        let token = form.first(where: { $0.name == "token" })?.value ?? ""
+        let token = form["token"] ?? ""
         let chain: [[UInt8]]
         switch try await cardChain(request, context, pages: pages) {
         case .refused(let page): return page
