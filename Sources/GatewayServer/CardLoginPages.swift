@@ -1,5 +1,6 @@
 import CNSValidation
 import Foundation
+import ItalianIdentity
 import GatewayLogin
 import GatewayStorage
 import OIDC
@@ -63,8 +64,9 @@ struct CardLoginPages {
     static func attributeValue(_ name: String, _ id: VerificationReport.Identity) -> String? {
         switch name {
         case "fiscalNumber": id.fiscalNumber
-        case "name": id.name
-        case "familyName": id.familyName
+        // As SAML and OIDC release them (title-cased), so the page shows exactly what the service receives.
+        case "name": id.name.map(CitizenIdentity.titleCased)
+        case "familyName": id.familyName.map(CitizenIdentity.titleCased)
         case "dateOfBirth": id.dateOfBirth
         case "gender": id.gender
         case "placeOfBirth": [id.placeOfBirth.name, id.placeOfBirth.code].compactMap { $0 }.joined(separator: " – ")

@@ -34,18 +34,19 @@ import Glibc
         defer { server.process.stop() }
         let silent = (0..<20).map { _ in Self.idleConnection(server.cardPort) }
         defer { silent.forEach { close($0) } }
-        // Past 8 connections from 127.0.0.1 the listener closes new ones at once (well before the 4 s header timeout).
-        let started = Date()
-        let refused = silent.suffix(12).filter { Self.closedByServer($0, within: 2) }.count
-        #expect(Date().timeIntervalSince(started) < 3.5)
-        #expect(refused == 12, "\(refused) of 12 connections past the limit were closed")
+        // Past 8 connections from 127.0.0.1 the listener closes new ones at once, well before the 4 s header timeout.
+        // (Which 8 are kept depends on the order the event loops set them up in, so count them all.)
+        usleep(2_000_000)
+        let closedEarly = silent.filter { Self.closedByServer($0, within: 0.05) }
+        #expect(closedEarly.count == 12, "\(closedEarly.count) of 20 connections were closed at once; 12 were past the limit")
+        let kept = silent.filter { !closedEarly.contains($0) }
         // Another address (127.0.0.2) still logs in with a card.
         let other = try runCommand("curl", ["-sk", "-o", "/dev/null", "-w", "%{http_code}", "--interface", "127.0.0.2", "--max-time", "10",
                                             "--cert", "\(server.demo)/cards/rccmnl83s18d969h.pem", "--key", "\(server.demo)/cards/rccmnl83s18d969h.key", server.card])
         #expect(other.stdout == "200", "\(other.stdout) \(other.stderr)")
         // The silent ones within the limit are closed after the header timeout (4 s), not kept for ever.
-        let timedOut = silent.prefix(8).filter { Self.closedByServer($0, within: 6) }.count
-        #expect(timedOut == 8, "\(timedOut) of 8 silent connections were closed")
+        let timedOut = kept.filter { Self.closedByServer($0, within: 6) }.count
+        #expect(timedOut == 8 && kept.count == 8, "\(timedOut) of \(kept.count) silent connections were closed")
         // Slots are free again: 127.0.0.1 logs in.
         #expect(try server.login(card: "rccmnl83s18d969h").0 == 200)
         let metrics = try runCommand("curl", ["-sk", "https://127.0.0.1:\(server.publicPort)/metrics"]).stdout

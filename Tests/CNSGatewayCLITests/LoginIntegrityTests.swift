@@ -86,7 +86,7 @@ import Testing
                                            start]).stdout
         }
         let offline = try consentPage(scope: "openid offline_access", claims: #"{"userinfo":{"given_name":null}}"#)
-        #expect(offline.contains("Long-lived access") && offline.contains("for 30 days (refresh token)") && offline.contains("MARIO"), "\(offline)")
+        #expect(offline.contains("Long-lived access") && offline.contains("for 30 days (refresh token)") && offline.contains("Mario") && !offline.contains("MARIO"), "\(offline)")
         #expect(!offline.contains("pseudonymous identifier only"))
         let bare = try consentPage(scope: "openid", claims: nil)
         #expect(bare.contains("a pseudonymous identifier only") && !bare.contains("RCCMNL83S18D969H") && !bare.contains("refresh token"), "\(bare)")

@@ -84,7 +84,7 @@ import Testing
         }
 
         // Plain client with client_secret_basic (authlib), then idpyoidc with its own discovery, token and userinfo code.
-        let plain = try gateway.rp("login", ["--client-id", "plain-client", "--redirect-uri", "http://127.0.0.1:9/cb", "--secret", secret,
+        let plain = try gateway.rp("login", ["--client-id", "plain-client", "--redirect-uri", "http://127.0.0.1:9/cb", "--secret=" + secret,
                                              "--scope", "openid profile offline_access", "--attacks"])
         #expect((plain["id_token"] as? [String: Any])?["family_name"] as? String == "Rossi", "claims asked for the ID token: \(plain)")
         let plainInfo = plain["userinfo"] as? [String: Any]
@@ -92,7 +92,7 @@ import Testing
         #expect(plainInfo?["jwt"] as? Bool == false && (plainInfo?["claims"] as? [String: Any])?["birthdate"] as? String == "1983-11-18")
         #expect(((plain["attacks"] as? [String: Any])?["code_replay_userinfo"]) as? Int == 401)
         #expect((plain["id_token"] as? [String: Any])?["sub"] as? String != idToken["sub"] as? String, "pairwise subjects differ between sectors")
-        let idpy = try gateway.rp("login", ["--lib", "idpyoidc", "--client-id", "plain-client", "--redirect-uri", "http://127.0.0.1:9/cb", "--secret", secret,
+        let idpy = try gateway.rp("login", ["--lib", "idpyoidc", "--client-id", "plain-client", "--redirect-uri", "http://127.0.0.1:9/cb", "--secret=" + secret,
                                             "--scope", "openid profile", "--post-logout-redirect-uri", "http://127.0.0.1:9/bye"])
         #expect((idpy["userinfo"] as? [String: Any]).flatMap { ($0["claims"] as? [String: Any])?["family_name"] as? String } == "Rossi", "\(idpy)")
         #expect((idpy["id_token"] as? [String: Any])?["sub"] as? String == (plain["id_token"] as? [String: Any])?["sub"] as? String)
@@ -101,7 +101,7 @@ import Testing
 
         // A level the card's CA does not reach, and a denied consent, come back to the client as access_denied.
         for (extra, reason) in [(["--acr", "SpidL3"], "level"), (["--deny"], "denied")] {
-            let refused = try gateway.rp("login", ["--client-id", "plain-client", "--redirect-uri", "http://127.0.0.1:9/cb", "--secret", secret] + extra)
+            let refused = try gateway.rp("login", ["--client-id", "plain-client", "--redirect-uri", "http://127.0.0.1:9/cb", "--secret=" + secret] + extra)
             #expect(refused["callback_error"] as? String == "access_denied" && refused["id_token"] == nil, "\(reason): \(refused)")
         }
 
@@ -195,7 +195,7 @@ import Testing
         let second = try #require(try gateway.addClient(["--id", "second-rp", "--profile", "plain", "--subject", "public", "--redirect-uri", "http://127.0.0.1:9/two",
                                                          "--backchannel-logout-uri", "http://127.0.0.1:\(port)/backchannel"]))
         usleep(ServeCommandTests.trustPropagation)
-        let result = try gateway.rp("chain", ["--client-id", "first-rp", "--redirect-uri", "http://127.0.0.1:9/one", "--secret", first,
+        let result = try gateway.rp("chain", ["--client-id", "first-rp", "--redirect-uri", "http://127.0.0.1:9/one", "--secret=" + first,
                                               "--second", "second-rp,http://127.0.0.1:9/two,\(second)", "--backchannel-port", "\(port)",
                                               "--post-logout-redirect-uri", "http://127.0.0.1:9/bye", "--acr", "SpidL1"])
         let sids = result["sids"] as? [String?]
