@@ -42,11 +42,7 @@ extension LoginFlow {
     public func openSession(after login: PendingLoginRecord, policy: SessionPolicy) async throws -> OpenedSession? {
         guard login.state == .completed, let requested = SpidLevel(rawValue: login.requestedLevel), policy.allows(requested),
               let outcome = Self.outcome(of: login), outcome.report.valid, let level = outcome.report.level else { return nil }
-        var bytes = [UInt8](repeating: 0, count: 32)
-        var random = SystemRandomNumberGenerator()
-        for i in bytes.indices { bytes[i] = random.next() }
-        let cookie = Data(bytes).base64EncodedString().replacingOccurrences(of: "+", with: "-").replacingOccurrences(of: "/", with: "_")
-            .replacingOccurrences(of: "=", with: "")
+        let cookie = LoginBinding.newSecret()   // 256 random bits; only its SHA-256 is stored
         let record = SessionRecord(id: Self.sessionID(cookieValue: cookie), certificateFingerprint: outcome.certificateFingerprint, level: level.rawValue,
                                    outcomeJSON: try JSONEncoder().encode(outcome), authenticatedAt: outcome.authenticatedAt,
                                    expiresAt: now() + policy.lifetime, participants: [login.requester])
