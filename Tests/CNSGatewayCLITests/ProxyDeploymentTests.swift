@@ -35,8 +35,12 @@ import Testing
             return (Int(r.stdout.split(separator: "\n").last ?? "") ?? 0, r.stdout)
         }
 
+        /// nginx stops its workers on SIGTERM (a SIGKILL would leave them running); Apache's children, which run as
+        /// nobody, can outlive their parent, so every process started with this deployment's configuration is ended.
         func stop() {
+            _ = proxy.terminate(timeout: 10)
             proxy.stop()
+            _ = try? runCommand("pkill", ["-KILL", "-f", folder + "/"])
             server.process.stop()
         }
     }
