@@ -34,7 +34,7 @@ extension GatewayApplication {
     /// The page for a continuation this browser may not make.
     func refuseContinuation(_ request: Request, kind: String, context: ClientOrigin) async throws -> Response {
         let id = request.uri.queryParameters.get("login") ?? ""
-        try await refusals.append(kind: kind, fields: context.auditFields.merging(["result": "refused", "reason": "continuation_not_bound", "login": id]) { a, _ in a })
+        try await refusals.append(kind: kind, fields: context.auditFields(["result": "refused", "reason": "continuation_not_bound", "login": id]))
         return html(pages(for: request).loginFailure(.unknownLogin), status: LoginRefusal.status)
     }
 

@@ -30,8 +30,8 @@ struct CardLoginController: Sendable {
         guard let proxy = origin.proxy else {
             guard present.isEmpty else {
                 application.logger.warning("forwarded certificate header from an address that is not a trusted proxy", metadata: ["client": "\(origin.address)"])
-                try await audit.append(kind: "login", fields: origin.auditFields.merging(["result": "refused", "reason": "forged_proxy_header",
-                                                                                          "headers": present.map(\.rawName).joined(separator: ",")]) { a, _ in a })
+                try await audit.append(kind: "login", fields: origin.auditFields(["result": "refused", "reason": "forged_proxy_header",
+                                                                                          "headers": present.map(\.rawName).joined(separator: ",")]))
                 return .refused(application.html(pages.proxyHeaderRefused(), status: .forbidden))
             }
             return .chain(await context.presentedChain(), via: "tls")
@@ -40,12 +40,12 @@ struct CardLoginController: Sendable {
         let unexpected = ProxyCertificateHeader.unexpected(in: request.headers, format: format)
         guard unexpected.isEmpty else {
             application.logger.warning("certificate header the trusted proxy does not set", metadata: ["client": "\(origin.address)", "proxy": "\(proxy)"])
-            try await audit.append(kind: "login", fields: origin.auditFields.merging(["result": "refused", "reason": "unexpected_proxy_header",
-                                                                                      "headers": unexpected.map(\.rawName).joined(separator: ",")]) { a, _ in a })
+            try await audit.append(kind: "login", fields: origin.auditFields(["result": "refused", "reason": "unexpected_proxy_header",
+                                                                                      "headers": unexpected.map(\.rawName).joined(separator: ",")]))
             return .refused(application.html(pages.proxyHeaderRefused(), status: .forbidden))
         }
         do { return .chain(try ProxyCertificateHeader.chain(from: request.headers, format: format), via: "proxy") } catch {
-            try await audit.append(kind: "login", fields: origin.auditFields.merging(["result": "refused", "reason": "malformed", "detail": "\(error)"]) { a, _ in a })
+            try await audit.append(kind: "login", fields: origin.auditFields(["result": "refused", "reason": "malformed", "detail": "\(error)"]))
             return .refused(application.html(pages.refused(.malformed), status: .forbidden))
         }
     }
@@ -169,9 +169,9 @@ struct CardLoginController: Sendable {
             return application.html(pages.refused(.malformed), status: .badRequest)
         }
         guard isSameOrigin(request) else {
-            try await audit.append(kind: "login", fields: context.origin.auditFields.merging(
+            try await audit.append(kind: "login", fields: context.origin.auditFields(
                 ["result": "refused", "reason": "cross_site_consent", "login": loginID, "origin": request.headers[.origin] ?? "",
-                 "site": request.headers[.secFetchSite] ?? ""]) { a, _ in a })
+                 "site": request.headers[.secFetchSite] ?? ""]))
             return application.html(pages.loginFailure(.forgedConsent), status: LoginRefusal.status)
         }
         let token = form["token"] ?? ""

@@ -146,8 +146,7 @@ public struct GatewayApplication: Sendable {
 
     func publicRouter() -> Router<PublicRequestContext> {
         let router = Router(context: PublicRequestContext.self)
-        router.add(middleware: RequestGuard(proxies: configuration.proxies, limiter: requestLimiter, limitedPaths: Self.limitedPaths, strictTransportSecurity: true,
-                                            refusals: refusals))
+        router.add(middleware: RequestGuard(proxies: configuration.proxies, limiter: requestLimiter, limitedPaths: Self.limitedPaths, refusals: refusals))
         router.get("/healthz") { _, _ in "ok\n" }
         router.get("/readyz") { _, _ -> Response in
             do {
@@ -203,8 +202,7 @@ public struct GatewayApplication: Sendable {
 
     func cardRouter() -> Router<CardRequestContext> {
         let router = Router(context: CardRequestContext.self)
-        router.add(middleware: RequestGuard(proxies: configuration.proxies, limiter: requestLimiter, limitedPaths: Self.limitedPaths, strictTransportSecurity: true,
-                                            refusals: refusals))
+        router.add(middleware: RequestGuard(proxies: configuration.proxies, limiter: requestLimiter, limitedPaths: Self.limitedPaths, refusals: refusals))
         let controller = CardLoginController(application: self)
         router.get("/login/card") { request, context in try await controller.card(request, context) }
         router.post("/login/consent") { request, context in try await controller.consent(request, context) }

@@ -16,7 +16,6 @@ import OIDC
 struct OIDCController: Sendable {
     let application: GatewayApplication
     var provider: ProviderConfiguration { application.oidcProvider }
-    var flow: LoginFlow { LoginFlow(storage: application.storage) }
     static let loginNamespace = "oidc-login"
     static let codeNamespace = "oidc-code"
     static let grantNamespace = "oidc-grant"

@@ -178,11 +178,12 @@ public struct ClientOrigin: Sendable, Hashable {
         return ClientOrigin(address: proxies.addressHeader.clientAddress(in: fields) ?? peer, proxy: peer)
     }
 
-    /// The fields audit records carry for this origin.
-    public var auditFields: [String: String] {
-        var fields = ["client": address]
-        if let proxy { fields["proxy"] = proxy }
-        return fields
+    /// `fields` with this origin's `client` (and `proxy`) added.
+    public func auditFields(_ fields: [String: String]) -> [String: String] {
+        var all = fields
+        all["client"] = address
+        if let proxy { all["proxy"] = proxy }
+        return all
     }
 }
 

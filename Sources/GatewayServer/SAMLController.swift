@@ -14,7 +14,6 @@ import XMLSecurity
 struct SAMLController: Sendable {
     let application: GatewayApplication
     var idp: IdentityProviderConfiguration { IdentityProviderConfiguration(baseURL: application.configuration.publicURL) }
-    var flow: LoginFlow { LoginFlow(storage: application.storage) }
     static let contextNamespace = "saml-login"
     static let nameIDNamespace = "saml-session-nameid"
     static let logoutNamespace = "saml-logout"

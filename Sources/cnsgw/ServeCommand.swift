@@ -108,7 +108,7 @@ struct ServeCommand: AsyncParsableCommand {
             cardHost: settings.cardListener.host, cardPort: settings.cardListener.port,
             certificatePath: certificatePath, privateKeyPath: keyPath,
             cardMaximumTLSVersion: settings.cardMaximumTLSVersion == "1.2" ? .tlsv12 : .tlsv13,
-            sendCertificateAuthorityNames: settings.sendCertificateAuthorityNames, trustedProxies: Set(settings.trustedProxies),
+            sendCertificateAuthorityNames: settings.sendCertificateAuthorityNames,
             sessions: SessionPolicy(levels: Set(settings.ssoLevels.compactMap(SpidLevel.init(rawValue:))), lifetime: settings.ssoLifetime))
         configuration.proxies = ProxyPolicy(trusted: Set(settings.trustedProxies),
                                             certificateHeader: ProxyCertificateHeader.Format(rawValue: settings.proxyCertificateHeader) ?? .nginx,
