@@ -163,8 +163,8 @@ case "jwt-sign":
     let raw = seconds { for i in 0..<n { blackHole(try! key.sign(["sub": .string("s"), "n": .integer(Int64(i))], type: "JWT")) } }
     let issuer = TokenIssuer(provider: ProviderConfiguration(issuer: "https://op.example.it"))
     let grant = AuthorizationGrant(grantID: "g", clientID: "https://rp.example.it", redirectURI: "https://rp.example.it/cb", codeChallenge: "c", nonce: "n",
-                                   scopes: ["openid"], level: .spidL2, authTime: Date(), subject: "sub", sessionID: nil, userinfoClaims: [:],
-                                   idTokenClaims: [:], expiresAt: Date() + 600)
+                                   scopes: ["openid"], level: .spidL2, authTime: Date(), subject: "sub", sessionID: nil, userinfoClaims: [],
+                                   idTokenClaims: [], released: ReleasedClaims(), expiresAt: Date() + 600)
     let pairs = seconds {
         for _ in 0..<(n / 2) {
             let access = try! issuer.accessToken(grant, key: key, now: Date())

@@ -38,6 +38,8 @@ public struct GatewayApplication: Sendable {
     public let oidcClients: OIDCClientDirectory
     let oidcKeys: OIDCKeyring
     let oidcSubjects: OIDCSubjectKey
+    /// The OIDC engine of the token, userinfo, revocation and introspection endpoints and of code issuance.
+    let oidcTokens: TokenEngine
     /// Per-address request limits of the endpoints that create state (nil: off).
     let requestLimiter: RateLimiter?
     /// Audit records of refused unauthenticated requests, at a bounded rate.
@@ -64,16 +66,22 @@ public struct GatewayApplication: Sendable {
         self.oidcClients = OIDCClientDirectory(storage: storage, kind: ClientRegistration.storageKind, logger: logger) { record in
             try JSONDecoder().decode(ClientRegistration.self, from: record.json)
         }
-        self.oidcKeys = OIDCKeyring(storage: storage)
+        let oidcKeys = OIDCKeyring(storage: storage)
+        self.oidcKeys = oidcKeys
         self.oidcSubjects = OIDCSubjectKey(storage: storage)
         self.backchannel = backchannel
         self.refusals = RefusalAudit(audit: audit, perMinute: configuration.limits.refusalAuditsPerMinute)
+        let clients = oidcClients
+        self.oidcTokens = TokenEngine(provider: Self.oidcProvider(configuration), store: GatewayOIDCStore(storage: storage, audit: audit),
+                                      clients: { try await clients.snapshot() }, keys: { try await oidcKeys.current() })
         self.requestLimiter = configuration.limits.requestsPerSecond > 0
             ? RateLimiter(perSecond: configuration.limits.requestsPerSecond, burst: configuration.limits.requestBurst) : nil
     }
 
     /// The gateway as an OpenID Provider: issuer = the public URL.
-    public var oidcProvider: ProviderConfiguration {
+    public var oidcProvider: ProviderConfiguration { Self.oidcProvider(configuration) }
+
+    static func oidcProvider(_ configuration: GatewayServerConfiguration) -> ProviderConfiguration {
         ProviderConfiguration(issuer: configuration.publicURL, authorizationCodeLifetime: configuration.oidcCodeLifetime,
                               accessTokenLifetime: configuration.oidcAccessTokenLifetime, idTokenLifetime: configuration.oidcAccessTokenLifetime,
                               refreshTokenLifetime: configuration.oidcRefreshTokenLifetime)
@@ -183,7 +191,7 @@ public struct GatewayApplication: Sendable {
         router.get("/saml/slo") { request, context in try await saml.singleLogout(request, context) }
         router.post("/saml/slo") { request, context in try await saml.singleLogout(request, context) }
         let oidc = OIDCController(application: self)
-        let tokens = OIDCTokenController(application: self)
+        let tokens = OIDCTokenController(engine: oidcTokens, refusals: refusals)
         let logout = OIDCLogoutController(application: self)
         router.get("/.well-known/openid-configuration") { request, _ in try await oidc.discovery(request) }
         router.get("/oidc/jwks") { request, _ in try await oidc.jwks(request) }

@@ -10,24 +10,15 @@ public typealias OIDCClientDirectory = RegistrationDirectory<ClientRegistration>
 /// The gateway's OIDC signing keys from storage: the active ones sign, every stored one (next, active, retired) is
 /// published in the JWKS. Reloaded every five seconds, so a rollover done by another instance is seen.
 public actor OIDCKeyring {
-    public struct Keys: Sendable {
-        /// Active signing keys by algorithm (`RS256`, `ES256`).
-        public let signing: [String: JWSSigningKey]
-        /// Everything published, for the JWKS.
-        public let published: [JSONWebKey]
-        /// The same keys, parsed, for checking the gateway's own tokens.
-        public let verification: [JWSVerificationKey]
-    }
-
     private let storage: any GatewayStorage
-    private var loaded: (ids: [String], keys: Keys)?
+    private var loaded: (ids: [String], keys: ProviderKeys)?
     private var checkedAt: ContinuousClock.Instant?
 
     public init(storage: any GatewayStorage) {
         self.storage = storage
     }
 
-    public func current() async throws -> Keys {
+    public func current() async throws -> ProviderKeys {
         let now = ContinuousClock.now
         if let loaded, let checkedAt, now - checkedAt < .seconds(5) { return loaded.keys }
         let records = try await storage.signingKeys(use: "oidc")
@@ -41,8 +32,7 @@ public actor OIDCKeyring {
             published.append(try key.publicJWK())
             if record.state == .active { signing[record.algorithm] = key }   // oldest first: the newest active key wins
         }
-        guard signing["RS256"] != nil else { throw OIDCError(.serverError, reason: "no_signing_key", "no active RS256 OIDC signing key in storage") }
-        let keys = Keys(signing: signing, published: published, verification: try published.map(JWSVerificationKey.init))
+        let keys = try ProviderKeys(signing: signing, published: published, verification: try published.map(JWSVerificationKey.init))
         loaded = (ids, keys)
         return keys
     }

@@ -12,11 +12,10 @@ import OIDC
 struct OIDCLogoutController: Sendable {
     let application: GatewayApplication
     var provider: ProviderConfiguration { application.oidcProvider }
-    typealias Names = OIDCController
 
     func endSession(_ request: Request, _ context: PublicRequestContext) async throws -> Response {
         let pages = application.pages(for: request)
-        let params = try await Names.parameters(request)
+        let params = try await OIDCHTTP.parameters(request)
         let now = Date()
         let clients = try await application.oidcClients.snapshot()
         func refuse(_ reason: String, _ detail: String) async throws -> Response {
@@ -47,8 +46,8 @@ struct OIDCLogoutController: Sendable {
         }
         var told: [String] = []
         var notTold: [String] = []
-        if let sid, let record = try await application.storage.oneTimeCode(namespace: Names.sessionNamespace, id: sid, now: now),
-           let session = try await application.storage.session(id: String(decoding: record.payload, as: UTF8.self)) {
+        if let sid, let sessionID = try await application.storage.sessionID(forSessionIdentifier: sid, now: now),
+           let session = try await application.storage.session(id: sessionID) {
             try? await application.storage.deleteSession(id: session.id)
             told = await backchannelLogout(session: session, except: client?.clientID, clients: clients, now: now)
             // SAML services of the session have no back channel in SPID (front channel only): recorded, not told.
@@ -57,7 +56,7 @@ struct OIDCLogoutController: Sendable {
         try await application.audit.append(kind: "oidc", fields: ["result": "logout", "client": client?.clientID ?? "", "session": sid ?? "",
                                                                   "backchannel": told.joined(separator: ","), "notTold": notTold.joined(separator: ","),
                                                                   "address": context.clientAddress])
-        if let uri = params["post_logout_redirect_uri"] { return Names.redirect(uri, ["state": params["state"]]) }
+        if let uri = params["post_logout_redirect_uri"] { return OIDCHTTP.redirect(uri, ["state": params["state"]]) }
         return application.html(pages.loggedOut(), status: .ok)
     }
 
@@ -71,7 +70,7 @@ struct OIDCLogoutController: Sendable {
         let transport = application.backchannel
         return await withTaskGroup(of: (String, String?).self) { group in
             for client in targets {
-                let key = keys.signing[client.idTokenSigningAlgorithm] ?? keys.signing["RS256"]!
+                let key = keys.signingKey(client.idTokenSigningAlgorithm)
                 guard let token = try? issuer.logoutToken(clientID: client.clientID, subject: subjects.subject(codiceFiscale: identity.codiceFiscale, for: client),
                                                           sessionID: session.id, key: key, now: now) else { continue }
                 group.addTask {

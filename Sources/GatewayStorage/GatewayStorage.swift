@@ -56,6 +56,25 @@ public protocol GatewayStorage: Sendable {
     /// The code as stored (spent or not), unless it is unknown or expired at `now`; changes nothing.
     func oneTimeCode(namespace: String, id: String, now: Date) async throws -> OneTimeCodeRecord?
 
+    // MARK: OAuth grants (OIDC codes, refresh tokens)
+    /// Stores a grant with its authorization code, in one transaction (`.alreadyExists` if either exists).
+    func createGrant(_ grant: OAuthGrantRecord, code: OAuthTokenRecord) async throws
+    /// Stores another token of an existing grant (a refresh token).
+    func storeGrantToken(_ token: OAuthTokenRecord) async throws
+    /// Spends a token and reads its grant, atomically: of concurrent redemptions exactly one sees `.redeemed`.
+    func redeemGrantToken(_ kind: OAuthTokenRecord.Kind, id: String, now: Date) async throws -> OAuthTokenRedemption
+    /// The grant, revoked or not, unless it is unknown or expired at `now`.
+    func grant(id: String, now: Date) async throws -> OAuthGrantRecord?
+    /// The token as stored (spent or not), unless it is unknown or expired at `now`.
+    func grantToken(_ kind: OAuthTokenRecord.Kind, id: String, now: Date) async throws -> OAuthTokenRecord?
+    /// Marks a grant revoked. False when it is unknown, expired or was revoked before.
+    func revokeGrant(id: String, now: Date) async throws -> Bool
+
+    // MARK: OIDC session identifiers
+    /// Records the `sid` clients see for a single-sign-on session; a second record of one `sid` changes nothing.
+    func recordSessionIdentifier(_ sid: String, sessionID: String, expiresAt: Date) async throws
+    func sessionID(forSessionIdentifier sid: String, now: Date) async throws -> String?
+
     // MARK: registrations (service providers, clients)
     func addRegistration(_ record: RegistrationRecord) async throws
     func registrations(kind: String) async throws -> [RegistrationRecord]
@@ -70,7 +89,7 @@ public protocol GatewayStorage: Sendable {
     func updateSigningKey(id: String, _ updater: @Sendable (SigningKeyRecord) throws -> SigningKeyRecord) async throws -> SigningKeyRecord
 
     // MARK: housekeeping
-    /// Removes expired pending logins, replay entries, sessions and one-time codes, retired signing keys past
+    /// Removes expired pending logins, replay entries, sessions, one-time codes, grants and their tokens, retired signing keys past
     /// `removeAfter`, and audit records older than `auditRetention`.
     func garbageCollect(now: Date, auditRetention: TimeInterval?) async throws -> GarbageCollectionResult
 }

@@ -37,7 +37,29 @@ public enum StorageMigrations {
              postgres: sessionsAndRegistrations(blob: "BYTEA", integer: "BIGINT")),
         // Step 3: a pending login is bound to the browser that started it and to the one that consented.
         Step(id: 3, sqlite: loginBinding, postgres: loginBinding),
+        // Step 4: OAuth grants, their codes and refresh tokens, and OIDC session identifiers as typed tables (they were
+        // JSON in `one_time_code`; the SQLite backend carries such rows over in the same transaction).
+        Step(id: 4, sqlite: oauthGrants(integer: "INTEGER"), postgres: oauthGrants(integer: "BIGINT")),
     ]
+
+    static func oauthGrants(integer: String) -> [String] {
+        [
+            """
+            CREATE TABLE oauth_grant (id TEXT PRIMARY KEY, client_id TEXT NOT NULL, redirect_uri TEXT NOT NULL, code_challenge TEXT, nonce TEXT,
+              scopes TEXT NOT NULL, level TEXT NOT NULL, auth_time \(integer) NOT NULL, subject TEXT NOT NULL, session_id TEXT,
+              userinfo_claims TEXT NOT NULL, id_token_claims TEXT NOT NULL, fiscal_number TEXT, given_name TEXT, family_name TEXT, birthdate TEXT,
+              gender TEXT, birth_place TEXT, birth_province TEXT, expires_at \(integer) NOT NULL, revoked_at \(integer))
+            """,
+            "CREATE INDEX oauth_grant_expiry ON oauth_grant (expires_at)",
+            """
+            CREATE TABLE oauth_token (kind TEXT NOT NULL, id TEXT NOT NULL, grant_id TEXT NOT NULL, expires_at \(integer) NOT NULL, spent_at \(integer),
+              PRIMARY KEY (kind, id))
+            """,
+            "CREATE INDEX oauth_token_expiry ON oauth_token (expires_at)",
+            "CREATE TABLE oidc_session_identifier (sid TEXT PRIMARY KEY, session_id TEXT NOT NULL, expires_at \(integer) NOT NULL)",
+            "CREATE INDEX oidc_session_identifier_expiry ON oidc_session_identifier (expires_at)",
+        ]
+    }
 
     static let loginBinding = [
         "ALTER TABLE pending_login ADD COLUMN browser_binding TEXT",

@@ -104,7 +104,11 @@ public struct GarbageCollectionResult: Sendable, Hashable {
     public var sessions: Int
     public var oneTimeCodes: Int
     public var signingKeys: Int
-    public init(pendingLogins: Int = 0, replayEntries: Int = 0, auditRecords: Int = 0, sessions: Int = 0, oneTimeCodes: Int = 0, signingKeys: Int = 0) {
+    /// Expired OAuth grants, with their tokens and session identifiers.
+    public var grants: Int
+    public init(pendingLogins: Int = 0, replayEntries: Int = 0, auditRecords: Int = 0, sessions: Int = 0, oneTimeCodes: Int = 0, signingKeys: Int = 0,
+                grants: Int = 0) {
+        self.grants = grants
         self.pendingLogins = pendingLogins
         self.replayEntries = replayEntries
         self.auditRecords = auditRecords
@@ -113,7 +117,7 @@ public struct GarbageCollectionResult: Sendable, Hashable {
         self.signingKeys = signingKeys
     }
 
-    public var total: Int { pendingLogins + replayEntries + auditRecords + sessions + oneTimeCodes + signingKeys }
+    public var total: Int { pendingLogins + replayEntries + auditRecords + sessions + oneTimeCodes + signingKeys + grants }
 }
 
 /// A single-sign-on session: the card login it stands for, bound to that card's certificate.

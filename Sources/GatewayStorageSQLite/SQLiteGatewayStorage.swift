@@ -34,6 +34,7 @@ public final class SQLiteGatewayStorage: GatewayStorage {
         }
         for step in StorageMigrations.steps where !applied.contains(step.id) {
             for sql in step.sqlite { try db.execute(sql: sql) }
+            if step.id == 4 { try LegacyOAuthRows.carryForward(db) }
             try db.execute(sql: "INSERT INTO schema_migrations (id) VALUES (?)", arguments: [step.id])
         }
     }
@@ -267,6 +268,7 @@ public final class SQLiteGatewayStorage: GatewayStorage {
             result.oneTimeCodes = db.changesCount
             try db.execute(sql: "DELETE FROM signing_key WHERE state = 'retired' AND remove_after <= ?", arguments: [now.storageMilliseconds])
             result.signingKeys = db.changesCount
+            result.grants = try Self.collectGrants(db, now: now)
             return result
         }
     }

@@ -151,6 +151,22 @@ public struct SealedKeyStorage: GatewayStorage {
     public func oneTimeCode(namespace: String, id: String, now: Date) async throws -> OneTimeCodeRecord? {
         try await base.oneTimeCode(namespace: namespace, id: id, now: now)
     }
+    public func createGrant(_ grant: OAuthGrantRecord, code: OAuthTokenRecord) async throws { try await base.createGrant(grant, code: code) }
+    public func storeGrantToken(_ token: OAuthTokenRecord) async throws { try await base.storeGrantToken(token) }
+    public func redeemGrantToken(_ kind: OAuthTokenRecord.Kind, id: String, now: Date) async throws -> OAuthTokenRedemption {
+        try await base.redeemGrantToken(kind, id: id, now: now)
+    }
+    public func grant(id: String, now: Date) async throws -> OAuthGrantRecord? { try await base.grant(id: id, now: now) }
+    public func grantToken(_ kind: OAuthTokenRecord.Kind, id: String, now: Date) async throws -> OAuthTokenRecord? {
+        try await base.grantToken(kind, id: id, now: now)
+    }
+    public func revokeGrant(id: String, now: Date) async throws -> Bool { try await base.revokeGrant(id: id, now: now) }
+    public func recordSessionIdentifier(_ sid: String, sessionID: String, expiresAt: Date) async throws {
+        try await base.recordSessionIdentifier(sid, sessionID: sessionID, expiresAt: expiresAt)
+    }
+    public func sessionID(forSessionIdentifier sid: String, now: Date) async throws -> String? {
+        try await base.sessionID(forSessionIdentifier: sid, now: now)
+    }
     public func garbageCollect(now: Date, auditRetention: TimeInterval?) async throws -> GarbageCollectionResult {
         try await base.garbageCollect(now: now, auditRetention: auditRetention)
     }

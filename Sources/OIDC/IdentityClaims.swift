@@ -22,19 +22,65 @@ public enum IdentityClaims {
 
     /// The values of `claims` a card supports, for one identity; claims the card cannot support are left out.
     public static func values(_ claims: [String], identity: VerificationReport.Identity) -> JSONObject {
+        ReleasedClaims(claims, identity: identity).values(claims)
+    }
+}
+
+/// The values of the claims a citizen consented to release, one typed field per claim a card supports: what a grant
+/// keeps (and storage stores as columns), so that nothing else about the citizen is kept.
+public struct ReleasedClaims: Sendable, Hashable {
+    public var fiscalNumber: String?
+    public var givenName: String?
+    public var familyName: String?
+    /// `YYYY-MM-DD`.
+    public var birthdate: String?
+    /// `female` or `male`.
+    public var gender: String?
+    /// Belfiore code and province of the place of birth (`place_of_birth.locality`, `.region`).
+    public var birthPlace: String?
+    public var birthProvince: String?
+
+    public init(fiscalNumber: String? = nil, givenName: String? = nil, familyName: String? = nil, birthdate: String? = nil, gender: String? = nil,
+                birthPlace: String? = nil, birthProvince: String? = nil) {
+        self.fiscalNumber = fiscalNumber
+        self.givenName = givenName
+        self.familyName = familyName
+        self.birthdate = birthdate
+        self.gender = gender
+        self.birthPlace = birthPlace
+        self.birthProvince = birthProvince
+    }
+
+    /// The values of `claims` for `identity`; names title-cased as on the consent page and in SAML.
+    public init(_ claims: [String], identity: VerificationReport.Identity) {
+        let asked = Set(claims)
+        if asked.contains(IdentityClaims.fiscalNumber) { fiscalNumber = identity.fiscalNumber }
+        if asked.contains("given_name") { givenName = identity.name.map(CitizenIdentity.titleCased) }
+        if asked.contains("family_name") { familyName = identity.familyName.map(CitizenIdentity.titleCased) }
+        if asked.contains("birthdate") { birthdate = identity.dateOfBirth }
+        if asked.contains("gender") { gender = identity.gender == "F" ? "female" : "male" }
+        if asked.contains("place_of_birth") {
+            birthPlace = identity.placeOfBirth.code
+            birthProvince = identity.placeOfBirth.province
+        }
+    }
+
+    /// The claims of `claims` that have a value, as JSON.
+    public func values(_ claims: [String]) -> JSONObject {
         var out: JSONObject = [:]
         for claim in claims {
             switch claim {
-            case fiscalNumber: out[claim] = .string(identity.fiscalNumber)
-            case "given_name": if let n = identity.name { out[claim] = .string(CitizenIdentity.titleCased(n)) }
-            case "family_name": if let n = identity.familyName { out[claim] = .string(CitizenIdentity.titleCased(n)) }
-            case "birthdate": out[claim] = .string(identity.dateOfBirth)
-            case "gender": out[claim] = .string(identity.gender == "F" ? "female" : "male")
+            case IdentityClaims.fiscalNumber: if let fiscalNumber { out[claim] = .string(fiscalNumber) }
+            case "given_name": if let givenName { out[claim] = .string(givenName) }
+            case "family_name": if let familyName { out[claim] = .string(familyName) }
+            case "birthdate": if let birthdate { out[claim] = .string(birthdate) }
+            case "gender": if let gender { out[claim] = .string(gender) }
             case "place_of_birth":
-                var place: JSONObject = ["locality": .string(identity.placeOfBirth.code)]
-                if let province = identity.placeOfBirth.province { place["region"] = .string(province) }
+                guard let birthPlace else { continue }
+                var place: JSONObject = ["locality": .string(birthPlace)]
+                if let birthProvince { place["region"] = .string(birthProvince) }
                 out[claim] = .object(place)
-            default: break
+            default: continue
             }
         }
         return out

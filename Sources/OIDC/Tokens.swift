@@ -1,47 +1,5 @@
-import CNSValidation
 import Crypto
 import Foundation
-
-/// What an authorization code (and the tokens issued from it) stands for: who logged in, to which client, with
-/// what consent. Stored with the code and, for refresh, with each refresh token.
-public struct AuthorizationGrant: Sendable, Hashable, Codable {
-    /// Identifies the grant in every token issued from it, so a replayed code or a revocation ends them all.
-    public var grantID: String
-    public var clientID: String
-    public var redirectURI: String
-    public var codeChallenge: String?
-    public var nonce: String?
-    public var scopes: [String]
-    public var level: SpidLevel
-    public var authTime: Date
-    public var subject: String
-    /// The single-sign-on session the login opened or continued (`sid`), if any.
-    public var sessionID: String?
-    /// Consented claims with their values: for userinfo, and for the ID token (plain clients that asked).
-    public var userinfoClaims: JSONObject
-    public var idTokenClaims: JSONObject
-    /// How long the grant (and its refresh tokens) lives.
-    public var expiresAt: Date
-
-    public var offlineAccess: Bool { scopes.contains("offline_access") }
-
-    public init(grantID: String, clientID: String, redirectURI: String, codeChallenge: String?, nonce: String?, scopes: [String], level: SpidLevel,
-                authTime: Date, subject: String, sessionID: String?, userinfoClaims: JSONObject, idTokenClaims: JSONObject, expiresAt: Date) {
-        self.grantID = grantID
-        self.clientID = clientID
-        self.redirectURI = redirectURI
-        self.codeChallenge = codeChallenge
-        self.nonce = nonce
-        self.scopes = scopes
-        self.level = level
-        self.authTime = authTime
-        self.subject = subject
-        self.sessionID = sessionID
-        self.userinfoClaims = userinfoClaims
-        self.idTokenClaims = idTokenClaims
-        self.expiresAt = expiresAt
-    }
-}
 
 /// RFC 7636 with S256 only.
 public enum PKCE {
@@ -106,7 +64,7 @@ public struct TokenIssuer: Sendable {
     /// The ID token; `accessToken` gives `at_hash`.
     public func idToken(_ grant: AuthorizationGrant, accessToken: String, key: JWSSigningKey, now: Date) throws -> String {
         let t = Int64(now.timeIntervalSince1970)
-        var claims: JSONObject = grant.idTokenClaims
+        var claims: JSONObject = grant.released.values(grant.idTokenClaims)
         claims["iss"] = .string(provider.issuer)
         claims["sub"] = .string(grant.subject)
         claims["aud"] = .string(grant.clientID)
@@ -124,7 +82,7 @@ public struct TokenIssuer: Sendable {
 
     /// The userinfo claims of a grant (`sub` first, then what was consented).
     public func userinfo(_ grant: AuthorizationGrant, now: Date) -> JSONObject {
-        var claims = grant.userinfoClaims
+        var claims = grant.released.values(grant.userinfoClaims)
         claims["sub"] = .string(grant.subject)
         return claims
     }

@@ -15,6 +15,7 @@ public enum StorageConformance {
         try await concurrentWriters(make())
         try await sessions(make())
         try await oneTimeCodes(make())
+        try await grants(make())
         try await registrations(make())
         try await signingKeys(make())
     }

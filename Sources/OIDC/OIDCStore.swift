@@ -1,0 +1,67 @@
+import Foundation
+
+/// What the OIDC engine persists, in the engine's own terms; the gateway implements it over its storage. Tokens are
+/// given by their SHA-256 (hex): a store never holds a code or refresh token that works.
+public protocol OIDCStore: Sendable {
+    /// Stores a new grant and the authorization code that stands for it, together.
+    func createGrant(_ grant: AuthorizationGrant, codeHash: String, codeExpiresAt: Date) async throws
+    /// Spends a code or refresh token, atomically: of concurrent redemptions exactly one sees `.redeemed`.
+    func redeem(_ kind: GrantTokenKind, hash: String, now: Date) async throws -> GrantTokenRedemption
+    func storeRefreshToken(hash: String, grantID: String, expiresAt: Date) async throws
+    /// The grant, unless it is unknown, expired or revoked.
+    func liveGrant(id: String, now: Date) async throws -> AuthorizationGrant?
+    /// The live grant of an unspent refresh token (looked up, not spent).
+    func liveGrant(refreshTokenHash: String, now: Date) async throws -> AuthorizationGrant?
+    /// Revokes a grant; false when it was unknown, expired or already revoked.
+    func revokeGrant(id: String, now: Date) async throws -> Bool
+    /// Records `key` until `expiresAt`; false when it was already there (a replayed client assertion or request object).
+    func rememberOnce(_ cache: OIDCReplayCache, key: String, now: Date, expiresAt: Date) async throws -> Bool
+    /// Remembers which single-sign-on session a `sid` names (for RP-initiated logout); a second record of one `sid` is ignored.
+    func recordSessionIdentifier(_ sid: String, sessionID: String, expiresAt: Date) async throws
+    func sessionID(named sid: String, now: Date) async throws -> String?
+    /// Appends an event to the audit log.
+    func audit(_ fields: [String: String]) async throws
+}
+
+/// The single-use tokens of a grant.
+public enum GrantTokenKind: String, Sendable, Hashable, CaseIterable {
+    case authorizationCode = "code"
+    case refreshToken = "refresh_token"
+}
+
+/// What spending a code or refresh token found.
+public enum GrantTokenRedemption: Sendable, Hashable {
+    /// First use: the token is now spent. `grant` is nil when the grant was revoked meanwhile.
+    case redeemed(grantID: String, grant: AuthorizationGrant?)
+    /// Spent before: a replay.
+    case replayed(grantID: String)
+    /// Unknown or expired.
+    case notFound
+}
+
+/// The replay caches the engine keeps.
+public enum OIDCReplayCache: String, Sendable, Hashable {
+    case clientAssertion = "oidc-client-assertion"
+    case requestObject = "oidc-request-object"
+}
+
+/// The gateway's OIDC keys as the engine uses them.
+public struct ProviderKeys: Sendable {
+    /// Active signing keys by algorithm (`RS256`, `ES256`).
+    public let signing: [String: JWSSigningKey]
+    /// Everything published, for the JWKS.
+    public let published: [JSONWebKey]
+    /// The same keys, parsed, for checking the gateway's own tokens.
+    public let verification: [JWSVerificationKey]
+
+    public init(signing: [String: JWSSigningKey], published: [JSONWebKey], verification: [JWSVerificationKey]) throws {
+        guard signing["RS256"] != nil else { throw OIDCError(.serverError, reason: "no_signing_key", "no active RS256 OIDC signing key in storage") }
+        self.signing = signing
+        self.published = published
+        self.verification = verification
+    }
+
+    /// The key for a client's ID tokens and userinfo: its registered algorithm, else RS256 (always present).
+    public func signingKey(_ algorithm: String) -> JWSSigningKey { signing[algorithm] ?? rs256 }
+    public var rs256: JWSSigningKey { signing["RS256"]! }   // checked in init
+}

@@ -1,0 +1,66 @@
+import Foundation
+import GatewayStorage
+import GatewayStorageSQLite
+import GRDB
+import Testing
+
+/// Schema step 4 carries the OIDC rows that versions up to step 3 kept as JSON in `one_time_code` into typed tables.
+@Suite struct LegacyOAuthMigrationTests {
+    /// A database as the previous version left it: schema steps 1–3, and the rows its OIDC front end wrote for one
+    /// grant (JSONEncoder's default coding of its `AuthorizationGrant`: dates as seconds since 2001, claims with values).
+    static func previousVersionDatabase(now: Date) throws -> String {
+        let path = NSTemporaryDirectory() + "cnsgw-legacy-\(UUID().uuidString).sqlite"
+        let queue = try DatabaseQueue(path: path)
+        try queue.write { db in
+            try db.execute(sql: "CREATE TABLE schema_migrations (id INTEGER PRIMARY KEY)")
+            for step in StorageMigrations.steps where step.id <= 3 {
+                for sql in step.sqlite { try db.execute(sql: sql) }
+                try db.execute(sql: "INSERT INTO schema_migrations (id) VALUES (?)", arguments: [step.id])
+            }
+            let reference = now.timeIntervalSinceReferenceDate
+            let grant = """
+                {"grantID":"g-old","clientID":"https://rp.example.it","redirectURI":"https://rp.example.it/cb","codeChallenge":"challenge",
+                 "scopes":["openid","profile","offline_access"],"level":"SpidL2","authTime":\(reference - 30),"subject":"sub-old","sessionID":"session-old",
+                 "userinfoClaims":{"given_name":"Manuel","family_name":"Riccardi","place_of_birth":{"locality":"D969","region":"GE"},
+                 "https://attributes.eid.gov.it/fiscal_number":"TINIT-RCCMNL83S18D969H"},"idTokenClaims":{"family_name":"Riccardi"},
+                 "expiresAt":\(reference + 86_400)}
+                """
+            let ms = now.storageMilliseconds
+            func row(_ namespace: String, _ id: String, _ payload: String, expires: Int64, consumed: Int64? = nil) throws {
+                try db.execute(sql: "INSERT INTO one_time_code (namespace, id, payload, expires_at, consumed_at) VALUES (?, ?, ?, ?, ?)",
+                               arguments: [namespace, id, Data(payload.utf8), expires, consumed])
+            }
+            try row("oidc-grant", "g-old", grant, expires: ms + 86_400_000)
+            try row("oidc-code", "code-hash", grant, expires: ms + 60_000, consumed: ms - 1000)
+            try row("oidc-refresh", "refresh-hash", grant, expires: ms + 86_400_000)
+            try row("oidc-sid", "sid-old", "session-old", expires: ms + 1_800_000)
+            try row("oidc-login", "login-1", "{}", expires: ms + 600_000)   // not an OIDC grant row: stays where it is
+            try row("oidc-grant", "broken", "not json", expires: ms + 600_000)
+        }
+        return path
+    }
+
+    @Test("grants, codes, refresh tokens and sids of the previous version keep working after the upgrade")
+    func carriesRowsForward() async throws {
+        let now = Date(timeIntervalSince1970: 1_790_000_000)
+        let storage = try SQLiteGatewayStorage(path: Self.previousVersionDatabase(now: now))
+        let grant = try #require(try await storage.grant(id: "g-old", now: now))
+        #expect(grant.clientID == "https://rp.example.it" && grant.redirectURI == "https://rp.example.it/cb" && grant.codeChallenge == "challenge")
+        #expect(grant.scopes == ["openid", "profile", "offline_access"] && grant.level == "SpidL2" && grant.subject == "sub-old")
+        #expect(abs(grant.authTime.timeIntervalSince(now - 30)) < 0.01 && grant.sessionID == "session-old" && grant.revokedAt == nil)
+        #expect(grant.userinfoClaims == ["family_name", "given_name", "https://attributes.eid.gov.it/fiscal_number", "place_of_birth"])
+        #expect(grant.idTokenClaims == ["family_name"])
+        #expect(grant.released == ReleasedAttributes(fiscalNumber: "TINIT-RCCMNL83S18D969H", givenName: "Manuel", familyName: "Riccardi",
+                                                     birthPlace: "D969", birthProvince: "GE"))
+        // The spent code stays spent (a replay is still seen); the refresh token still works, once.
+        #expect(try await storage.redeemGrantToken(.authorizationCode, id: "code-hash", now: now) == .replayed(grantID: "g-old"))
+        guard case .redeemed(let grantID, let live?) = try await storage.redeemGrantToken(.refreshToken, id: "refresh-hash", now: now) else {
+            Issue.record("the refresh token issued before the upgrade no longer works"); return
+        }
+        #expect(grantID == "g-old" && live == grant)
+        #expect(try await storage.sessionID(forSessionIdentifier: "sid-old", now: now) == "session-old")
+        // The old rows are gone from the generic table; rows of other namespaces are untouched.
+        #expect(try await storage.oneTimeCode(namespace: "oidc-grant", id: "g-old", now: now) == nil)
+        #expect(try await storage.oneTimeCode(namespace: "oidc-login", id: "login-1", now: now) != nil)
+    }
+}
