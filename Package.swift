@@ -130,6 +130,11 @@ let package = Package(
         .testTarget(name: "GatewayLoginTests", dependencies: ["GatewayLogin", "GatewayStorageSQLite", "CNSValidation", "CNSTestPKI", "ItalianIdentity"]),
         .testTarget(name: "GatewayStorageSQLiteTests", dependencies: ["GatewayStorageSQLite", "StorageConformance", "GatewayAudit",
                                                                   .product(name: "GRDB", package: "GRDB.swift")]),
+        // In-process tests of the engines over their stores and of the server's glue (no listener, no child process).
+        .testTarget(name: "GatewayServerTests", dependencies: ["GatewayServer", "GatewayStorage", "GatewayAudit", "OIDC", "CNSValidation", "ItalianIdentity",
+                                                             .product(name: "Crypto", package: "swift-crypto"),
+                                                             .product(name: "_CryptoExtras", package: "swift-crypto")]),
+        .testTarget(name: "GatewayStorageTests", dependencies: ["GatewayStorage", "StorageConformance"]),
         .testTarget(name: "KeyProtectionTests", dependencies: ["KeyProtection", "GatewayStorageSQLite", "StorageConformance"]),
         .testTarget(name: "GatewayConfigurationTests", dependencies: ["GatewayConfiguration"]),
         .testTarget(name: "TrustedListTests", dependencies: ["TrustedList", "XMLSecurity", "CNSTestPKI", "CNSValidation", "CNSTestSupport"]),

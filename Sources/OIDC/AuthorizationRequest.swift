@@ -24,6 +24,25 @@ public struct ValidatedAuthorization: Sendable, Hashable, Codable {
     public var requestObjectID: String?
     public var requestObjectExpiry: Date?
 
+    public init(clientID: String, redirectURI: String, state: String?, nonce: String?, scopes: [String], codeChallenge: String?, level: SpidLevel,
+                forceFresh: Bool, maxAge: Int?, userinfoClaims: [String], idTokenClaims: [String], uiLocale: String?, requestObjectID: String?,
+                requestObjectExpiry: Date?) {
+        self.clientID = clientID
+        self.redirectURI = redirectURI
+        self.state = state
+        self.nonce = nonce
+        self.scopes = scopes
+        self.codeChallenge = codeChallenge
+        self.level = level
+        self.forceFresh = forceFresh
+        self.maxAge = maxAge
+        self.userinfoClaims = userinfoClaims
+        self.idTokenClaims = idTokenClaims
+        self.uiLocale = uiLocale
+        self.requestObjectID = requestObjectID
+        self.requestObjectExpiry = requestObjectExpiry
+    }
+
     /// The attributes the consent page lists, in the order people read an identity (fiscal number, names, birth).
     public var consentAttributes: [String] {
         let asked = Set((userinfoClaims + idTokenClaims).compactMap { IdentityClaims.attributeOfClaim[$0] })
