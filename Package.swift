@@ -39,9 +39,9 @@ let package = Package(
         .target(name: "XMLSecurity", dependencies: ["CXMLSec", "CodedErrors"]),
         .systemLibrary(name: "CZlib", pkgConfig: "zlib", providers: [.apt(["zlib1g-dev"])]),
         // The SAML 2.0 identity provider with the SPID profile: messages, rules, metadata. No HTTP, no storage.
-        .target(name: "SAML", dependencies: ["XMLSecurity", "CNSValidation", "ItalianIdentity", "CodedErrors", "CZlib"]),
+        .target(name: "SAML", dependencies: ["XMLSecurity", "CNSValidation", "LoginOutcome", "ItalianIdentity", "CodedErrors", "CZlib"]),
         // The OpenID Connect provider with the SPID/CIE profile: JOSE, requests, tokens. No HTTP, no storage.
-        .target(name: "OIDC", dependencies: ["CNSValidation", "ItalianIdentity", "CodedErrors", "COpenSSL", .product(name: "Crypto", package: "swift-crypto"),
+        .target(name: "OIDC", dependencies: ["CNSValidation", "LoginOutcome", "ItalianIdentity", "CodedErrors", "COpenSSL", .product(name: "Crypto", package: "swift-crypto"),
                                              .product(name: "_CryptoExtras", package: "swift-crypto")]),
         // ETSI TS 119 612 trusted lists (the AgID TSL), signature-verified.
         .target(name: "TrustedList", dependencies: ["XMLSecurity", "CNSValidation", "CodedErrors"]),
@@ -52,10 +52,12 @@ let package = Package(
             dependencies: ["CodedErrors"],
             resources: [.copy("Resources/belfiore.tsv")]
         ),
+        // What a login reached or how it ended (the SPID level, the ending), shared by the login flow and both front ends.
+        .target(name: "LoginOutcome", dependencies: ["ItalianIdentity"]),
         .target(
             name: "CNSValidation",
             dependencies: [
-                "COpenSSL", "ItalianIdentity", "CodedErrors",
+                "COpenSSL", "ItalianIdentity", "CodedErrors", "LoginOutcome",
                 .product(name: "Logging", package: "swift-log"),
                 .product(name: "Metrics", package: "swift-metrics"),
             ]
@@ -68,7 +70,7 @@ let package = Package(
         .target(name: "KeyProtection", dependencies: ["GatewayStorage", "CodedErrors", .product(name: "Crypto", package: "swift-crypto")]),
         .target(name: "GatewayAudit", dependencies: ["GatewayStorage", "CodedErrors", .product(name: "Crypto", package: "swift-crypto")]),
         // The protocol-agnostic login (pending login, level policy, consent), shared by the SAML and OIDC front ends.
-        .target(name: "GatewayLogin", dependencies: ["CNSValidation", "GatewayStorage", "CodedErrors", .product(name: "Crypto", package: "swift-crypto")]),
+        .target(name: "GatewayLogin", dependencies: ["CNSValidation", "LoginOutcome", "GatewayStorage", "CodedErrors", .product(name: "Crypto", package: "swift-crypto")]),
         // `cnsgw serve`'s settings: defaults, Config/gateway.yaml, CNSGW_* environment variables.
         .target(name: "GatewayConfiguration", dependencies: [.product(name: "Yams", package: "Yams")]),
         // HTTP, TLS and the card listener only: every rule lives in the libraries above.
@@ -76,7 +78,7 @@ let package = Package(
             name: "GatewayServer",
             dependencies: [
                 "CNSValidation", "ItalianIdentity", "GatewayStorage", "GatewayAudit", "GatewayLogin", "CodedErrors", "SAML", "XMLSecurity", "OIDC",
-                "GatewayConfiguration",
+                "GatewayConfiguration", "LoginOutcome",
                 .product(name: "Hummingbird", package: "hummingbird"),
                 .product(name: "HummingbirdCore", package: "hummingbird"),
                 .product(name: "HummingbirdTLS", package: "hummingbird"),
@@ -127,24 +129,24 @@ let package = Package(
         .target(name: "CNSTestSupport", path: "Tests/Support"),
         // The shared conformance suite every GatewayStorage backend runs.
         .target(name: "StorageConformance", dependencies: ["GatewayStorage", "GatewayAudit"], path: "Tests/StorageConformance"),
-        .testTarget(name: "GatewayLoginTests", dependencies: ["GatewayLogin", "GatewayStorageSQLite", "CNSValidation", "CNSTestPKI", "ItalianIdentity"]),
+        .testTarget(name: "GatewayLoginTests", dependencies: ["GatewayLogin", "LoginOutcome", "GatewayStorageSQLite", "CNSValidation", "CNSTestPKI", "ItalianIdentity"]),
         .testTarget(name: "GatewayStorageSQLiteTests", dependencies: ["GatewayStorageSQLite", "StorageConformance", "GatewayAudit",
                                                                   .product(name: "GRDB", package: "GRDB.swift")]),
         // In-process tests of the engines over their stores and of the server's glue (no listener, no child process).
-        .testTarget(name: "GatewayServerTests", dependencies: ["GatewayServer", "GatewayStorage", "GatewayAudit", "OIDC", "CNSValidation", "ItalianIdentity",
+        .testTarget(name: "GatewayServerTests", dependencies: ["GatewayServer", "LoginOutcome", "SAML", "GatewayLogin", "GatewayStorage", "GatewayAudit", "OIDC", "CNSValidation", "ItalianIdentity",
                                                              .product(name: "Crypto", package: "swift-crypto"),
                                                              .product(name: "_CryptoExtras", package: "swift-crypto")]),
         .testTarget(name: "GatewayStorageTests", dependencies: ["GatewayStorage", "StorageConformance"]),
         .testTarget(name: "KeyProtectionTests", dependencies: ["KeyProtection", "GatewayStorageSQLite", "StorageConformance"]),
         .testTarget(name: "GatewayConfigurationTests", dependencies: ["GatewayConfiguration"]),
         .testTarget(name: "TrustedListTests", dependencies: ["TrustedList", "XMLSecurity", "CNSTestPKI", "CNSValidation", "CNSTestSupport"]),
-        .testTarget(name: "SAMLTests", dependencies: ["SAML", "XMLSecurity", "CNSTestPKI", "CNSValidation", "ItalianIdentity"], resources: [.copy("Fixtures")]),
+        .testTarget(name: "SAMLTests", dependencies: ["SAML", "LoginOutcome", "XMLSecurity", "CNSTestPKI", "CNSValidation", "ItalianIdentity"], resources: [.copy("Fixtures")]),
         .testTarget(name: "OIDCTests", dependencies: ["OIDC", "CNSValidation", .product(name: "Crypto", package: "swift-crypto"),
                                                       .product(name: "_CryptoExtras", package: "swift-crypto")]),
         .testTarget(name: "ItalianIdentityTests", dependencies: ["ItalianIdentity"]),
         .testTarget(name: "CNSValidationTests", dependencies: ["CNSValidation", "CNSTestPKI", "ItalianIdentity", "CNSTestSupport"]),
         .testTarget(name: "CNSGatewayCLITests", dependencies: [
-            "CNSTestPKI", "CNSValidation", "CNSTestSupport", "GatewayLogin", "GatewayStorageSQLite", "GatewayServer",
+            "CNSTestPKI", "CNSValidation", "CNSTestSupport", "GatewayLogin", "GatewayStorageSQLite", "GatewayServer", "LoginOutcome",
             .product(name: "AsyncHTTPClient", package: "async-http-client"),
             .product(name: "NIOSSL", package: "swift-nio-ssl"),
         ]),

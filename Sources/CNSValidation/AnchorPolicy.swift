@@ -1,3 +1,4 @@
+import LoginOutcome
 /// What an admin decided about one trusted CA.
 public struct AnchorPolicy: Sendable, Hashable, Codable {
     /// Policy OIDs a leaf must assert (any one of them). Empty: any policy, or none, is accepted.

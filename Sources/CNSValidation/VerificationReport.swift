@@ -1,5 +1,6 @@
 import Foundation
 import ItalianIdentity
+import LoginOutcome
 
 /// The certificate decision: what `cnsgw verify --json` prints and what the gateway logs and audits.
 public struct VerificationReport: Sendable, Codable {
@@ -20,28 +21,8 @@ public struct VerificationReport: Sendable, Codable {
     public let anchor: String?
     public let validationTime: Date
 
-    /// The identity block of the JSON contract.
-    public struct Identity: Sendable, Codable, Hashable {
-        public let fiscalNumber: String
-        public let codiceFiscale: String
-        public let name: String?
-        public let familyName: String?
-        public let dateOfBirth: String
-        public let gender: String
-        public let placeOfBirth: CitizenIdentity.PlaceOfBirth
-        public let cardId: String?
-
-        public init(_ c: CitizenIdentity) {
-            fiscalNumber = c.fiscalNumber
-            codiceFiscale = c.codiceFiscale
-            name = c.name
-            familyName = c.familyName
-            dateOfBirth = c.dateOfBirth.description
-            gender = c.gender.rawValue
-            placeOfBirth = c.placeOfBirth
-            cardId = c.cardId
-        }
-    }
+    /// The identity block of the JSON contract: the authenticated citizen.
+    public typealias Identity = AuthenticatedCitizen
 
     public init(valid: Bool, reason: FailureReason?, detail: String, chain: [String], revocation: RevocationResult?, level: SpidLevel?,
                 identity: Identity?, legacyCrypto: [String], anchor: String?, validationTime: Date) {
@@ -81,3 +62,6 @@ public struct VerificationReport: Sendable, Codable {
         try c.encode(validationTime, forKey: .validationTime)
     }
 }
+
+// The level type lives with the login's outcome (LoginOutcome); validation decides it, so its name stays here too.
+public typealias SpidLevel = LoginOutcome.SpidLevel

@@ -1,4 +1,5 @@
 import CNSValidation
+import LoginOutcome
 import Foundation
 import GatewayStorage
 
@@ -14,6 +15,12 @@ public struct LoginRequest: Sendable, Hashable {
     public var lifetime: TimeInterval
     /// The secret the front end set in the starting browser's binding cookie (see ``LoginBinding``).
     public var browserBinding: String?
+
+    /// A front end's login start, returning to `returnPath`.
+    public init(_ start: LoginStart, returnPath: String, lifetime: TimeInterval) {
+        self.init(requester: start.requester, level: start.level, comparison: start.comparison, attributes: start.attributes, forceFresh: start.forceFresh,
+                  returnPath: returnPath, lifetime: lifetime)
+    }
 
     public init(requester: String, level: SpidLevel, comparison: LevelComparison = .minimum, attributes: [String], forceFresh: Bool = true,
                 returnPath: String, lifetime: TimeInterval = 600, browserBinding: String? = nil) {
@@ -194,30 +201,8 @@ public struct LoginFlow: Sendable {
         }
     }
 
-    /// Why a login that did not complete ended, for the front end's error to the service.
-    public enum Ending: Sendable, Hashable {
-        /// The browser came back before the card step finished.
-        case abandoned
-        case revoked
-        /// The certificate was refused for another reason (its `FailureReason` raw value).
-        case refused(String)
-        case levelTooLow
-        case denied
-
-        /// A short stable word for audit records and protocol errors.
-        public var reason: String {
-            switch self {
-            case .abandoned: "cancelled"
-            case .revoked: "revoked"
-            case .refused(let why): why
-            case .levelTooLow: "level_too_low"
-            case .denied: "denied"
-            }
-        }
-    }
-
     /// How an unfinished login ended (nil for a completed one).
-    public static func ending(of record: PendingLoginRecord) -> Ending? {
+    public static func ending(of record: PendingLoginRecord) -> LoginEnding? {
         guard record.state != .completed else { return nil }
         guard record.state == .failed, let outcome = outcome(of: record) else { return .abandoned }
         let report = outcome.report
@@ -227,6 +212,18 @@ public struct LoginFlow: Sendable {
             return .levelTooLow
         }
         return .denied
+    }
+
+    /// How a login ended, as the front ends answer it: the authenticated citizen (with the session the login opened or
+    /// continued, while it lasts) or why not.
+    public func result(of record: PendingLoginRecord) async throws -> LoginResult {
+        guard record.state == .completed, let outcome = Self.outcome(of: record), let citizen = outcome.report.identity, let level = outcome.report.level else {
+            return .ended(Self.ending(of: record) ?? .abandoned)
+        }
+        var sessionExpiresAt: Date?
+        if let sessionID = outcome.sessionID { sessionExpiresAt = try await storage.session(id: sessionID)?.expiresAt }
+        return .authenticated(AuthenticatedLogin(citizen: citizen, level: level, authenticatedAt: outcome.authenticatedAt, sessionID: outcome.sessionID,
+                                                 sessionExpiresAt: sessionExpiresAt))
     }
 
     /// The card outcome stored with a login.

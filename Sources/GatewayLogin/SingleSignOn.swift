@@ -3,6 +3,7 @@ import Crypto
 import CodedErrors
 import Foundation
 import GatewayStorage
+import LoginOutcome
 
 /// When a single-sign-on session is opened and reused. SPID allows an identity-provider session only for SpidL1
 /// requests; L2/L3 requests neither create nor use one (DOMAIN.md §3.6), so the default is `[.spidL1]`; an empty

@@ -2,6 +2,7 @@ import Foundation
 import GatewayLogin
 import GatewayStorage
 import Hummingbird
+import LoginOutcome
 
 /// The front ends' side of binding a login to browsers (see ``LoginBinding``): a login is started with a binding
 /// cookie in the browser that asked for it, and finished only by a request carrying that cookie and the
@@ -18,6 +19,14 @@ extension GatewayApplication {
         let cookie = Cookie(name: LoginBinding.cookieName(loginID: login.id), value: secret, maxAge: Int(request.lifetime),
                             path: request.returnPath, secure: true, httpOnly: true, sameSite: .lax)
         return (login, cookie)
+    }
+
+    /// Starts a front end's login bound to this browser, for its engine's `startLogin`; the cookie the response must set
+    /// is left in `cookie`.
+    func startBoundLogin(_ start: LoginStart, returnPath: String, cookie: inout Cookie?) async throws -> StartedLogin {
+        let (login, binding) = try await startBoundLogin(LoginRequest(start, returnPath: returnPath, lifetime: configuration.loginLifetime))
+        cookie = binding
+        return StartedLogin(id: login.id, expiresAt: login.expiresAt)
     }
 
     /// The login this request may finish, or nil — unknown, expired, started by another browser, or without the

@@ -3,6 +3,7 @@ import Foundation
 import ItalianIdentity
 import GatewayLogin
 import GatewayStorage
+import LoginOutcome
 import OIDC
 import SAML
 
@@ -35,6 +36,13 @@ struct CardLoginPages {
 
     func loggedOut() -> String { message("loggedOut") }
 
+    /// The self-submitting form that carries a SAML message to a service (HTTP-POST binding).
+    func postForm(_ message: PostedMessage) -> String {
+        PostForm.html(action: message.destination.assertionConsumerServiceURL, parameter: message.parameter, message: message.xml,
+                      relayState: message.destination.relayState, title: renderer.text("postForm.title", lang),
+                      button: renderer.text("postForm.button", lang), lang: lang.rawValue)
+    }
+
     func noCertificate() -> String { message("noCertificate", code: "no_certificate", extra: ["noCertificate.next"]) }
     func proxyHeaderRefused() -> String { message("proxyRefused", code: "forged_proxy_header") }
 
@@ -61,7 +69,7 @@ struct CardLoginPages {
         }
     }
 
-    static func attributeValue(_ name: String, _ id: VerificationReport.Identity) -> String? {
+    static func attributeValue(_ name: String, _ id: AuthenticatedCitizen) -> String? {
         switch name {
         case "fiscalNumber": id.fiscalNumber
         // As SAML and OIDC release them (title-cased), so the page shows exactly what the service receives.
@@ -75,7 +83,7 @@ struct CardLoginPages {
         }
     }
 
-    private func rows(_ names: [String], _ id: VerificationReport.Identity) -> [[String: String]] {
+    private func rows(_ names: [String], _ id: AuthenticatedCitizen) -> [[String: String]] {
         names.map { ["label": renderer.text("attr.\($0)", lang), "value": Self.attributeValue($0, id) ?? renderer.text("notAvailable", lang)] }
     }
 

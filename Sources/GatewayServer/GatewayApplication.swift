@@ -2,6 +2,7 @@ import CNSValidation
 import Foundation
 import GatewayAudit
 import GatewayStorage
+import GatewayLogin
 import Hummingbird
 import HummingbirdCore
 import HummingbirdTLS
@@ -12,6 +13,7 @@ import NIOCore
 import NIOSSL
 import OIDC
 import Prometheus
+import SAML
 import ServiceLifecycle
 
 /// The two listeners of the gateway as services: the public one (pages, health, protocol endpoints) and the card
@@ -38,14 +40,14 @@ public struct GatewayApplication: Sendable {
     public let oidcClients: OIDCClientDirectory
     let oidcKeys: OIDCKeyring
     let oidcSubjects: OIDCSubjectKey
-    /// The OIDC engine of the token, userinfo, revocation and introspection endpoints and of code issuance.
-    let oidcTokens: TokenEngine
+    /// The protocol engines, and the logout coordinator both reach through their session seams.
+    let oidcEngine: OpenIDProviderEngine
+    let samlEngine: IdentityProviderEngine
+    let sessionEnding: SessionEnding
     /// Per-address request limits of the endpoints that create state (nil: off).
     let requestLimiter: RateLimiter?
     /// Audit records of refused unauthenticated requests, at a bounded rate.
     public let refusals: RefusalAudit
-    /// Sends back-channel logout tokens.
-    let backchannel: any HTTPTransport
 
     public init(configuration: GatewayServerConfiguration, storage: any GatewayStorage, revocation: RevocationChecker,
                 identityMapper: CNSSubjectMapper, pages: PageRenderer, metrics: PrometheusCollectorRegistry? = nil,
@@ -69,11 +71,22 @@ public struct GatewayApplication: Sendable {
         let oidcKeys = OIDCKeyring(storage: storage)
         self.oidcKeys = oidcKeys
         self.oidcSubjects = OIDCSubjectKey(storage: storage)
-        self.backchannel = backchannel
         self.refusals = RefusalAudit(audit: audit, perMinute: configuration.limits.refusalAuditsPerMinute)
-        let clients = oidcClients
-        self.oidcTokens = TokenEngine(provider: Self.oidcProvider(configuration), store: GatewayOIDCStore(storage: storage, audit: audit),
-                                      clients: { try await clients.snapshot() }, keys: { try await oidcKeys.current() })
+        let clients = oidcClients, subjects = oidcSubjects, serviceProviders = serviceProviders, samlKeys = samlKeys
+        let oidcStore = GatewayOIDCStore(storage: storage, audit: audit)
+        self.oidcEngine = OpenIDProviderEngine(provider: Self.oidcProvider(configuration), store: oidcStore, clients: { try await clients.snapshot() },
+                                               keys: { try await oidcKeys.current() })
+        let sender = BackChannelLogoutSender(provider: Self.oidcProvider(configuration), clients: { try await clients.snapshot() },
+                                             keys: { try await oidcKeys.current() }, subjects: { try await subjects.identifiers() }, store: oidcStore) { url, form, timeout in
+            _ = try await backchannel.post(url: url, body: Array(form.utf8), contentType: "application/x-www-form-urlencoded", accept: "*/*",
+                                           timeout: timeout, maximumBytes: 65_536)
+        }
+        let sessionEnding = SessionEnding(coordinator: LogoutCoordinator(storage: storage, backChannel: sender))
+        self.sessionEnding = sessionEnding
+        self.samlEngine = IdentityProviderEngine(idp: IdentityProviderConfiguration(baseURL: configuration.publicURL),
+                                                 store: GatewaySAMLStore(storage: storage, audit: audit),
+                                                 serviceProviders: { try await serviceProviders.snapshot() }, signingKey: { try await samlKeys.current().key },
+                                                 sessions: sessionEnding)
         self.requestLimiter = configuration.limits.requestsPerSecond > 0
             ? RateLimiter(perSecond: configuration.limits.requestsPerSecond, burst: configuration.limits.requestBurst) : nil
     }
@@ -183,16 +196,15 @@ public struct GatewayApplication: Sendable {
             html(pages(for: request).index(cardURL: "\(configuration.cardURL)/login/card"), status: .ok)
         }
         router.get("/help") { request, _ -> Response in html(pages(for: request).help(), status: .ok) }
-        let saml = SAMLController(application: self)
+        let saml = SAMLController(engine: samlEngine, application: self)
         router.get("/saml/metadata") { request, _ in try await saml.metadata(request) }
         router.get("/saml/sso") { request, context in try await saml.singleSignOn(request, context) }
         router.post("/saml/sso") { request, context in try await saml.singleSignOn(request, context) }
         router.get("/saml/continue") { request, context in try await saml.continueLogin(request, context) }
         router.get("/saml/slo") { request, context in try await saml.singleLogout(request, context) }
         router.post("/saml/slo") { request, context in try await saml.singleLogout(request, context) }
-        let oidc = OIDCController(application: self)
-        let tokens = OIDCTokenController(engine: oidcTokens, refusals: refusals)
-        let logout = OIDCLogoutController(application: self)
+        let oidc = OIDCController(engine: oidcEngine, sessions: sessionEnding, application: self)
+        let tokens = OIDCTokenController(engine: oidcEngine, refusals: refusals)
         router.get("/.well-known/openid-configuration") { request, _ in try await oidc.discovery(request) }
         router.get("/oidc/jwks") { request, _ in try await oidc.jwks(request) }
         router.get("/oidc/authorize") { request, context in try await oidc.authorize(request, context) }
@@ -203,8 +215,8 @@ public struct GatewayApplication: Sendable {
         router.post("/oidc/userinfo") { request, context in try await tokens.userinfo(request, context) }
         router.post("/oidc/revoke") { request, context in try await tokens.revocation(request, context) }
         router.post("/oidc/introspect") { request, context in try await tokens.introspection(request, context) }
-        router.get("/oidc/logout") { request, context in try await logout.endSession(request, context) }
-        router.post("/oidc/logout") { request, context in try await logout.endSession(request, context) }
+        router.get("/oidc/logout") { request, context in try await oidc.endSession(request, context) }
+        router.post("/oidc/logout") { request, context in try await oidc.endSession(request, context) }
         return router
     }
 

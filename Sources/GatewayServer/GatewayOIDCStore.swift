@@ -2,6 +2,7 @@ import CNSValidation
 import Foundation
 import GatewayAudit
 import GatewayStorage
+import LoginOutcome
 import OIDC
 
 /// The OIDC engine's store over the gateway's storage: grants and their tokens as typed records, the replay caches,
@@ -9,6 +10,21 @@ import OIDC
 struct GatewayOIDCStore: OIDCStore {
     let storage: any GatewayStorage
     let audit: AuditLog
+
+    func storeAuthorization(_ r: ValidatedAuthorization, loginID: String, expiresAt: Date) async throws {
+        try await storage.storeOIDCAuthorization(OIDCAuthorizationRecord(
+            loginID: loginID, clientID: r.clientID, redirectURI: r.redirectURI, state: r.state, nonce: r.nonce, scopes: r.scopes,
+            codeChallenge: r.codeChallenge, level: r.level.rawValue, forceFresh: r.forceFresh, maxAge: r.maxAge, userinfoClaims: r.userinfoClaims,
+            idTokenClaims: r.idTokenClaims, uiLocale: r.uiLocale, expiresAt: expiresAt))
+    }
+
+    func takeAuthorization(loginID: String, now: Date) async throws -> ValidatedAuthorization? {
+        guard let r = try await storage.takeOIDCAuthorization(loginID: loginID, now: now), let level = SpidLevel(rawValue: r.level) else { return nil }
+        return ValidatedAuthorization(clientID: r.clientID, redirectURI: r.redirectURI, state: r.state, nonce: r.nonce, scopes: r.scopes,
+                                      codeChallenge: r.codeChallenge, level: level, forceFresh: r.forceFresh, maxAge: r.maxAge,
+                                      userinfoClaims: r.userinfoClaims, idTokenClaims: r.idTokenClaims, uiLocale: r.uiLocale,
+                                      requestObjectID: nil, requestObjectExpiry: nil)
+    }
 
     func createGrant(_ grant: AuthorizationGrant, codeHash: String, codeExpiresAt: Date) async throws {
         try await storage.createGrant(Self.record(grant), code: OAuthTokenRecord(kind: .authorizationCode, id: codeHash, grantID: grant.grantID,

@@ -16,10 +16,8 @@ enum OIDCHTTP {
         return URLEncodedForm.decode(request.uri.query ?? "", dropRepeated: true)
     }
 
-    static func redirect(_ uri: String, _ parameters: KeyValuePairs<String, String?>) -> Response {
-        var allowed = CharacterSet.alphanumerics
-        allowed.insert(charactersIn: "-._~")
-        let query = parameters.compactMap { name, value in value.map { "\(name)=\($0.addingPercentEncoding(withAllowedCharacters: allowed) ?? "")" } }
+    static func redirect(_ uri: String, _ parameters: [(String, String?)]) -> Response {
+        let query = parameters.compactMap { name, value in value.map { "\(name)=\(URLForm.encode($0))" } }
         let location = uri + (uri.contains("?") ? "&" : "?") + query.joined(separator: "&")
         return Response(status: .seeOther, headers: [.location: location, .cacheControl: "no-store"])
     }

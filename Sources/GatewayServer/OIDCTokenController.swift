@@ -6,10 +6,10 @@ import NIOCore
 import OIDC
 
 /// The OIDC back channel over HTTP: token, userinfo, revocation and introspection. Each handler reads the request,
-/// calls one ``TokenEngine`` entry point and writes its answer (JSON, or a JWT for SPID userinfo) with
+/// calls one ``OpenIDProviderEngine`` entry point and writes its answer (JSON, or a JWT for SPID userinfo) with
 /// `Cache-Control: no-store`; every refusal is counted and audited.
 struct OIDCTokenController: Sendable {
-    let engine: TokenEngine
+    let engine: OpenIDProviderEngine
     let refusals: RefusalAudit
 
     func token(_ request: Request, _ context: PublicRequestContext) async throws -> Response {

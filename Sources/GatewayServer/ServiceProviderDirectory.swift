@@ -42,8 +42,6 @@ public actor RegistrationDirectory<Entry: Sendable> {
     }
 }
 
-/// A registered SAML service provider with its parsed metadata.
-public typealias ServiceProvider = (registration: ServiceProviderRegistration, metadata: ServiceProviderMetadata)
 /// The registered SAML service providers by entity ID.
 public typealias ServiceProviderDirectory = RegistrationDirectory<ServiceProvider>
 

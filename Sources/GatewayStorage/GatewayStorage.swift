@@ -49,12 +49,16 @@ public protocol GatewayStorage: Sendable {
     func updateSession(id: String, _ updater: @Sendable (SessionRecord) throws -> SessionRecord) async throws -> SessionRecord
     func deleteSession(id: String) async throws
 
-    // MARK: one-time codes
-    func storeOneTimeCode(_ record: OneTimeCodeRecord) async throws
-    /// Marks the code spent, atomically: of concurrent redemptions exactly one sees `.redeemed`.
-    func redeemOneTimeCode(namespace: String, id: String, now: Date) async throws -> OneTimeCodeRedemption
-    /// The code as stored (spent or not), unless it is unknown or expired at `now`; changes nothing.
-    func oneTimeCode(namespace: String, id: String, now: Date) async throws -> OneTimeCodeRecord?
+    // MARK: the front ends' requests and logout state (each taken once: nil when taken before, unknown or expired)
+    func storeSAMLRequest(_ record: SAMLRequestRecord) async throws
+    func takeSAMLRequest(loginID: String, now: Date) async throws -> SAMLRequestRecord?
+    func storeOIDCAuthorization(_ record: OIDCAuthorizationRecord) async throws
+    func takeOIDCAuthorization(loginID: String, now: Date) async throws -> OIDCAuthorizationRecord?
+    /// Records a NameID; a second record for the same session and service changes nothing.
+    func recordSAMLNameID(_ record: SAMLNameIDRecord) async throws
+    func takeSAMLNameID(sessionID: String, serviceProvider: String, now: Date) async throws -> SAMLNameIDRecord?
+    func storeSAMLLogout(_ record: SAMLLogoutRecord) async throws
+    func takeSAMLLogout(id: String, now: Date) async throws -> SAMLLogoutRecord?
 
     // MARK: OAuth grants (OIDC codes, refresh tokens)
     /// Stores a grant with its authorization code, in one transaction (`.alreadyExists` if either exists).
@@ -89,7 +93,7 @@ public protocol GatewayStorage: Sendable {
     func updateSigningKey(id: String, _ updater: @Sendable (SigningKeyRecord) throws -> SigningKeyRecord) async throws -> SigningKeyRecord
 
     // MARK: housekeeping
-    /// Removes expired pending logins, replay entries, sessions, one-time codes, grants and their tokens, retired signing keys past
+    /// Removes expired pending logins, replay entries, sessions, front-end requests, grants and their tokens, retired signing keys past
     /// `removeAfter`, and audit records older than `auditRetention`.
     func garbageCollect(now: Date, auditRetention: TimeInterval?) async throws -> GarbageCollectionResult
 }

@@ -9,7 +9,10 @@ public actor InMemoryGatewayStorage: GatewayStorage {
     private var replay: [String: Date] = [:]
     private var auditLog: [AuditRecord] = []
     private var sessions: [String: SessionRecord] = [:]
-    private var codes: [String: OneTimeCodeRecord] = [:]
+    private var samlRequests: [String: SAMLRequestRecord] = [:]
+    private var authorizations: [String: OIDCAuthorizationRecord] = [:]
+    private var nameIDs: [String: SAMLNameIDRecord] = [:]
+    private var logouts: [String: SAMLLogoutRecord] = [:]
     private var grants: [String: OAuthGrantRecord] = [:]
     private var grantTokens: [String: OAuthTokenRecord] = [:]
     private var sids: [String: (sessionID: String, expiresAt: Date)] = [:]
@@ -126,24 +129,36 @@ public actor InMemoryGatewayStorage: GatewayStorage {
         guard sessions.removeValue(forKey: id) != nil else { throw StorageError(.notFound, "no session with id \(id)") }
     }
 
-    // MARK: one-time codes
+    // MARK: the front ends' requests and logout state
 
-    public func storeOneTimeCode(_ record: OneTimeCodeRecord) throws {
-        let k = Self.key(record.namespace, record.id)
-        guard codes[k] == nil else { throw StorageError(.alreadyExists, "a one-time code \(record.namespace)/\(record.id) exists") }
-        codes[k] = record
+    private func take<V>(_ map: inout [String: V], _ key: String, now: Date, expiry: (V) -> Date) -> V? {
+        guard let value = map.removeValue(forKey: key), expiry(value) > now else { return nil }
+        return value
     }
-    public func redeemOneTimeCode(namespace: String, id: String, now: Date) -> OneTimeCodeRedemption {
-        let k = Self.key(namespace, id)
-        guard var record = codes[k], record.expiresAt > now else { return .notFound }
-        if record.consumedAt != nil { return .alreadyRedeemed(record) }
-        record.consumedAt = now
-        codes[k] = record
-        return .redeemed(record)
+    public func storeSAMLRequest(_ record: SAMLRequestRecord) throws {
+        guard samlRequests[record.loginID] == nil else { throw StorageError(.alreadyExists, "login \(record.loginID) already has a SAML request") }
+        samlRequests[record.loginID] = record
     }
-    public func oneTimeCode(namespace: String, id: String, now: Date) -> OneTimeCodeRecord? {
-        codes[Self.key(namespace, id)].flatMap { $0.expiresAt > now ? $0 : nil }
+    public func takeSAMLRequest(loginID: String, now: Date) -> SAMLRequestRecord? { take(&samlRequests, loginID, now: now) { $0.expiresAt } }
+    public func storeOIDCAuthorization(_ record: OIDCAuthorizationRecord) throws {
+        guard authorizations[record.loginID] == nil else {
+            throw StorageError(.alreadyExists, "login \(record.loginID) already has an OIDC authorization request")
+        }
+        authorizations[record.loginID] = record
     }
+    public func takeOIDCAuthorization(loginID: String, now: Date) -> OIDCAuthorizationRecord? { take(&authorizations, loginID, now: now) { $0.expiresAt } }
+    public func recordSAMLNameID(_ record: SAMLNameIDRecord) {
+        let k = Self.key(record.sessionID, record.serviceProvider)
+        if nameIDs[k] == nil { nameIDs[k] = record }
+    }
+    public func takeSAMLNameID(sessionID: String, serviceProvider: String, now: Date) -> SAMLNameIDRecord? {
+        take(&nameIDs, Self.key(sessionID, serviceProvider), now: now) { $0.expiresAt }
+    }
+    public func storeSAMLLogout(_ record: SAMLLogoutRecord) throws {
+        guard logouts[record.id] == nil else { throw StorageError(.alreadyExists, "a SAML logout \(record.id) exists") }
+        logouts[record.id] = record
+    }
+    public func takeSAMLLogout(id: String, now: Date) -> SAMLLogoutRecord? { take(&logouts, id, now: now) { $0.expiresAt } }
 
     // MARK: OAuth grants
 
@@ -249,7 +264,8 @@ public actor InMemoryGatewayStorage: GatewayStorage {
             result.auditRecords = before - auditLog.count
         }
         result.sessions = prune(&sessions) { $0.expiresAt <= now }
-        result.oneTimeCodes = prune(&codes) { $0.expiresAt <= now }
+        result.frontEndRecords = prune(&samlRequests) { $0.expiresAt <= now } + prune(&authorizations) { $0.expiresAt <= now }
+            + prune(&nameIDs) { $0.expiresAt <= now } + prune(&logouts) { $0.expiresAt <= now }
         result.signingKeys = prune(&keys) { $0.state == .retired && ($0.removeAfter.map { $0 <= now } ?? false) }
         let expiredGrants = Set(grants.values.filter { $0.expiresAt <= now }.map(\.id))
         result.grants = prune(&grantTokens) { $0.expiresAt <= now || expiredGrants.contains($0.grantID) }

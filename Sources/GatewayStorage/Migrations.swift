@@ -40,7 +40,40 @@ public enum StorageMigrations {
         // Step 4: OAuth grants, their codes and refresh tokens, and OIDC session identifiers as typed tables (they were
         // JSON in `one_time_code`; the SQLite backend carries such rows over in the same transaction).
         Step(id: 4, sqlite: oauthGrants(integer: "INTEGER"), postgres: oauthGrants(integer: "BIGINT")),
+        // Step 5: the front ends' requests, SAML NameIDs and logout state as typed tables (the SQLite backend carries such
+        // rows over from `one_time_code`).
+        Step(id: 5, sqlite: frontEndRequests(integer: "INTEGER", boolean: "INTEGER"), postgres: frontEndRequests(integer: "BIGINT", boolean: "BOOLEAN")),
+        // Step 6: the generic one-time codes are gone (everything they held has a typed table).
+        Step(id: 6, sqlite: ["DROP TABLE one_time_code"], postgres: ["DROP TABLE one_time_code"]),
     ]
+
+    static func frontEndRequests(integer: String, boolean: String) -> [String] {
+        [
+            """
+            CREATE TABLE saml_request (login_id TEXT PRIMARY KEY, request_id TEXT NOT NULL, issuer TEXT NOT NULL, issue_instant \(integer) NOT NULL,
+              acs_url TEXT NOT NULL, relay_state TEXT, level TEXT NOT NULL, comparison TEXT NOT NULL, force_authn \(boolean) NOT NULL,
+              attributes TEXT NOT NULL, profile TEXT NOT NULL, expires_at \(integer) NOT NULL)
+            """,
+            "CREATE INDEX saml_request_expiry ON saml_request (expires_at)",
+            """
+            CREATE TABLE oidc_authorization (login_id TEXT PRIMARY KEY, client_id TEXT NOT NULL, redirect_uri TEXT NOT NULL, state TEXT, nonce TEXT,
+              scopes TEXT NOT NULL, code_challenge TEXT, level TEXT NOT NULL, force_fresh \(boolean) NOT NULL, max_age \(integer),
+              userinfo_claims TEXT NOT NULL, id_token_claims TEXT NOT NULL, ui_locale TEXT, expires_at \(integer) NOT NULL)
+            """,
+            "CREATE INDEX oidc_authorization_expiry ON oidc_authorization (expires_at)",
+            """
+            CREATE TABLE saml_name_id (session_id TEXT NOT NULL, service_provider TEXT NOT NULL, name_id TEXT NOT NULL, expires_at \(integer) NOT NULL,
+              PRIMARY KEY (session_id, service_provider))
+            """,
+            "CREATE INDEX saml_name_id_expiry ON saml_name_id (expires_at)",
+            """
+            CREATE TABLE saml_logout (id TEXT PRIMARY KEY, requester TEXT NOT NULL, response_url TEXT NOT NULL, in_response_to TEXT NOT NULL,
+              relay_state TEXT, remaining TEXT NOT NULL, failed \(boolean) NOT NULL, pending_request_id TEXT, pending_service_provider TEXT,
+              expires_at \(integer) NOT NULL)
+            """,
+            "CREATE INDEX saml_logout_expiry ON saml_logout (expires_at)",
+        ]
+    }
 
     static func oauthGrants(integer: String) -> [String] {
         [

@@ -102,22 +102,23 @@ public struct GarbageCollectionResult: Sendable, Hashable {
     public var replayEntries: Int
     public var auditRecords: Int
     public var sessions: Int
-    public var oneTimeCodes: Int
+    /// Expired front-end requests, SAML NameIDs and logout state.
+    public var frontEndRecords: Int
     public var signingKeys: Int
     /// Expired OAuth grants, with their tokens and session identifiers.
     public var grants: Int
-    public init(pendingLogins: Int = 0, replayEntries: Int = 0, auditRecords: Int = 0, sessions: Int = 0, oneTimeCodes: Int = 0, signingKeys: Int = 0,
+    public init(pendingLogins: Int = 0, replayEntries: Int = 0, auditRecords: Int = 0, sessions: Int = 0, frontEndRecords: Int = 0, signingKeys: Int = 0,
                 grants: Int = 0) {
         self.grants = grants
         self.pendingLogins = pendingLogins
         self.replayEntries = replayEntries
         self.auditRecords = auditRecords
         self.sessions = sessions
-        self.oneTimeCodes = oneTimeCodes
+        self.frontEndRecords = frontEndRecords
         self.signingKeys = signingKeys
     }
 
-    public var total: Int { pendingLogins + replayEntries + auditRecords + sessions + oneTimeCodes + signingKeys + grants }
+    public var total: Int { pendingLogins + replayEntries + auditRecords + sessions + frontEndRecords + signingKeys + grants }
 }
 
 /// A single-sign-on session: the card login it stands for, bound to that card's certificate.
@@ -148,36 +149,6 @@ public struct SessionRecord: Sendable, Hashable, Codable {
         self.participants = participants
         self.version = version
     }
-}
-
-/// A short-lived code that can be redeemed once (an OIDC authorization code, an artifact).
-public struct OneTimeCodeRecord: Sendable, Hashable, Codable {
-    public var namespace: String
-    /// Lowercase hex SHA-256 of the code as handed out.
-    public var id: String
-    /// What the code stands for, opaque to storage.
-    public var payload: Data
-    public var expiresAt: Date
-    /// When it was redeemed; a second redemption sees it (OIDC: a replayed code revokes what the first issued).
-    public var consumedAt: Date?
-
-    public init(namespace: String, id: String, payload: Data, expiresAt: Date, consumedAt: Date? = nil) {
-        self.namespace = namespace
-        self.id = id
-        self.payload = payload
-        self.expiresAt = expiresAt
-        self.consumedAt = consumedAt
-    }
-}
-
-/// What redeeming a one-time code found.
-public enum OneTimeCodeRedemption: Sendable, Hashable {
-    /// First redemption: the code is now spent.
-    case redeemed(OneTimeCodeRecord)
-    /// Spent before: a replay.
-    case alreadyRedeemed(OneTimeCodeRecord)
-    /// Unknown or expired.
-    case notFound
 }
 
 /// A registered relying party: a SAML service provider (`saml-sp`) or an OIDC client (`oidc-client`). The

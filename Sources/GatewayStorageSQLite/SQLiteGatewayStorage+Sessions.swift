@@ -2,7 +2,7 @@ import Foundation
 import GatewayStorage
 import GRDB
 
-// Sessions, one-time codes, registrations and signing keys on SQLite.
+// Sessions, registrations and signing keys on SQLite.
 extension SQLiteGatewayStorage {
     // MARK: single-sign-on sessions
 
@@ -58,42 +58,6 @@ extension SQLiteGatewayStorage {
         return SessionRecord(id: row["id"], certificateFingerprint: row["certificate_fingerprint"], level: row["level"], outcomeJSON: row["outcome"],
                              authenticatedAt: Date(storageMilliseconds: row["authenticated_at"]), expiresAt: Date(storageMilliseconds: row["expires_at"]),
                              participants: participants.isEmpty ? [] : participants.split(separator: "\n").map(String.init), version: row["version"])
-    }
-
-    // MARK: one-time codes
-
-    public func storeOneTimeCode(_ r: OneTimeCodeRecord) async throws {
-        try await write { db in
-            try db.execute(sql: "INSERT INTO one_time_code (namespace, id, payload, expires_at, consumed_at) VALUES (?, ?, ?, ?, ?) ON CONFLICT DO NOTHING",
-                           arguments: [r.namespace, r.id, r.payload, r.expiresAt.storageMilliseconds, r.consumedAt?.storageMilliseconds])
-            if db.changesCount == 0 { throw StorageError(.alreadyExists, "a one-time code \(r.namespace)/\(r.id) exists") }
-        }
-    }
-
-    public func redeemOneTimeCode(namespace: String, id: String, now: Date) async throws -> OneTimeCodeRedemption {
-        try await write { db in
-            guard let row = try Row.fetchOne(db, sql: "SELECT * FROM one_time_code WHERE namespace = ? AND id = ? AND expires_at > ?",
-                                             arguments: [namespace, id, now.storageMilliseconds]) else { return .notFound }
-            var record = OneTimeCodeRecord(namespace: row["namespace"], id: row["id"], payload: row["payload"],
-                                           expiresAt: Date(storageMilliseconds: row["expires_at"]),
-                                           consumedAt: (row["consumed_at"] as Int64?).map(Date.init(storageMilliseconds:)))
-            if record.consumedAt != nil { return .alreadyRedeemed(record) }
-            try db.execute(sql: "UPDATE one_time_code SET consumed_at = ? WHERE namespace = ? AND id = ? AND consumed_at IS NULL",
-                           arguments: [now.storageMilliseconds, namespace, id])
-            guard db.changesCount == 1 else { return .alreadyRedeemed(record) }
-            record.consumedAt = Date(storageMilliseconds: now.storageMilliseconds)
-            return .redeemed(record)
-        }
-    }
-
-    public func oneTimeCode(namespace: String, id: String, now: Date) async throws -> OneTimeCodeRecord? {
-        try await read { db in
-            try Row.fetchOne(db, sql: "SELECT * FROM one_time_code WHERE namespace = ? AND id = ? AND expires_at > ?",
-                             arguments: [namespace, id, now.storageMilliseconds]).map { row in
-                OneTimeCodeRecord(namespace: row["namespace"], id: row["id"], payload: row["payload"], expiresAt: Date(storageMilliseconds: row["expires_at"]),
-                                  consumedAt: (row["consumed_at"] as Int64?).map(Date.init(storageMilliseconds:)))
-            }
-        }
     }
 
     // MARK: registrations

@@ -35,6 +35,7 @@ public final class SQLiteGatewayStorage: GatewayStorage {
         for step in StorageMigrations.steps where !applied.contains(step.id) {
             for sql in step.sqlite { try db.execute(sql: sql) }
             if step.id == 4 { try LegacyOAuthRows.carryForward(db) }
+            if step.id == 5 { try LegacyFrontEndRows.carryForward(db) }
             try db.execute(sql: "INSERT INTO schema_migrations (id) VALUES (?)", arguments: [step.id])
         }
     }
@@ -264,8 +265,7 @@ public final class SQLiteGatewayStorage: GatewayStorage {
             }
             try db.execute(sql: "DELETE FROM sso_session WHERE expires_at <= ?", arguments: [now.storageMilliseconds])
             result.sessions = db.changesCount
-            try db.execute(sql: "DELETE FROM one_time_code WHERE expires_at <= ?", arguments: [now.storageMilliseconds])
-            result.oneTimeCodes = db.changesCount
+            result.frontEndRecords = try Self.collectFrontEnds(db, now: now)
             try db.execute(sql: "DELETE FROM signing_key WHERE state = 'retired' AND remove_after <= ?", arguments: [now.storageMilliseconds])
             result.signingKeys = db.changesCount
             result.grants = try Self.collectGrants(db, now: now)

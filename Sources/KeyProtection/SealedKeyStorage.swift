@@ -144,13 +144,18 @@ public struct SealedKeyStorage: GatewayStorage {
         try await base.updateSession(id: id, updater)
     }
     public func deleteSession(id: String) async throws { try await base.deleteSession(id: id) }
-    public func storeOneTimeCode(_ record: OneTimeCodeRecord) async throws { try await base.storeOneTimeCode(record) }
-    public func redeemOneTimeCode(namespace: String, id: String, now: Date) async throws -> OneTimeCodeRedemption {
-        try await base.redeemOneTimeCode(namespace: namespace, id: id, now: now)
+    public func storeSAMLRequest(_ record: SAMLRequestRecord) async throws { try await base.storeSAMLRequest(record) }
+    public func takeSAMLRequest(loginID: String, now: Date) async throws -> SAMLRequestRecord? { try await base.takeSAMLRequest(loginID: loginID, now: now) }
+    public func storeOIDCAuthorization(_ record: OIDCAuthorizationRecord) async throws { try await base.storeOIDCAuthorization(record) }
+    public func takeOIDCAuthorization(loginID: String, now: Date) async throws -> OIDCAuthorizationRecord? {
+        try await base.takeOIDCAuthorization(loginID: loginID, now: now)
     }
-    public func oneTimeCode(namespace: String, id: String, now: Date) async throws -> OneTimeCodeRecord? {
-        try await base.oneTimeCode(namespace: namespace, id: id, now: now)
+    public func recordSAMLNameID(_ record: SAMLNameIDRecord) async throws { try await base.recordSAMLNameID(record) }
+    public func takeSAMLNameID(sessionID: String, serviceProvider: String, now: Date) async throws -> SAMLNameIDRecord? {
+        try await base.takeSAMLNameID(sessionID: sessionID, serviceProvider: serviceProvider, now: now)
     }
+    public func storeSAMLLogout(_ record: SAMLLogoutRecord) async throws { try await base.storeSAMLLogout(record) }
+    public func takeSAMLLogout(id: String, now: Date) async throws -> SAMLLogoutRecord? { try await base.takeSAMLLogout(id: id, now: now) }
     public func createGrant(_ grant: OAuthGrantRecord, code: OAuthTokenRecord) async throws { try await base.createGrant(grant, code: code) }
     public func storeGrantToken(_ token: OAuthTokenRecord) async throws { try await base.storeGrantToken(token) }
     public func redeemGrantToken(_ kind: OAuthTokenRecord.Kind, id: String, now: Date) async throws -> OAuthTokenRedemption {

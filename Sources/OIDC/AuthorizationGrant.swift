@@ -1,5 +1,6 @@
 import CNSValidation
 import Foundation
+import LoginOutcome
 
 /// What an authorization code (and the tokens issued from it) stands for: who logged in, to which client, with
 /// what consent. Stored by the engine's ``OIDCStore`` beside its code and refresh tokens.

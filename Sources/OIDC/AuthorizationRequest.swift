@@ -1,6 +1,7 @@
 import CNSValidation
 import Crypto
 import Foundation
+import LoginOutcome
 
 /// An authorization request that passed every rule, kept with the pending login until the code is issued.
 public struct ValidatedAuthorization: Sendable, Hashable, Codable {

@@ -1,6 +1,7 @@
 import CNSValidation
 import Crypto
 import Foundation
+import LoginOutcome
 
 /// A registered OIDC relying party, as `cnsgw client add` stores it (storage kind `oidc-client`).
 public struct ClientRegistration: Sendable, Hashable, Codable {

@@ -1,11 +1,11 @@
 import Foundation
 
 /// One grant type of the token endpoint: turns the request's parameters into the grant to issue tokens for, or
-/// refuses with an ``OIDCError``. ``TokenEngine`` dispatches on ``grantType``.
+/// refuses with an ``OIDCError``. ``OpenIDProviderEngine`` dispatches on ``grantType``.
 public protocol GrantHandler: Sendable {
     /// The `grant_type` value it handles.
     var grantType: String { get }
-    func grant(for form: [String: String], client: ClientRegistration, engine: TokenEngine, now: Date) async throws -> AuthorizationGrant
+    func grant(for form: [String: String], client: ClientRegistration, engine: OpenIDProviderEngine, now: Date) async throws -> AuthorizationGrant
 }
 
 /// `authorization_code` (OIDC Core §3.1.3, RFC 7636): the code is spent on first use even if the rest of the request
@@ -14,7 +14,7 @@ public struct AuthorizationCodeGrantHandler: GrantHandler {
     public let grantType = "authorization_code"
     public init() {}
 
-    public func grant(for form: [String: String], client: ClientRegistration, engine: TokenEngine, now: Date) async throws -> AuthorizationGrant {
+    public func grant(for form: [String: String], client: ClientRegistration, engine: OpenIDProviderEngine, now: Date) async throws -> AuthorizationGrant {
         guard let code = form["code"] else { throw OIDCError(.invalidRequest, reason: "no_code", "code is missing") }
         let grant = try await engine.spend(code, kind: .authorizationCode, client: client, now: now)
         guard form["redirect_uri"] == grant.redirectURI else {
@@ -31,7 +31,7 @@ public struct RefreshTokenGrantHandler: GrantHandler {
     public let grantType = "refresh_token"
     public init() {}
 
-    public func grant(for form: [String: String], client: ClientRegistration, engine: TokenEngine, now: Date) async throws -> AuthorizationGrant {
+    public func grant(for form: [String: String], client: ClientRegistration, engine: OpenIDProviderEngine, now: Date) async throws -> AuthorizationGrant {
         guard let token = form["refresh_token"] else { throw OIDCError(.invalidRequest, reason: "no_refresh_token", "refresh_token is missing") }
         let grant = try await engine.spend(token, kind: .refreshToken, client: client, now: now)
         if let scope = form["scope"], !Set(scope.split(separator: " ").map(String.init)).isSubset(of: grant.scopes) {

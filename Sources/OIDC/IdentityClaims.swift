@@ -1,6 +1,7 @@
 import CNSValidation
 import ItalianIdentity
 import Foundation
+import LoginOutcome
 
 /// The identity claims a CNS card supports, with the SPID/CIE names (DOMAIN.md §4) and the standard ones, and the
 /// consent-page attribute each stands for (the names the shared login flow and its pages use).
@@ -21,7 +22,7 @@ public enum IdentityClaims {
     public static let profileScope = ["family_name", "given_name", "birthdate", "gender"]
 
     /// The values of `claims` a card supports, for one identity; claims the card cannot support are left out.
-    public static func values(_ claims: [String], identity: VerificationReport.Identity) -> JSONObject {
+    public static func values(_ claims: [String], identity: AuthenticatedCitizen) -> JSONObject {
         ReleasedClaims(claims, identity: identity).values(claims)
     }
 }
@@ -52,7 +53,7 @@ public struct ReleasedClaims: Sendable, Hashable {
     }
 
     /// The values of `claims` for `identity`; names title-cased as on the consent page and in SAML.
-    public init(_ claims: [String], identity: VerificationReport.Identity) {
+    public init(_ claims: [String], identity: AuthenticatedCitizen) {
         let asked = Set(claims)
         if asked.contains(IdentityClaims.fiscalNumber) { fiscalNumber = identity.fiscalNumber }
         if asked.contains("given_name") { givenName = identity.name.map(CitizenIdentity.titleCased) }

@@ -3,6 +3,10 @@ import Foundation
 /// What the OIDC engine persists, in the engine's own terms; the gateway implements it over its storage. Tokens are
 /// given by their SHA-256 (hex): a store never holds a code or refresh token that works.
 public protocol OIDCStore: Sendable {
+    /// The authorization request a login answers, kept until the login ends.
+    func storeAuthorization(_ request: ValidatedAuthorization, loginID: String, expiresAt: Date) async throws
+    /// Takes the request of a login, once: nil when it was taken before, is unknown or has expired.
+    func takeAuthorization(loginID: String, now: Date) async throws -> ValidatedAuthorization?
     /// Stores a new grant and the authorization code that stands for it, together.
     func createGrant(_ grant: AuthorizationGrant, codeHash: String, codeExpiresAt: Date) async throws
     /// Spends a code or refresh token, atomically: of concurrent redemptions exactly one sees `.redeemed`.

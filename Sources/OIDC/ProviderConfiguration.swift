@@ -1,5 +1,6 @@
 import CNSValidation
 import Foundation
+import LoginOutcome
 
 /// The gateway as an OpenID Provider: its issuer, endpoints and token lifetimes.
 public struct ProviderConfiguration: Sendable, Hashable {

@@ -1,5 +1,6 @@
 import CNSValidation
 import ItalianIdentity
+import LoginOutcome
 
 /// The SPID attributes a CNS card can support, as SAML attribute values (DOMAIN.md §3.3).
 public enum AssertedAttributes {
@@ -19,7 +20,7 @@ public enum AssertedAttributes {
     public static var offered: [String] { (certified.union(derived)).sorted() }
 
     /// The values for `requested` names, in the order asked; names the card cannot support are left out (never made up).
-    public static func values(for requested: [String], identity: VerificationReport.Identity, allowDerived: Bool) -> [Value] {
+    public static func values(for requested: [String], identity: AuthenticatedCitizen, allowDerived: Bool) -> [Value] {
         var seen = Set<String>()
         return requested.compactMap { name -> Value? in
             guard seen.insert(name).inserted else { return nil }

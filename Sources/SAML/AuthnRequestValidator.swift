@@ -1,19 +1,33 @@
 import CNSValidation
 import Foundation
+import LoginOutcome
 import XMLSecurity
 
 /// An AuthnRequest that passed every rule of its SP's profile.
-public struct ValidatedAuthnRequest: Sendable, Hashable, Codable {
+public struct ValidatedAuthnRequest: Sendable, Hashable {
     public let id: String
     public let issuer: String
     public let issueInstant: Date
     public let destination: ResponseDestination
     public let level: SpidLevel
-    public let comparison: String
+    public let comparison: LevelComparison
     public let forceAuthn: Bool
     /// SPID attribute names to release.
     public let attributes: [String]
     public let profile: ServiceProviderRegistration.Profile
+
+    public init(id: String, issuer: String, issueInstant: Date, destination: ResponseDestination, level: SpidLevel, comparison: LevelComparison,
+                forceAuthn: Bool, attributes: [String], profile: ServiceProviderRegistration.Profile) {
+        self.id = id
+        self.issuer = issuer
+        self.issueInstant = issueInstant
+        self.destination = destination
+        self.level = level
+        self.comparison = comparison
+        self.forceAuthn = forceAuthn
+        self.attributes = attributes
+        self.profile = profile
+    }
 }
 
 /// Checks AuthnRequests: signature with the key from the issuer's metadata only, then the SPID rules (DOMAIN.md §3.1)
@@ -162,13 +176,13 @@ public struct AuthnRequestValidator: Sendable {
         return metadata.defaultACS!
     }
 
-    func requestedLevel(_ root: XMLElement, registration: ServiceProviderRegistration, fail: (String) -> SAMLRequestError) throws(SAMLRequestError) -> (SpidLevel, String) {
+    func requestedLevel(_ root: XMLElement, registration: ServiceProviderRegistration, fail: (String) -> SAMLRequestError) throws(SAMLRequestError) -> (SpidLevel, LevelComparison) {
         guard let context = root.child("RequestedAuthnContext", namespace: SAMLNames.protocolNS) else {
             if registration.profile == .spid { throw fail("RequestedAuthnContext is required (SPID)") }
-            return (registration.minimumLevel, "minimum")
+            return (registration.minimumLevel, .minimum)
         }
-        let comparison = context.attribute("Comparison") ?? "exact"
-        guard ["exact", "minimum", "better", "maximum"].contains(comparison) else { throw fail("Comparison '\(comparison)' is not valid") }
+        let written = context.attribute("Comparison") ?? "exact"
+        guard let comparison = LevelComparison(rawValue: written) else { throw fail("Comparison '\(written)' is not valid") }
         let refs = context.children("AuthnContextClassRef", namespace: SAMLNames.assertionNS).compactMap { $0.text?.trimmingCharacters(in: .whitespacesAndNewlines) }
         let levels = refs.compactMap(SpidLevel.init(uri:))
         if registration.profile == .spid {

@@ -1,6 +1,7 @@
 import CNSValidation
 import CodedErrors
 import Foundation
+import LoginOutcome
 import XMLSecurity
 
 /// Builds and signs the gateway's Responses (DOMAIN.md §3.2, §3.4).
@@ -24,7 +25,7 @@ public struct ResponseBuilder: Sendable {
 
     /// What a successful login asserts.
     public struct Login: Sendable {
-        public let identity: VerificationReport.Identity
+        public let identity: AuthenticatedCitizen
         public let level: SpidLevel
         public let authenticatedAt: Date
         /// Only for SpidL1 (SPID: no SessionIndex at L2/L3).
@@ -38,7 +39,7 @@ public struct ResponseBuilder: Sendable {
         /// The transient NameID to assert (given when the caller must remember it, for single logout).
         public var nameID: String?
 
-        public init(identity: VerificationReport.Identity, level: SpidLevel, authenticatedAt: Date, sessionIndex: String?, attributes: [String],
+        public init(identity: AuthenticatedCitizen, level: SpidLevel, authenticatedAt: Date, sessionIndex: String?, attributes: [String],
                     allowDerivedAttributes: Bool, includeOIDNames: Bool, signResponse: Bool, encryptTo: [UInt8]? = nil) {
             self.encryptTo = encryptTo
             self.identity = identity

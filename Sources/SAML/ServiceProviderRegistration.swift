@@ -1,5 +1,6 @@
 import CNSValidation
 import Foundation
+import LoginOutcome
 
 /// A registered SAML service provider: its metadata and what the admin decided for it (`cnsgw sp add`).
 public struct ServiceProviderRegistration: Sendable, Codable, Hashable {

@@ -240,7 +240,7 @@ struct HousekeepingService: Service {
                 if removed.total > 0 {
                     logger.info("housekeeping", metadata: ["pendingLogins": "\(removed.pendingLogins)", "replayEntries": "\(removed.replayEntries)",
                                                            "auditRecords": "\(removed.auditRecords)", "sessions": "\(removed.sessions)",
-                                                           "oneTimeCodes": "\(removed.oneTimeCodes)", "signingKeys": "\(removed.signingKeys)"])
+                                                           "frontEndRecords": "\(removed.frontEndRecords)", "grants": "\(removed.grants)", "signingKeys": "\(removed.signingKeys)"])
                 }
             } catch {
                 logger.error("housekeeping failed", metadata: ["error": "\(error)"])

@@ -3,6 +3,7 @@ import CNSValidation
 import Foundation
 import GatewayLogin
 import GatewayStorageSQLite
+import LoginOutcome
 import Testing
 
 /// Single sign-on and fresh logins on a running `cnsgw serve`, driven by curl with a cookie jar.

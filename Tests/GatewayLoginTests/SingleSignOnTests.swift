@@ -3,6 +3,7 @@ import Foundation
 import GatewayLogin
 import GatewayStorage
 import GatewayStorageSQLite
+import LoginOutcome
 import Testing
 
 @Suite struct SingleSignOnTests {

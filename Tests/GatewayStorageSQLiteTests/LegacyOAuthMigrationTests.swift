@@ -4,7 +4,7 @@ import GatewayStorageSQLite
 import GRDB
 import Testing
 
-/// Schema step 4 carries the OIDC rows that versions up to step 3 kept as JSON in `one_time_code` into typed tables.
+/// Schema steps 4 and 5 carry the rows that versions up to step 3 kept as JSON in `one_time_code` into typed tables.
 @Suite struct LegacyOAuthMigrationTests {
     /// A database as the previous version left it: schema steps 1–3, and the rows its OIDC front end wrote for one
     /// grant (JSONEncoder's default coding of its `AuthorizationGrant`: dates as seconds since 2001, claims with values).
@@ -34,13 +34,27 @@ import Testing
             try row("oidc-code", "code-hash", grant, expires: ms + 60_000, consumed: ms - 1000)
             try row("oidc-refresh", "refresh-hash", grant, expires: ms + 86_400_000)
             try row("oidc-sid", "sid-old", "session-old", expires: ms + 1_800_000)
-            try row("oidc-login", "login-1", "{}", expires: ms + 600_000)   // not an OIDC grant row: stays where it is
+            try row("oidc-login", "login-1", """
+                {"clientID":"https://rp.example.it","redirectURI":"https://rp.example.it/cb","state":"st","scopes":["openid"],"codeChallenge":"c",
+                 "level":"SpidL2","forceFresh":true,"userinfoClaims":["given_name"],"idTokenClaims":[],"uiLocale":"it"}
+                """, expires: ms + 600_000)
+            try row("saml-login", "login-2", """
+                {"id":"_req","issuer":"https://sp.example.it","issueInstant":\(reference - 5),"destination":{"serviceProvider":"https://sp.example.it",
+                 "assertionConsumerServiceURL":"https://sp.example.it/acs","inResponseTo":"_req","relayState":"rs"},"level":"SpidL1",
+                 "comparison":"minimum","forceAuthn":false,"attributes":["name","fiscalNumber"],"profile":"spid"}
+                """, expires: ms + 600_000)
+            try row("saml-session-nameid", "session-old\nhttps://sp.example.it", "_nameid", expires: ms + 1_800_000)
+            try row("saml-logout", "_state", """
+                {"original":{"serviceProvider":"https://sp.example.it","assertionConsumerServiceURL":"https://sp.example.it/slo","inResponseTo":"_lr"},
+                 "remaining":[{"session":"session-old","serviceProvider":"https://other.example.it"}],"failed":false,"pendingRequestID":"_p",
+                 "pendingServiceProvider":"https://third.example.it"}
+                """, expires: ms + 600_000)
             try row("oidc-grant", "broken", "not json", expires: ms + 600_000)
         }
         return path
     }
 
-    @Test("grants, codes, refresh tokens and sids of the previous version keep working after the upgrade")
+    @Test("grants, codes, refresh tokens, sids, logins and logouts under way in the previous version keep working after the upgrade")
     func carriesRowsForward() async throws {
         let now = Date(timeIntervalSince1970: 1_790_000_000)
         let storage = try SQLiteGatewayStorage(path: Self.previousVersionDatabase(now: now))
@@ -59,8 +73,15 @@ import Testing
         }
         #expect(grantID == "g-old" && live == grant)
         #expect(try await storage.sessionID(forSessionIdentifier: "sid-old", now: now) == "session-old")
-        // The old rows are gone from the generic table; rows of other namespaces are untouched.
-        #expect(try await storage.oneTimeCode(namespace: "oidc-grant", id: "g-old", now: now) == nil)
-        #expect(try await storage.oneTimeCode(namespace: "oidc-login", id: "login-1", now: now) != nil)
+        // The logins and the logout under way during the upgrade go on from typed records.
+        let authorization = try #require(try await storage.takeOIDCAuthorization(loginID: "login-1", now: now))
+        #expect(authorization.state == "st" && authorization.forceFresh && authorization.uiLocale == "it" && authorization.nonce == nil)
+        let saml = try #require(try await storage.takeSAMLRequest(loginID: "login-2", now: now))
+        #expect(saml.requestID == "_req" && saml.assertionConsumerServiceURL == "https://sp.example.it/acs" && saml.relayState == "rs")
+        #expect(saml.attributes == ["name", "fiscalNumber"] && saml.profile == "spid" && abs(saml.issueInstant.timeIntervalSince(now - 5)) < 0.01)
+        #expect(try await storage.takeSAMLNameID(sessionID: "session-old", serviceProvider: "https://sp.example.it", now: now)?.nameID == "_nameid")
+        let logout = try #require(try await storage.takeSAMLLogout(id: "_state", now: now))
+        #expect(logout.responseURL == "https://sp.example.it/slo" && logout.relayState == nil && logout.pendingRequestID == "_p")
+        #expect(logout.remaining == [.init(sessionID: "session-old", serviceProvider: "https://other.example.it")])
     }
 }

@@ -27,7 +27,7 @@ import XMLSecurity
     func valid() throws {
         for message in [try sp.post(request()), try IncomingMessage.redirect(rawQuery: sp.redirectQuery(request()))] {
             let validated = try outcome(message).get()
-            #expect(validated.issuer == sp.entityID && validated.id == "_a1b2c3" && validated.level == .spidL2 && validated.comparison == "minimum")
+            #expect(validated.issuer == sp.entityID && validated.id == "_a1b2c3" && validated.level == .spidL2 && validated.comparison == .minimum)
             #expect(validated.destination.assertionConsumerServiceURL == TestServiceProvider.acs0 && validated.destination.relayState == "rs1")
             #expect(validated.attributes == ["fiscalNumber", "name", "familyName"] && validated.forceAuthn)
         }
@@ -64,7 +64,7 @@ import XMLSecurity
         let body = #"<samlp:NameIDPolicy Format="urn:oasis:names:tc:SAML:2.0:nameid-format:transient" AllowCreate="true"/>"#
         let validated = try outcome(sp.post(request(["IsPassive": "false", "AttributeConsumingServiceIndex": nil, "ForceAuthn": nil], body: body)),
                                     profile: .saml2).get()
-        #expect(validated.level == .spidL2 && validated.comparison == "minimum" && validated.profile == .saml2)
+        #expect(validated.level == .spidL2 && validated.comparison == .minimum && validated.profile == .saml2)
         let passive = try #require(try refusal(sp.post(request(["IsPassive": "true"])), profile: .saml2))
         #expect(passive.spidCode == 15 && passive.status == SAMLNames.Status.responder && passive.subStatus == SAMLNames.Status.noPassive)
     }

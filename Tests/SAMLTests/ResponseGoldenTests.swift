@@ -1,6 +1,7 @@
 import CNSValidation
 import Foundation
 import ItalianIdentity
+import LoginOutcome
 import SAML
 import Testing
 import XMLSecurity
@@ -35,12 +36,12 @@ import XMLSecurity
         #expect(xml == expected, "\(name) differs from the golden file:\n\(xml)")
     }
 
-    static let identity: VerificationReport.Identity = {
+    static let identity: AuthenticatedCitizen = {
         let citizen = try! CNSSubjectMapper(registry: try? BelfioreRegistry.bundled())
             .identity(from: [SubjectAttribute(oid: "2.5.4.3", value: "RCCMNL83S18D969H/6120016461039008.abc"),
                              SubjectAttribute(oid: "2.5.4.42", value: "MARIO"), SubjectAttribute(oid: "2.5.4.4", value: "ROSSI")],
                       referenceDate: CalendarDate(year: 2026, month: 12, day: 1)!).get()
-        return VerificationReport.Identity(citizen)
+        return AuthenticatedCitizen(citizen)
     }()
 
     static let destination = ResponseDestination(serviceProvider: "https://sp.example.it/sp", assertionConsumerServiceURL: "https://sp.example.it/acs",

@@ -21,36 +21,43 @@ extension StorageConformance {
         await #expect(throws: StorageError(.notFound, "")) { try await s.deleteSession(id: "h1") }
     }
 
-    static func oneTimeCodes(_ s: any GatewayStorage) async throws {
-        let code = OneTimeCodeRecord(namespace: "oidc-code", id: "c1", payload: Data("grant".utf8), expiresAt: t0 + 60)
-        try await s.storeOneTimeCode(code)
-        await #expect(throws: StorageError(.alreadyExists, "")) { try await s.storeOneTimeCode(code) }
-        #expect(try await s.redeemOneTimeCode(namespace: "other", id: "c1", now: t0) == .notFound)
-        #expect(try await s.oneTimeCode(namespace: "oidc-code", id: "c1", now: t0)?.consumedAt == nil)   // a read spends nothing
-        #expect(try await s.oneTimeCode(namespace: "oidc-code", id: "c1", now: t0 + 60) == nil)   // expired
-        guard case .redeemed(let first) = try await s.redeemOneTimeCode(namespace: "oidc-code", id: "c1", now: t0 + 1) else {
-            Issue.record("first redemption refused"); return
-        }
-        #expect(first.payload == Data("grant".utf8) && first.consumedAt == t0 + 1)
-        guard case .alreadyRedeemed(let again) = try await s.redeemOneTimeCode(namespace: "oidc-code", id: "c1", now: t0 + 2) else {
-            Issue.record("a replayed code was not reported"); return
-        }
-        #expect(again.consumedAt == t0 + 1)
-        #expect(try await s.oneTimeCode(namespace: "oidc-code", id: "c1", now: t0 + 2)?.consumedAt == t0 + 1)
-        try await s.storeOneTimeCode(OneTimeCodeRecord(namespace: "oidc-code", id: "c2", payload: Data(), expiresAt: t0 + 60))
-        #expect(try await s.redeemOneTimeCode(namespace: "oidc-code", id: "c2", now: t0 + 60) == .notFound)   // expired
-        // Concurrent redemptions: exactly one wins.
-        try await s.storeOneTimeCode(OneTimeCodeRecord(namespace: "oidc-code", id: "race", payload: Data(), expiresAt: t0 + 60))
+    static func frontEndRequests(_ s: any GatewayStorage) async throws {
+        let saml = SAMLRequestRecord(loginID: "l1", requestID: "_r1", issuer: "https://sp.example.it", issueInstant: t0 - 2,
+                                     assertionConsumerServiceURL: "https://sp.example.it/acs", relayState: nil, level: "SpidL2", comparison: "minimum",
+                                     forceAuthn: true, attributes: ["name", "fiscalNumber"], profile: "spid", expiresAt: t0 + 600)
+        try await s.storeSAMLRequest(saml)
+        await #expect(throws: StorageError(.alreadyExists, "")) { try await s.storeSAMLRequest(saml) }
+        #expect(try await s.takeSAMLRequest(loginID: "l1", now: t0) == saml)
+        #expect(try await s.takeSAMLRequest(loginID: "l1", now: t0) == nil)   // taken once
+        let oidc = OIDCAuthorizationRecord(loginID: "l2", clientID: "https://rp.example.it", redirectURI: "https://rp.example.it/cb", state: "s",
+                                           nonce: nil, scopes: ["openid"], codeChallenge: "c", level: "SpidL1", forceFresh: false, maxAge: 60,
+                                           userinfoClaims: ["given_name"], idTokenClaims: [], uiLocale: "it", expiresAt: t0 + 600)
+        try await s.storeOIDCAuthorization(oidc)
+        #expect(try await s.takeOIDCAuthorization(loginID: "l2", now: t0 + 600) == nil)   // expired
+        try await s.storeOIDCAuthorization(oidc)   // the expired one is gone
+        #expect(try await s.takeOIDCAuthorization(loginID: "l2", now: t0) == oidc)
+        let nameID = SAMLNameIDRecord(sessionID: "s1", serviceProvider: "https://sp.example.it", nameID: "_n1", expiresAt: t0 + 60)
+        try await s.recordSAMLNameID(nameID)
+        try await s.recordSAMLNameID(SAMLNameIDRecord(sessionID: "s1", serviceProvider: "https://sp.example.it", nameID: "_n2", expiresAt: t0 + 60))
+        #expect(try await s.takeSAMLNameID(sessionID: "s1", serviceProvider: "https://other.example.it", now: t0) == nil)
+        #expect(try await s.takeSAMLNameID(sessionID: "s1", serviceProvider: "https://sp.example.it", now: t0) == nameID)   // the first stands
+        let logout = SAMLLogoutRecord(id: "_state", requester: "https://sp.example.it", responseURL: "https://sp.example.it/slo", inResponseTo: "_lr",
+                                      relayState: "rs", remaining: [.init(sessionID: "s1", serviceProvider: "https://a.example.it"),
+                                                                    .init(sessionID: "s2", serviceProvider: "https://b.example.it")],
+                                      failed: true, pendingRequestID: "_p", pendingServiceProvider: "https://c.example.it", expiresAt: t0 + 600)
+        try await s.storeSAMLLogout(logout)
+        #expect(try await s.takeSAMLLogout(id: "_state", now: t0) == logout)
+        // Concurrent takers: exactly one gets the request.
+        try await s.storeSAMLRequest(SAMLRequestRecord(loginID: "race", requestID: "_r", issuer: "i", issueInstant: t0, assertionConsumerServiceURL: "a",
+                                                       relayState: "r", level: "SpidL1", comparison: "exact", forceAuthn: false, attributes: [],
+                                                       profile: "saml2", expiresAt: t0 + 600))
         let winners = try await withThrowingTaskGroup(of: Bool.self) { group in
-            for _ in 0..<16 {
-                group.addTask {
-                    if case .redeemed = try await s.redeemOneTimeCode(namespace: "oidc-code", id: "race", now: t0) { return true }
-                    return false
-                }
-            }
+            for _ in 0..<16 { group.addTask { try await s.takeSAMLRequest(loginID: "race", now: t0) != nil } }
             return try await group.reduce(into: 0) { $0 += $1 ? 1 : 0 }
         }
         #expect(winners == 1)
+        try await s.recordSAMLNameID(SAMLNameIDRecord(sessionID: "s9", serviceProvider: "x", nameID: "_n", expiresAt: t0 + 60))
+        #expect(try await s.garbageCollect(now: t0 + 60, auditRetention: nil).frontEndRecords == 1)
     }
 
     static func registrations(_ s: any GatewayStorage) async throws {

@@ -1,5 +1,3 @@
-import CNSValidation
-
 /// How a requester compares the level it asks for with the level reached (SAML `RequestedAuthnContext`
 /// `Comparison`; OIDC `acr_values` map to `minimum`).
 public enum LevelComparison: String, Sendable, Hashable, Codable, CaseIterable {

@@ -7,7 +7,7 @@ import Foundation
 /// revocation (RFC 7009) and introspection (RFC 7662), and the code a finished login turns into. It reads and writes
 /// only through its ``OIDCStore``, takes the clock from each call and random tokens from ``TokenSource``, and
 /// answers with values or an ``OIDCError``; the HTTP side only translates.
-public struct TokenEngine: Sendable {
+public struct OpenIDProviderEngine: Sendable {
     public let provider: ProviderConfiguration
     public let store: any OIDCStore
     /// The registered clients by ID, as of now.

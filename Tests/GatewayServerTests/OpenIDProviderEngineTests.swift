@@ -8,9 +8,10 @@ import OIDC
 import Testing
 import _CryptoExtras
 @testable import GatewayServer
+import LoginOutcome
 
 /// The OIDC token engine in process: its own store over the in-memory storage, a fixed clock, real keys and JWTs.
-@Suite struct TokenEngineTests {
+@Suite struct OpenIDProviderEngineTests {
     static let now = Date(timeIntervalSince1970: 1_790_000_000)
     static let provider = ProviderConfiguration(issuer: "https://op.example.it")
     static let secret = "client-secret-client-secret"
@@ -25,18 +26,18 @@ import _CryptoExtras
         let jwk = try! signing.publicJWK()
         return try! ProviderKeys(signing: ["RS256": signing], published: [jwk], verification: [try! JWSVerificationKey(jwk)])
     }()
-    static let identity: VerificationReport.Identity = {
+    static let identity: AuthenticatedCitizen = {
         let citizen = try! CNSSubjectMapper(registry: try? BelfioreRegistry.bundled())
             .identity(from: [SubjectAttribute(oid: "2.5.4.3", value: "RCCMNL83S18D969H/6120016461039008.abc"),
                              SubjectAttribute(oid: "2.5.4.42", value: "MANUEL"), SubjectAttribute(oid: "2.5.4.4", value: "RICCARDI")],
                       referenceDate: CalendarDate(year: 2026, month: 12, day: 1)!).get()
-        return VerificationReport.Identity(citizen)
+        return AuthenticatedCitizen(citizen)
     }()
     static let verifier = String(repeating: "v", count: 43)
 
     let storage = InMemoryGatewayStorage()
-    var engine: TokenEngine {
-        TokenEngine(provider: Self.provider, store: GatewayOIDCStore(storage: storage, audit: AuditLog(storage: storage)),
+    var engine: OpenIDProviderEngine {
+        OpenIDProviderEngine(provider: Self.provider, store: GatewayOIDCStore(storage: storage, audit: AuditLog(storage: storage)),
                     clients: { Self.clients }, keys: { Self.keys })
     }
 
@@ -48,7 +49,7 @@ import _CryptoExtras
                                              codeChallenge: Base64URL.encode(Data(SHA256.hash(data: Data(Self.verifier.utf8)))), level: .spidL2,
                                              forceFresh: false, maxAge: nil, userinfoClaims: claims, idTokenClaims: [], uiLocale: nil,
                                              requestObjectID: nil, requestObjectExpiry: nil)
-        let login = AuthenticatedLogin(identity: Self.identity, level: .spidL2, authenticatedAt: Self.now - 20)
+        let login = AuthenticatedLogin(citizen: Self.identity, level: .spidL2, authenticatedAt: Self.now - 20)
         return try await engine.issueCode(for: request, client: Self.clients["rp"]!, login: login,
                                           subjects: SubjectIdentifiers(secret: Data(repeating: 7, count: 32)), now: Self.now).code
     }
@@ -96,7 +97,7 @@ import _CryptoExtras
         #expect(await refusal { try await engine.exchange(["grant_type": "password"], authorization: basic("rp"), now: Self.now) } == "grant_type")
         #expect(await refusal { try await engine.exchange([:], authorization: basic("rp"), now: Self.now) } == "no_grant_type")
         // The handler list decides which grant types exist.
-        let codeOnly = TokenEngine(provider: Self.provider, store: engine.store, clients: { Self.clients }, keys: { Self.keys },
+        let codeOnly = OpenIDProviderEngine(provider: Self.provider, store: engine.store, clients: { Self.clients }, keys: { Self.keys },
                                    handlers: [AuthorizationCodeGrantHandler()])
         #expect(await refusal { try await codeOnly.exchange(["grant_type": "refresh_token", "refresh_token": "x"], authorization: basic("rp"), now: Self.now) }
                 == "grant_type")
