@@ -133,14 +133,16 @@ let package = Package(
         .testTarget(name: "GatewayStorageSQLiteTests", dependencies: ["GatewayStorageSQLite", "StorageConformance", "GatewayAudit",
                                                                   .product(name: "GRDB", package: "GRDB.swift")]),
         // In-process tests of the engines over their stores and of the server's glue (no listener, no child process).
-        .testTarget(name: "GatewayServerTests", dependencies: ["GatewayServer", "LoginOutcome", "SAML", "GatewayLogin", "GatewayStorage", "GatewayAudit", "OIDC", "CNSValidation", "ItalianIdentity",
+        .testTarget(name: "GatewayServerTests", dependencies: ["GatewayServer", "LoginOutcome", "SAML", "SAMLTestSupport", "XMLSecurity", "GatewayLogin", "GatewayStorage", "GatewayAudit", "OIDC", "CNSValidation", "ItalianIdentity",
                                                              .product(name: "Crypto", package: "swift-crypto"),
                                                              .product(name: "_CryptoExtras", package: "swift-crypto")]),
         .testTarget(name: "GatewayStorageTests", dependencies: ["GatewayStorage", "StorageConformance"]),
         .testTarget(name: "KeyProtectionTests", dependencies: ["KeyProtection", "GatewayStorageSQLite", "StorageConformance"]),
         .testTarget(name: "GatewayConfigurationTests", dependencies: ["GatewayConfiguration"]),
         .testTarget(name: "TrustedListTests", dependencies: ["TrustedList", "XMLSecurity", "CNSTestPKI", "CNSValidation", "CNSTestSupport"]),
-        .testTarget(name: "SAMLTests", dependencies: ["SAML", "LoginOutcome", "XMLSecurity", "CNSTestPKI", "CNSValidation", "ItalianIdentity"], resources: [.copy("Fixtures")]),
+        // A SAML service provider made at test time (key, metadata, signed messages), for the SAML and engine tests.
+        .target(name: "SAMLTestSupport", dependencies: ["SAML", "XMLSecurity", "CNSTestPKI", "CNSValidation"], path: "Tests/SAMLTestSupport"),
+        .testTarget(name: "SAMLTests", dependencies: ["SAML", "SAMLTestSupport", "LoginOutcome", "XMLSecurity", "CNSTestPKI", "CNSValidation", "ItalianIdentity"], resources: [.copy("Fixtures")]),
         .testTarget(name: "OIDCTests", dependencies: ["OIDC", "CNSValidation", .product(name: "Crypto", package: "swift-crypto"),
                                                       .product(name: "_CryptoExtras", package: "swift-crypto")]),
         .testTarget(name: "ItalianIdentityTests", dependencies: ["ItalianIdentity"]),

@@ -1,6 +1,7 @@
 import CNSValidation
 import Foundation
 import SAML
+import SAMLTestSupport
 import Testing
 import XMLSecurity
 

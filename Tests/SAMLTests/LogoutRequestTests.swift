@@ -1,5 +1,6 @@
 import Foundation
 import SAML
+import SAMLTestSupport
 import Testing
 import XMLSecurity
 

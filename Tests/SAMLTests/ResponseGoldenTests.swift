@@ -3,6 +3,7 @@ import Foundation
 import ItalianIdentity
 import LoginOutcome
 import SAML
+import SAMLTestSupport
 import Testing
 import XMLSecurity
 

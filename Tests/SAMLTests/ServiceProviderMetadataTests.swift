@@ -1,6 +1,7 @@
 import CNSTestPKI
 import Foundation
 import SAML
+import SAMLTestSupport
 import Testing
 
 @Suite struct ServiceProviderMetadataTests {

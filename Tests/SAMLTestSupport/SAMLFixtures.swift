@@ -5,15 +5,15 @@ import SAML
 import XMLSecurity
 
 /// A service provider made at test time: a key, its certificate, metadata, and signed AuthnRequests.
-struct TestServiceProvider {
-    let entityID: String
-    let key: TestKey
-    let certificate: X509Certificate
-    let signingKey: XMLSigningKey
-    static let acs0 = "https://sp.example.it/acs"
-    static let acs1 = "https://sp.example.it/acs-bis"
+public struct TestServiceProvider {
+    public let entityID: String
+    public let key: TestKey
+    public let certificate: X509Certificate
+    public let signingKey: XMLSigningKey
+    public static let acs0 = "https://sp.example.it/acs"
+    public static let acs1 = "https://sp.example.it/acs-bis"
 
-    init(entityID: String = "https://sp.example.it/sp") throws {
+    public init(entityID: String = "https://sp.example.it/sp") throws {
         self.entityID = entityID
         key = try TestKey(.rsa2048)
         certificate = try TestCertificateBuilder(subject: [("CN", "test SP")], serial: TestPKI.randomSerial(), notBefore: Date() - 60,
@@ -21,9 +21,9 @@ struct TestServiceProvider {
         signingKey = try XMLSigningKey(privateKeyPEM: key.pemPrivateKey, certificatePEM: certificate.pem)
     }
 
-    var base64Certificate: String { Data(certificate.derBytes).base64EncodedString() }
+    public var base64Certificate: String { Data(certificate.derBytes).base64EncodedString() }
 
-    func metadata(spid: Bool = true) -> String {
+    public func metadata(spid: Bool = true) -> String {
         """
         <md:EntityDescriptor xmlns:md="urn:oasis:names:tc:SAML:2.0:metadata" xmlns:ds="http://www.w3.org/2000/09/xmldsig#" \
         xmlns:spid="https://spid.gov.it/saml-extensions" entityID="\(entityID)">
@@ -43,12 +43,12 @@ struct TestServiceProvider {
         """
     }
 
-    func registration(profile: ServiceProviderRegistration.Profile = .spid, allowSHA1: Bool = false) -> ServiceProviderRegistration {
+    public func registration(profile: ServiceProviderRegistration.Profile = .spid, allowSHA1: Bool = false) -> ServiceProviderRegistration {
         ServiceProviderRegistration(entityID: entityID, metadataXML: metadata(spid: profile == .spid), profile: profile, allowSHA1: allowSHA1, source: "test")
     }
 
     /// An AuthnRequest; `change` edits the attributes (nil removes one) and `body` replaces the children after Issuer.
-    static func request(issuer: String, id: String = "_a1b2c3", instant: Date = Date(), destination: String = IdP.config.singleSignOnURL,
+    public static func request(issuer: String, id: String = "_a1b2c3", instant: Date = Date(), destination: String = IdP.config.singleSignOnURL,
                         attributes: [String: String?] = [:], body: String? = nil, issuerExtras: String = "") -> String {
         var attrs: [(String, String)] = [("ID", id), ("Version", "2.0"), ("IssueInstant", SAMLTime.format(instant)), ("Destination", destination),
                                          ("AssertionConsumerServiceIndex", "0"), ("AttributeConsumingServiceIndex", "0"), ("ForceAuthn", "true")]
@@ -67,15 +67,16 @@ struct TestServiceProvider {
             """
     }
 
-    /// HTTP-POST: the request signed with an enveloped signature.
-    func post(_ xml: String, relayState: String? = "rs1", signWith key: XMLSigningKey? = nil) throws -> IncomingMessage {
+    /// HTTP-POST: the message signed with an enveloped signature (`SAMLRequest`, or `SAMLResponse` for a LogoutResponse).
+    public func post(_ xml: String, relayState: String? = "rs1", signWith key: XMLSigningKey? = nil, parameter: String = "SAMLRequest") throws -> IncomingMessage {
         let document = try ParsedXML(Array(xml.utf8), maximumSize: 1 << 20)
         try XMLSigner.sign(document.root, after: document.root.child("Issuer", namespace: SAMLNames.assertionNS), key: key ?? signingKey)
-        return try IncomingMessage.post(form: ["SAMLRequest": Data(document.serialized().utf8).base64EncodedString(), "RelayState": relayState].compactMapValues { $0 })
+        return try IncomingMessage.post(form: [parameter: Data(document.serialized().utf8).base64EncodedString(), "RelayState": relayState].compactMapValues { $0 },
+                                        parameter: parameter)
     }
 
     /// HTTP-Redirect: deflated, encoded, and signed over the query octets.
-    func redirectQuery(_ xml: String, relayState: String? = "rs1", sigAlg: String = "http://www.w3.org/2001/04/xmldsig-more#rsa-sha256",
+    public func redirectQuery(_ xml: String, relayState: String? = "rs1", sigAlg: String = "http://www.w3.org/2001/04/xmldsig-more#rsa-sha256",
                        signer: TestKey? = nil) throws -> String {
         let allowed = CharacterSet.alphanumerics.union(CharacterSet(charactersIn: "-._~"))
         func enc(_ s: String) -> String { s.addingPercentEncoding(withAllowedCharacters: allowed)! }
@@ -87,10 +88,10 @@ struct TestServiceProvider {
     }
 }
 
-enum IdP {
-    static let config = IdentityProviderConfiguration(baseURL: "https://idp.example.it")
+public enum IdP {
+    public static let config = IdentityProviderConfiguration(baseURL: "https://idp.example.it")
 
-    static func validator(_ sps: [TestServiceProvider], profile: ServiceProviderRegistration.Profile = .spid, allowSHA1: Bool = false) throws -> AuthnRequestValidator {
+    public static func validator(_ sps: [TestServiceProvider], profile: ServiceProviderRegistration.Profile = .spid, allowSHA1: Bool = false) throws -> AuthnRequestValidator {
         var directory: [String: (ServiceProviderRegistration, ServiceProviderMetadata)] = [:]
         for sp in sps {
             let registration = sp.registration(profile: profile, allowSHA1: allowSHA1)
