@@ -39,12 +39,12 @@ let package = Package(
         .target(name: "XMLSecurity", dependencies: ["CXMLSec", "CodedErrors"]),
         .systemLibrary(name: "CZlib", pkgConfig: "zlib", providers: [.apt(["zlib1g-dev"])]),
         // The SAML 2.0 identity provider with the SPID profile: messages, rules, metadata. No HTTP, no storage.
-        .target(name: "SAML", dependencies: ["XMLSecurity", "CNSValidation", "LoginOutcome", "ItalianIdentity", "CodedErrors", "CZlib"]),
+        .target(name: "SAML", dependencies: ["XMLSecurity", "KeyMaterial", "LoginOutcome", "ItalianIdentity", "CodedErrors", "CZlib"]),
         // The OpenID Connect provider with the SPID/CIE profile: JOSE, requests, tokens. No HTTP, no storage.
-        .target(name: "OIDC", dependencies: ["CNSValidation", "LoginOutcome", "ItalianIdentity", "CodedErrors", "COpenSSL", .product(name: "Crypto", package: "swift-crypto"),
+        .target(name: "OIDC", dependencies: ["LoginOutcome", "ItalianIdentity", "CodedErrors", "COpenSSL", .product(name: "Crypto", package: "swift-crypto"),
                                              .product(name: "_CryptoExtras", package: "swift-crypto")]),
         // ETSI TS 119 612 trusted lists (the AgID TSL), signature-verified.
-        .target(name: "TrustedList", dependencies: ["XMLSecurity", "CNSValidation", "CodedErrors"]),
+        .target(name: "TrustedList", dependencies: ["XMLSecurity", "CNSValidation", "KeyMaterial", "CodedErrors"]),
         // The error shape shared by every library (a stable code plus a sentence).
         .target(name: "CodedErrors"),
         .target(
@@ -54,20 +54,27 @@ let package = Package(
         ),
         // What a login reached or how it ended (the SPID level, the ending), shared by the login flow and both front ends.
         .target(name: "LoginOutcome", dependencies: ["ItalianIdentity"]),
+        // Keys and X.509 certificates over libcrypto: parsing, signature checks, and making the gateway's own keys and
+        // self-signed certificates (production code; the test PKI builds on it).
+        .target(name: "KeyMaterial", dependencies: ["COpenSSL", "CodedErrors", "ItalianIdentity"]),
         .target(
             name: "CNSValidation",
             dependencies: [
-                "COpenSSL", "ItalianIdentity", "CodedErrors", "LoginOutcome",
+                "COpenSSL", "ItalianIdentity", "CodedErrors", "LoginOutcome", "KeyMaterial",
                 .product(name: "Logging", package: "swift-log"),
                 .product(name: "Metrics", package: "swift-metrics"),
             ]
         ),
-        .target(name: "CNSTestPKI", dependencies: ["COpenSSL", "CNSValidation"]),
+        .target(name: "CNSTestPKI", dependencies: ["COpenSSL", "CNSValidation", "KeyMaterial"]),
         // Everything persistent behind one protocol; backends below it, the audit chain above it.
         .target(name: "GatewayStorage", dependencies: ["CodedErrors"]),
         .target(name: "GatewayStorageSQLite", dependencies: ["GatewayStorage", .product(name: "GRDB", package: "GRDB.swift")]),
         // Private keys and secrets sealed at rest (AES-256-GCM under a key kept outside the database), as a storage decorator.
         .target(name: "KeyProtection", dependencies: ["GatewayStorage", "CodedErrors", .product(name: "Crypto", package: "swift-crypto")]),
+        // The gateway's signing keys: made with KeyMaterial, rolled over by compare-and-swap in storage.
+        .target(name: "GatewayKeys", dependencies: ["GatewayStorage", "KeyMaterial"]),
+        // The trust store of the CAs an admin trusts, from storage (for the card listener and the admin commands).
+        .target(name: "GatewayTrust", dependencies: ["CNSValidation", "GatewayStorage", "KeyMaterial"]),
         .target(name: "GatewayAudit", dependencies: ["GatewayStorage", "CodedErrors", .product(name: "Crypto", package: "swift-crypto")]),
         // The protocol-agnostic login (pending login, level policy, consent), shared by the SAML and OIDC front ends.
         .target(name: "GatewayLogin", dependencies: ["CNSValidation", "LoginOutcome", "GatewayStorage", "CodedErrors", .product(name: "Crypto", package: "swift-crypto")]),
@@ -78,7 +85,7 @@ let package = Package(
             name: "GatewayServer",
             dependencies: [
                 "CNSValidation", "ItalianIdentity", "GatewayStorage", "GatewayAudit", "GatewayLogin", "CodedErrors", "SAML", "XMLSecurity", "OIDC",
-                "GatewayConfiguration", "LoginOutcome",
+                "GatewayConfiguration", "LoginOutcome", "KeyMaterial", "GatewayKeys", "GatewayTrust",
                 .product(name: "Hummingbird", package: "hummingbird"),
                 .product(name: "HummingbirdCore", package: "hummingbird"),
                 .product(name: "HummingbirdTLS", package: "hummingbird"),
@@ -101,7 +108,7 @@ let package = Package(
         .executableTarget(
             name: "cnsgw",
             dependencies: [
-                "CNSValidation", "ItalianIdentity", "CNSTestPKI", "GatewayStorage", "GatewayStorageSQLite", "GatewayAudit", "GatewayServer", "GatewayConfiguration", "GatewayLogin", "TrustedList", "SAML", "OIDC", "KeyProtection",
+                "CNSValidation", "ItalianIdentity", "CNSTestPKI", "GatewayStorage", "GatewayStorageSQLite", "GatewayAudit", "GatewayServer", "GatewayConfiguration", "GatewayLogin", "TrustedList", "SAML", "OIDC", "KeyProtection", "KeyMaterial", "LoginOutcome", "GatewayKeys", "GatewayTrust",
                 .product(name: "ServiceLifecycle", package: "swift-service-lifecycle"),
                 .product(name: "NIOCore", package: "swift-nio"),
                 .product(name: "NIOPosix", package: "swift-nio"),
@@ -113,14 +120,14 @@ let package = Package(
         ),
         .executableTarget(
             name: "cnsgw-bench",
-            dependencies: ["CNSValidation", "CNSTestPKI", "ItalianIdentity", "COpenSSL", "SAML", "XMLSecurity", "OIDC", .product(name: "Logging", package: "swift-log"),
+            dependencies: ["CNSValidation", "CNSTestPKI", "KeyMaterial", "ItalianIdentity", "COpenSSL", "SAML", "XMLSecurity", "OIDC", .product(name: "Logging", package: "swift-log"),
                            .product(name: "Crypto", package: "swift-crypto"), .product(name: "_CryptoExtras", package: "swift-crypto")],
             path: "Benchmarks/CNSBenchmarks"
         ),
         // OIDC load generator for bench/oidc.sh (a benchmark tool, not shipped; AsyncHTTPClient is otherwise tests-only).
         .executableTarget(
             name: "cnsgw-oidc-load",
-            dependencies: ["OIDC", "CNSTestPKI", .product(name: "AsyncHTTPClient", package: "async-http-client"),
+            dependencies: ["OIDC", "CNSTestPKI", "KeyMaterial", .product(name: "AsyncHTTPClient", package: "async-http-client"),
                            .product(name: "NIOSSL", package: "swift-nio-ssl"), .product(name: "NIOCore", package: "swift-nio"),
                            .product(name: "NIOHTTP1", package: "swift-nio"), .product(name: "Crypto", package: "swift-crypto")],
             path: "Benchmarks/OIDCLoad"
@@ -139,16 +146,16 @@ let package = Package(
         .testTarget(name: "GatewayStorageTests", dependencies: ["GatewayStorage", "StorageConformance"]),
         .testTarget(name: "KeyProtectionTests", dependencies: ["KeyProtection", "GatewayStorageSQLite", "StorageConformance"]),
         .testTarget(name: "GatewayConfigurationTests", dependencies: ["GatewayConfiguration"]),
-        .testTarget(name: "TrustedListTests", dependencies: ["TrustedList", "XMLSecurity", "CNSTestPKI", "CNSValidation", "CNSTestSupport"]),
+        .testTarget(name: "TrustedListTests", dependencies: ["TrustedList", "KeyMaterial", "XMLSecurity", "CNSTestPKI", "CNSValidation", "CNSTestSupport"]),
         // A SAML service provider made at test time (key, metadata, signed messages), for the SAML and engine tests.
-        .target(name: "SAMLTestSupport", dependencies: ["SAML", "XMLSecurity", "CNSTestPKI", "CNSValidation"], path: "Tests/SAMLTestSupport"),
-        .testTarget(name: "SAMLTests", dependencies: ["SAML", "SAMLTestSupport", "LoginOutcome", "XMLSecurity", "CNSTestPKI", "CNSValidation", "ItalianIdentity"], resources: [.copy("Fixtures")]),
+        .target(name: "SAMLTestSupport", dependencies: ["SAML", "XMLSecurity", "KeyMaterial"], path: "Tests/SAMLTestSupport"),
+        .testTarget(name: "SAMLTests", dependencies: ["SAML", "SAMLTestSupport", "KeyMaterial", "LoginOutcome", "XMLSecurity", "CNSTestPKI", "CNSValidation", "ItalianIdentity"], resources: [.copy("Fixtures")]),
         .testTarget(name: "OIDCTests", dependencies: ["OIDC", "CNSValidation", .product(name: "Crypto", package: "swift-crypto"),
                                                       .product(name: "_CryptoExtras", package: "swift-crypto")]),
         .testTarget(name: "ItalianIdentityTests", dependencies: ["ItalianIdentity"]),
-        .testTarget(name: "CNSValidationTests", dependencies: ["CNSValidation", "CNSTestPKI", "ItalianIdentity", "CNSTestSupport"]),
+        .testTarget(name: "CNSValidationTests", dependencies: ["CNSValidation", "KeyMaterial", "CNSTestPKI", "ItalianIdentity", "CNSTestSupport"]),
         .testTarget(name: "CNSGatewayCLITests", dependencies: [
-            "CNSTestPKI", "CNSValidation", "CNSTestSupport", "GatewayLogin", "GatewayStorageSQLite", "GatewayServer", "LoginOutcome",
+            "CNSTestPKI", "CNSValidation", "CNSTestSupport", "GatewayLogin", "GatewayStorageSQLite", "GatewayServer", "LoginOutcome", "KeyMaterial",
             .product(name: "AsyncHTTPClient", package: "async-http-client"),
             .product(name: "NIOSSL", package: "swift-nio-ssl"),
         ]),

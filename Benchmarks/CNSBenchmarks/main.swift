@@ -14,6 +14,7 @@ import Logging
 import Crypto
 import OIDC
 import _CryptoExtras
+import KeyMaterial
 import SAML
 import XMLSecurity
 
@@ -138,8 +139,8 @@ case "parse":
 
 case "saml-responses":
     // Responses built and signed per second (one signed assertion each), with a fresh RSA-2048 key.
-    let key = try! TestKey(.rsa2048)
-    let cert = try! TestCertificateBuilder(subject: [("CN", "bench IdP")], serial: TestPKI.randomSerial(), notBefore: Date() - 60,
+    let key = try! PrivateKey(.rsa2048)
+    let cert = try! CertificateBuilder(subject: [("CN", "bench IdP")], serial: TestPKI.randomSerial(), notBefore: Date() - 60,
                                            notAfter: Date() + 86_400, extensions: []).build(key: key, issuer: nil, issuerKey: key)
     let builder = ResponseBuilder(idp: IdentityProviderConfiguration(baseURL: "https://idp.example.it"),
                                   key: try! XMLSigningKey(privateKeyPEM: key.pemPrivateKey, certificatePEM: cert.pem))
@@ -158,7 +159,7 @@ case "saml-responses":
 case "jwt-sign":
     // Raw RS256 JWT signing with swift-crypto (what every ID token and access token costs), and an ID token + access
     // token pair as the token endpoint issues them.
-    let key = try! JWSSigningKey(kid: "bench", algorithm: "RS256", privateKeyPEM: try! TestKey(.rsa2048).pemPrivateKey)
+    let key = try! JWSSigningKey(kid: "bench", algorithm: "RS256", privateKeyPEM: try! PrivateKey(.rsa2048).pemPrivateKey)
     let n = 3000
     let raw = seconds { for i in 0..<n { blackHole(try! key.sign(["sub": .string("s"), "n": .integer(Int64(i))], type: "JWT")) } }
     let issuer = TokenIssuer(provider: ProviderConfiguration(issuer: "https://op.example.it"))
@@ -172,7 +173,7 @@ case "jwt-sign":
         }
     }
     let digest = SHA256.hash(data: Data("header.payload".utf8))
-    let rsa = try! _RSA.Signing.PrivateKey(pemRepresentation: try! TestKey(.rsa2048).pemPrivateKey)
+    let rsa = try! _RSA.Signing.PrivateKey(pemRepresentation: try! PrivateKey(.rsa2048).pemPrivateKey)
     let bare = seconds { for _ in 0..<n { blackHole(try! rsa.signature(for: digest, padding: .insecurePKCS1v1_5)) } }
     print(String(format: "jwt-sign: swift-crypto RSA-2048 PKCS#1 signatures alone %.0f/s", Double(n) / bare))
     print(String(format: "jwt-sign: RS256 JWTs %.0f/s (%.0f µs each); access + ID token pairs %.0f/s", Double(n) / raw, raw / Double(n) * 1e6, Double(n / 2) / pairs))

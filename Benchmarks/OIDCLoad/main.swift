@@ -10,6 +10,7 @@ import AsyncHTTPClient
 import CNSTestPKI
 import Crypto
 import Foundation
+import KeyMaterial
 import NIOCore
 import NIOHTTP1
 import NIOSSL
@@ -24,11 +25,11 @@ let args = CommandLine.arguments
 guard args.count >= 3 else { fail("usage: cnsgw-oidc-load keys DIR | run ISSUER CLIENT_ID REDIRECT_URI DIR CARD_PEM CARD_KEY SECONDS CLIENTS [SERVE_PID]") }
 
 if args[1] == "keys" {
-    let pem = try TestKey(.rsa2048).pemPrivateKey
+    let pem = try PrivateKey(.rsa2048).pemPrivateKey
     try pem.write(toFile: args[2] + "/client.pem", atomically: true, encoding: .utf8)
     let jwk = try JWSSigningKey(kid: "load-sig", algorithm: "RS256", privateKeyPEM: pem).publicJWK()
     // An encryption key too, so userinfo takes the full SPID path (signed, then encrypted).
-    var encryption = try JWSSigningKey(kid: "load-enc", algorithm: "RS256", privateKeyPEM: try TestKey(.rsa2048).pemPrivateKey).publicJWK()
+    var encryption = try JWSSigningKey(kid: "load-enc", algorithm: "RS256", privateKeyPEM: try PrivateKey(.rsa2048).pemPrivateKey).publicJWK()
     encryption.use = "enc"
     encryption.alg = nil
     try JSONEncoder().encode(JSONWebKeySet(keys: [jwk, encryption])).write(to: URL(fileURLWithPath: args[2] + "/client.jwks"))

@@ -1,5 +1,6 @@
 import CNSValidation
 import Foundation
+import KeyMaterial
 
 /// One revoked certificate in a test CRL.
 public struct TestCRLEntry: Sendable, Hashable {
@@ -16,7 +17,7 @@ public struct TestCRLEntry: Sendable, Hashable {
 /// Writes signed v2 CRLs: small ones in memory, huge synthetic ones streamed to a file.
 public struct TestCRLBuilder {
     public var issuer: X509Certificate
-    public var issuerKey: TestKey
+    public var issuerKey: PrivateKey
     public var thisUpdate: Date
     public var nextUpdate: Date?
     public var crlNumber: UInt64?
@@ -27,7 +28,7 @@ public struct TestCRLBuilder {
     /// Extra CRL extensions (already DER-encoded Extension SEQUENCEs), for tests of unknown critical extensions.
     public var extraExtensions: [[UInt8]]
 
-    public init(issuer: X509Certificate, issuerKey: TestKey, thisUpdate: Date, nextUpdate: Date?, crlNumber: UInt64? = 1,
+    public init(issuer: X509Certificate, issuerKey: PrivateKey, thisUpdate: Date, nextUpdate: Date?, crlNumber: UInt64? = 1,
                 deltaBaseCRLNumber: UInt64? = nil, distributionPointURIs: [String] = [], extraExtensions: [[UInt8]] = []) {
         self.issuer = issuer
         self.issuerKey = issuerKey

@@ -1,6 +1,7 @@
 import CNSValidation
 import Foundation
 import ItalianIdentity
+import KeyMaterial
 
 /// A test PKI on disk in the CNS shape: a "CA Cittadini"-style root, an OCSP signer, a CRL, an OpenSSL CA
 /// database (`index.txt`) that `openssl ocsp` serves, and CNS-profile cards as PEM and PKCS#12.
@@ -9,9 +10,9 @@ import ItalianIdentity
 public struct TestPKI {
     public let directory: String
     public let ca: X509Certificate
-    public let caKey: TestKey
+    public let caKey: PrivateKey
     public let ocspSigner: X509Certificate
-    public let ocspKey: TestKey
+    public let ocspKey: PrivateKey
     public private(set) var state: State
 
     /// What the PKI remembers between commands (`pki.json`).
@@ -35,7 +36,7 @@ public struct TestPKI {
     /// Files of an issued card.
     public struct IssuedCard: Sendable {
         public let certificate: X509Certificate
-        public let key: TestKey
+        public let key: PrivateKey
         public let certificatePath: String
         public let keyPath: String
         public let pkcs12Path: String
@@ -56,14 +57,14 @@ public struct TestPKI {
             throw TestPKIError("\(directory) already holds a test PKI (pki.json); use another folder or remove it")
         }
         try fm.createDirectory(atPath: (directory as NSString).appendingPathComponent("cards"), withIntermediateDirectories: true)
-        let caKey = try TestKey(.rsa2048)
-        let ca = try TestCertificateBuilder(
+        let caKey = try PrivateKey(.rsa2048)
+        let ca = try CertificateBuilder(
             subject: [("C", "IT"), ("O", "Test PKI cnsgw"), ("OU", "Servizi di Certificazione"), ("CN", caName)],
             serial: randomSerial(), notBefore: now.addingTimeInterval(-86_400), notAfter: now.addingTimeInterval(10 * 365 * 86_400),
             extensions: caProfile
         ).build(key: caKey, issuer: nil, issuerKey: caKey)
-        let ocspKey = try TestKey(.rsa2048)
-        let ocsp = try TestCertificateBuilder(
+        let ocspKey = try PrivateKey(.rsa2048)
+        let ocsp = try CertificateBuilder(
             subject: [("C", "IT"), ("O", "Test PKI cnsgw"), ("CN", "\(caName) OCSP Responder")],
             serial: randomSerial(), notBefore: now.addingTimeInterval(-86_400), notAfter: now.addingTimeInterval(2 * 365 * 86_400),
             extensions: [("basicConstraints", "critical,CA:FALSE"), ("keyUsage", "critical,digitalSignature"),
@@ -96,24 +97,24 @@ public struct TestPKI {
         let state = try decoder.decode(State.self, from: Data(try read("pki.json").utf8))
         return TestPKI(
             directory: directory,
-            ca: try CertificateLoader.certificates(from: Array(try read("ca.pem").utf8))[0], caKey: try TestKey(pem: try read("ca.key")),
+            ca: try CertificateLoader.certificates(from: Array(try read("ca.pem").utf8))[0], caKey: try PrivateKey(pem: try read("ca.key")),
             ocspSigner: try CertificateLoader.certificates(from: Array(try read("ocsp.pem").utf8))[0],
-            ocspKey: try TestKey(pem: try read("ocsp.key")), state: state)
+            ocspKey: try PrivateKey(pem: try read("ocsp.key")), state: state)
     }
 
     /// Issues a CNS-profile card for a citizen and writes its files under `cards/`.
-    public mutating func issueCard(codiceFiscale: String, givenName: String, surname: String, key kind: TestKey.Kind = .rsa2048,
+    public mutating func issueCard(codiceFiscale: String, givenName: String, surname: String, key kind: PrivateKey.Kind = .rsa2048,
                                    revoked: Bool = false, expired: Bool = false, now: Date = Date(),
                                    extraExtensions: [(String, String)] = [], omitPolicy: Bool = false) throws -> IssuedCard {
         let cf = codiceFiscale.uppercased()
-        let key = try TestKey(kind)
+        let key = try PrivateKey(kind)
         let serial = Self.randomSerial()
         let (notBefore, notAfter) = expired
             ? (now.addingTimeInterval(-3 * 365 * 86_400), now.addingTimeInterval(-86_400))
             : (now.addingTimeInterval(-86_400), now.addingTimeInterval(6 * 365 * 86_400))
         var extensions = Self.cardProfile(crlURL: state.crlURL, ocspURL: state.ocspURL, policy: omitPolicy ? nil : AnchorPolicy.cnsPolicy)
         extensions += extraExtensions
-        let cert = try TestCertificateBuilder(
+        let cert = try CertificateBuilder(
             subject: [("C", "IT"), ("O", "Test PKI cnsgw"), ("OU", "Azienda Sanitaria Demo"), ("SN", surname.uppercased()),
                       ("GN", givenName.uppercased()), ("CN", Self.cardCommonName(codiceFiscale: cf))],
             serial: serial, notBefore: notBefore, notAfter: notAfter, extensions: extensions
@@ -193,11 +194,7 @@ public struct TestPKI {
     // MARK: helpers
 
     /// 16 random bytes, positive, no leading zero: the shape of real CNS serials.
-    public static func randomSerial() -> [UInt8] {
-        var s = (0..<16).map { _ in UInt8.random(in: 0...255) }
-        s[0] = s[0] & 0x7F | 0x01
-        return s
-    }
+    public static func randomSerial() -> [UInt8] { CertificateBuilder.randomSerial() }
 
     static func bytes(hex: String) -> [UInt8] {
         var out: [UInt8] = []
@@ -250,4 +247,10 @@ public struct TestPKI {
 
         """
     }
+}
+
+/// A failure of the test PKI tooling.
+public struct TestPKIError: Error, CustomStringConvertible, Sendable {
+    public let description: String
+    public init(_ description: String) { self.description = description }
 }

@@ -1,5 +1,6 @@
 import Foundation
 import ItalianIdentity
+import KeyMaterial
 import Logging
 import Metrics
 

@@ -1,4 +1,5 @@
 import Foundation
+import KeyMaterial
 internal import COpenSSL
 
 /// One pass over a DER CRL: header checks, entries into the index, extensions, and the signature digest streamed

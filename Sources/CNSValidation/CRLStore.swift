@@ -1,4 +1,5 @@
 import Foundation
+import KeyMaterial
 
 /// Holds every CRL the gateway relies on, keyed by source and issuer, and keeps them current.
 ///

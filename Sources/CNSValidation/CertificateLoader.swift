@@ -1,4 +1,5 @@
 import Foundation
+import KeyMaterial
 internal import COpenSSL
 
 /// Reads certificates from PEM or DER bytes, files and folders.

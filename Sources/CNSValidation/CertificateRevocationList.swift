@@ -1,4 +1,5 @@
 import Foundation
+import KeyMaterial
 internal import COpenSSL
 
 /// A parsed, signature-checked CRL held as a compact ``RevokedSerialIndex``.

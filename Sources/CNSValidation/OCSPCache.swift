@@ -1,4 +1,5 @@
 import Foundation
+import KeyMaterial
 
 /// Verified OCSP answers, kept until their `nextUpdate` (and a while after, for soft-fail staleness).
 actor OCSPCache {

@@ -1,4 +1,5 @@
 import Foundation
+import KeyMaterial
 internal import COpenSSL
 
 /// A verified OCSP answer about one certificate.

@@ -1,4 +1,5 @@
 import Foundation
+import KeyMaterial
 internal import COpenSSL
 
 /// What RFC 5280 path validation asks for, beyond the trust store.

@@ -1,4 +1,5 @@
 import Foundation
+import KeyMaterial
 
 /// RFC 5280 rules OpenSSL's verifier leaves to the caller, checked on a path it accepted (leaf first).
 enum RFC5280Supplement {

@@ -1,4 +1,5 @@
 import Foundation
+import KeyMaterial
 import Logging
 import Metrics
 

@@ -98,4 +98,5 @@ public struct RevokedSerialIndex: Sendable {
 import Glibc
 #elseif canImport(Darwin)
 import Darwin
+import KeyMaterial
 #endif

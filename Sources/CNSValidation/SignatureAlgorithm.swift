@@ -1,3 +1,4 @@
+import KeyMaterial
 internal import COpenSSL
 
 /// Signature algorithms accepted on CRLs, by OID, with the digest to stream.

@@ -1,4 +1,5 @@
 import Foundation
+import KeyMaterial
 internal import COpenSSL
 
 /// A CA the admin trusts, with what they decided about it.

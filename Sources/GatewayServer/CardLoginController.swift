@@ -6,6 +6,7 @@ import GatewayAudit
 import GatewayLogin
 import GatewayStorage
 import Hummingbird
+import KeyMaterial
 import Metrics
 import NIOCore
 

@@ -1,4 +1,5 @@
 import CNSValidation
+import KeyMaterial
 import NIOConcurrencyHelpers
 
 /// Parsed card certificates by their exact DER, so a card seen again (the same citizen's next login, another

@@ -2,6 +2,7 @@ import CNSValidation
 import Foundation
 import GatewayAudit
 import GatewayStorage
+import GatewayTrust
 import GatewayLogin
 import Hummingbird
 import HummingbirdCore
@@ -65,9 +66,7 @@ public struct GatewayApplication: Sendable {
         self.certificates = CertificateCache(capacity: configuration.certificateCacheSize)
         self.serviceProviders = ServiceProviderDirectory(serviceProvidersIn: storage, logger: logger)
         self.samlKeys = SAMLKeyring(storage: storage)
-        self.oidcClients = OIDCClientDirectory(storage: storage, kind: ClientRegistration.storageKind, logger: logger) { record in
-            try JSONDecoder().decode(ClientRegistration.self, from: record.json)
-        }
+        self.oidcClients = OIDCClientDirectory(clientsIn: storage, logger: logger)
         let oidcKeys = OIDCKeyring(storage: storage)
         self.oidcKeys = oidcKeys
         self.oidcSubjects = OIDCSubjectKey(storage: storage)

@@ -86,6 +86,13 @@ public protocol GatewayStorage: Sendable {
     func updateRegistration(kind: String, id: String, _ updater: @Sendable (RegistrationRecord) throws -> RegistrationRecord) async throws -> RegistrationRecord
     func removeRegistration(kind: String, id: String) async throws
 
+    // MARK: gateway secrets
+    /// Stores a secret unless one of that name exists (`.alreadyExists`: use the stored one).
+    func createGatewaySecret(_ record: GatewaySecretRecord) async throws
+    func gatewaySecret(name: String) async throws -> GatewaySecretRecord?
+    /// Replaces a secret's stored form if it is still `expected` (sealing one stored in the clear); false otherwise.
+    func replaceGatewaySecretValue(name: String, expected: Data, with value: Data) async throws -> Bool
+
     // MARK: signing keys
     func addSigningKey(_ record: SigningKeyRecord) async throws
     /// Keys of one use, oldest first.

@@ -18,6 +18,7 @@ public actor InMemoryGatewayStorage: GatewayStorage {
     private var sids: [String: (sessionID: String, expiresAt: Date)] = [:]
     private var registrationRecords: [String: RegistrationRecord] = [:]
     private var keys: [String: SigningKeyRecord] = [:]
+    private var secrets: [String: GatewaySecretRecord] = [:]
 
     public init() {}
 
@@ -222,6 +223,19 @@ public actor InMemoryGatewayStorage: GatewayStorage {
     }
     public func removeRegistration(kind: String, id: String) throws {
         guard registrationRecords.removeValue(forKey: Self.key(kind, id)) != nil else { throw StorageError(.notFound, "no \(kind) registration \(id)") }
+    }
+
+    // MARK: gateway secrets
+
+    public func createGatewaySecret(_ record: GatewaySecretRecord) throws {
+        guard secrets[record.name] == nil else { throw StorageError(.alreadyExists, "a gateway secret \(record.name) exists") }
+        secrets[record.name] = record
+    }
+    public func gatewaySecret(name: String) -> GatewaySecretRecord? { secrets[name] }
+    public func replaceGatewaySecretValue(name: String, expected: Data, with value: Data) -> Bool {
+        guard secrets[name]?.value == expected else { return false }
+        secrets[name]?.value = value
+        return true
     }
 
     // MARK: signing keys

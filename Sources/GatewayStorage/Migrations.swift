@@ -45,7 +45,17 @@ public enum StorageMigrations {
         Step(id: 5, sqlite: frontEndRequests(integer: "INTEGER", boolean: "INTEGER"), postgres: frontEndRequests(integer: "BIGINT", boolean: "BOOLEAN")),
         // Step 6: the generic one-time codes are gone (everything they held has a typed table).
         Step(id: 6, sqlite: ["DROP TABLE one_time_code"], postgres: ["DROP TABLE one_time_code"]),
+        // Step 7: the gateway's secrets in their own table (they were registrations of kind `gateway-secret`).
+        Step(id: 7, sqlite: gatewaySecrets(blob: "BLOB", integer: "INTEGER"), postgres: gatewaySecrets(blob: "BYTEA", integer: "BIGINT")),
     ]
+
+    static func gatewaySecrets(blob: String, integer: String) -> [String] {
+        [
+            "CREATE TABLE gateway_secret (name TEXT PRIMARY KEY, value \(blob) NOT NULL, created_at \(integer) NOT NULL)",
+            "INSERT INTO gateway_secret (name, value, created_at) SELECT id, json, created_at FROM registration WHERE kind = 'gateway-secret'",
+            "DELETE FROM registration WHERE kind = 'gateway-secret'",
+        ]
+    }
 
     static func frontEndRequests(integer: String, boolean: String) -> [String] {
         [

@@ -217,3 +217,18 @@ public struct SigningKeyRecord: Sendable, Hashable, Codable {
         self.version = version
     }
 }
+
+/// A secret of the gateway itself, shared by every instance (the pairwise-subject key): made once, by whichever
+/// instance comes first, and never changed.
+public struct GatewaySecretRecord: Sendable, Hashable {
+    public var name: String
+    /// The secret's bytes, or those bytes sealed (``SigningKeyRecord/sealedPrefix``, UTF-8) by the storage's key protection.
+    public var value: Data
+    public var createdAt: Date
+
+    public init(name: String, value: Data, createdAt: Date) {
+        self.name = name
+        self.value = value
+        self.createdAt = createdAt
+    }
+}

@@ -158,3 +158,29 @@ extension SQLiteGatewayStorage {
                          removeAfter: (row["remove_after"] as Int64?).map(Date.init(storageMilliseconds:)), version: row["version"])
     }
 }
+
+// The gateway's secrets on SQLite.
+extension SQLiteGatewayStorage {
+    public func createGatewaySecret(_ r: GatewaySecretRecord) async throws {
+        try await write { db in
+            try db.execute(sql: "INSERT INTO gateway_secret (name, value, created_at) VALUES (?, ?, ?) ON CONFLICT DO NOTHING",
+                           arguments: [r.name, r.value, r.createdAt.storageMilliseconds])
+            if db.changesCount == 0 { throw StorageError(.alreadyExists, "a gateway secret \(r.name) exists") }
+        }
+    }
+
+    public func gatewaySecret(name: String) async throws -> GatewaySecretRecord? {
+        try await read { db in
+            try Row.fetchOne(db, sql: "SELECT * FROM gateway_secret WHERE name = ?", arguments: [name]).map { row in
+                GatewaySecretRecord(name: row["name"], value: row["value"], createdAt: Date(storageMilliseconds: row["created_at"]))
+            }
+        }
+    }
+
+    public func replaceGatewaySecretValue(name: String, expected: Data, with value: Data) async throws -> Bool {
+        try await write { db in
+            try db.execute(sql: "UPDATE gateway_secret SET value = ? WHERE name = ? AND value = ?", arguments: [value, name, expected])
+            return db.changesCount == 1
+        }
+    }
+}

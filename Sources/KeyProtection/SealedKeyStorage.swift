@@ -7,8 +7,6 @@ import GatewayStorage
 public struct SealedKeyStorage: GatewayStorage {
     public let base: any GatewayStorage
     let kek: KeyEncryptionKey
-    /// Registration kinds whose JSON is a secret (the pairwise-subject key).
-    public static let secretKinds: Set<String> = ["gateway-secret"]
 
     public init(_ base: any GatewayStorage, kek: KeyEncryptionKey) {
         self.base = base
@@ -31,28 +29,34 @@ public struct SealedKeyStorage: GatewayStorage {
         return o
     }
 
-    func sealed(_ r: RegistrationRecord) throws -> RegistrationRecord {
-        guard Self.secretKinds.contains(r.kind), !KeyEncryptionKey.isSealed(String(decoding: r.json, as: UTF8.self)) else { return r }
+    /// The sealing context of a gateway secret (the name it had as a registration, so secrets sealed then still open).
+    static func context(secret name: String) -> String { "registration/gateway-secret/" + name }
+
+    func sealed(_ r: GatewaySecretRecord) throws -> GatewaySecretRecord {
+        guard !KeyEncryptionKey.isSealed(String(decoding: r.value, as: UTF8.self)) else { return r }
         var s = r
-        s.json = Data(try kek.seal(r.json, context: "registration/\(r.kind)/\(r.id)").utf8)
+        s.value = Data(try kek.seal(r.value, context: Self.context(secret: r.name)).utf8)
         return s
     }
 
-    func opened(_ r: RegistrationRecord) throws -> RegistrationRecord {
-        let text = String(decoding: r.json, as: UTF8.self)
-        guard Self.secretKinds.contains(r.kind), KeyEncryptionKey.isSealed(text) else { return r }
+    func opened(_ r: GatewaySecretRecord) throws -> GatewaySecretRecord {
+        let text = String(decoding: r.value, as: UTF8.self)
+        guard KeyEncryptionKey.isSealed(text) else { return r }
         var o = r
-        o.json = try kek.open(text, context: "registration/\(r.kind)/\(r.id)")
+        o.value = try kek.open(text, context: Self.context(secret: r.name))
         return o
     }
+
+    /// The names of the gateway's secrets (what ``verifyAndSealAll()`` checks).
+    public static let secretNames = ["oidc-subject-key"]
 
     /// Whether `storage` holds anything sealed (then only the key that sealed it may be used).
     public static func holdsSealedValues(_ storage: any GatewayStorage) async throws -> Bool {
         for use in ["saml", "oidc", "federation"] where try await storage.signingKeys(use: use).contains(where: { KeyEncryptionKey.isSealed($0.privateKeyPEM) }) {
             return true
         }
-        for kind in secretKinds where try await storage.registrations(kind: kind).contains(where: { KeyEncryptionKey.isSealed(String(decoding: $0.json, as: UTF8.self)) }) {
-            return true
+        for name in secretNames {
+            if let secret = try await storage.gatewaySecret(name: name), KeyEncryptionKey.isSealed(String(decoding: secret.value, as: UTF8.self)) { return true }
         }
         return false
     }
@@ -68,19 +72,21 @@ public struct SealedKeyStorage: GatewayStorage {
                 if !KeyEncryptionKey.isSealed(record.privateKeyPEM) { plain.append(record) }
             }
         }
-        var plainSecrets: [RegistrationRecord] = []
-        for kind in Self.secretKinds {
-            for record in try await base.registrations(kind: kind) {
-                _ = try opened(record)
-                if !KeyEncryptionKey.isSealed(String(decoding: record.json, as: UTF8.self)) { plainSecrets.append(record) }
-            }
+        var plainSecrets: [GatewaySecretRecord] = []
+        for name in Self.secretNames {
+            guard let record = try await base.gatewaySecret(name: name) else { continue }
+            _ = try opened(record)
+            if !KeyEncryptionKey.isSealed(String(decoding: record.value, as: UTF8.self)) { plainSecrets.append(record) }
         }
         for record in plain { _ = try await updateSigningKey(id: record.id) { $0 } }
-        for record in plainSecrets { _ = try await updateRegistration(kind: record.kind, id: record.id) { $0 } }
-        return plain.count + plainSecrets.count
+        var sealedSecrets = 0
+        for record in plainSecrets where try await base.replaceGatewaySecretValue(name: record.name, expected: record.value, with: try sealed(record).value) {
+            sealedSecrets += 1
+        }
+        return plain.count + sealedSecrets
     }
 
-    // MARK: signing keys and registrations (sealed below, open above)
+    // MARK: signing keys and gateway secrets (sealed below, open above)
 
     public func addSigningKey(_ record: SigningKeyRecord) async throws { try await base.addSigningKey(try sealed(record)) }
     public func signingKeys(use: String) async throws -> [SigningKeyRecord] { try await base.signingKeys(use: use).map(opened) }
@@ -97,19 +103,20 @@ public struct SealedKeyStorage: GatewayStorage {
         }
     }
 
-    public func addRegistration(_ record: RegistrationRecord) async throws { try await base.addRegistration(try sealed(record)) }
-    public func registrations(kind: String) async throws -> [RegistrationRecord] { try await base.registrations(kind: kind).map(opened) }
-    public func registration(kind: String, id: String) async throws -> RegistrationRecord? { try await base.registration(kind: kind, id: id).map(opened) }
+    public func createGatewaySecret(_ record: GatewaySecretRecord) async throws { try await base.createGatewaySecret(try sealed(record)) }
+    public func gatewaySecret(name: String) async throws -> GatewaySecretRecord? { try await base.gatewaySecret(name: name).map(opened) }
+    public func replaceGatewaySecretValue(name: String, expected: Data, with value: Data) async throws -> Bool {
+        // Callers above see secrets open; the stored form is compared and written sealed.
+        guard let stored = try await base.gatewaySecret(name: name), try opened(stored).value == expected else { return false }
+        return try await base.replaceGatewaySecretValue(name: name, expected: stored.value,
+                                                        with: try sealed(GatewaySecretRecord(name: name, value: value, createdAt: stored.createdAt)).value)
+    }
+
+    public func addRegistration(_ record: RegistrationRecord) async throws { try await base.addRegistration(record) }
+    public func registrations(kind: String) async throws -> [RegistrationRecord] { try await base.registrations(kind: kind) }
+    public func registration(kind: String, id: String) async throws -> RegistrationRecord? { try await base.registration(kind: kind, id: id) }
     public func updateRegistration(kind: String, id: String, _ updater: @Sendable (RegistrationRecord) throws -> RegistrationRecord) async throws -> RegistrationRecord {
-        try await withoutActuallyEscaping(updater) { updater in
-            let box = UnsafeSendable(updater)
-            return try opened(try await base.updateRegistration(kind: kind, id: id) { stored in
-                let open = try opened(stored)
-                var next = try box.value(open)
-                if next.json == open.json { next.json = stored.json }
-                return try sealed(next)
-            })
-        }
+        try await base.updateRegistration(kind: kind, id: id, updater)
     }
     public func removeRegistration(kind: String, id: String) async throws { try await base.removeRegistration(kind: kind, id: id) }
 

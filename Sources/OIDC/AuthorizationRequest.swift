@@ -1,4 +1,3 @@
-import CNSValidation
 import Crypto
 import Foundation
 import LoginOutcome

@@ -1,4 +1,3 @@
-import CNSValidation
 import ItalianIdentity
 import Foundation
 import LoginOutcome

@@ -1,4 +1,3 @@
-import CNSValidation
 import CodedErrors
 import Crypto
 import Foundation

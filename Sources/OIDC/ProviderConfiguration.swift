@@ -1,4 +1,3 @@
-import CNSValidation
 import Foundation
 import LoginOutcome
 

@@ -1,5 +1,5 @@
-import CNSValidation
 import Foundation
+import KeyMaterial
 import LoginOutcome
 import XMLSecurity
 

@@ -1,4 +1,3 @@
-import CNSValidation
 import CodedErrors
 import Foundation
 import LoginOutcome

@@ -1,6 +1,6 @@
-import CNSValidation
 import CodedErrors
 import Foundation
+import KeyMaterial
 import XMLSecurity
 
 /// Why SP metadata was refused at `cnsgw sp add` (or on refresh).

@@ -1,6 +1,7 @@
 import CNSValidation
 import CodedErrors
 import Foundation
+import KeyMaterial
 import XMLSecurity
 
 /// Why a trusted list was refused.

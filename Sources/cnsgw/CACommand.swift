@@ -3,6 +3,7 @@ import CNSValidation
 import Foundation
 import GatewayAudit
 import GatewayStorage
+import KeyMaterial
 
 struct CACommand: AsyncParsableCommand {
     static let configuration = CommandConfiguration(

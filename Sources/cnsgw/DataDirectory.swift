@@ -1,7 +1,7 @@
 import ArgumentParser
 import CNSValidation
 import Foundation
-import GatewayServer
+import GatewayTrust
 import GatewayStorage
 import GatewayStorageSQLite
 import KeyProtection

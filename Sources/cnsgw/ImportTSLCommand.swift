@@ -3,6 +3,7 @@ import CNSValidation
 import Foundation
 import GatewayAudit
 import GatewayStorage
+import KeyMaterial
 import TrustedList
 
 extension CACommand {

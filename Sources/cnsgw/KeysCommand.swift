@@ -1,7 +1,7 @@
 import ArgumentParser
 import Foundation
 import GatewayAudit
-import GatewayServer
+import GatewayKeys
 import GatewayStorage
 
 /// `cnsgw keys`: the gateway's signing keys and their rollover.

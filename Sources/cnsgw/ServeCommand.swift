@@ -4,10 +4,12 @@ import CNSValidation
 import Foundation
 import GatewayAudit
 import GatewayConfiguration
+import GatewayKeys
 import GatewayLogin
 import GatewayServer
 import GatewayStorage
 import ItalianIdentity
+import KeyMaterial
 import Logging
 import Metrics
 import Prometheus
@@ -169,15 +171,9 @@ struct ServeCommand: AsyncParsableCommand {
     /// A self-signed certificate for 127.0.0.1/localhost, generated once (a development key, never committed).
     func ensureServerCertificate(certificatePath: String, keyPath: String) throws {
         guard !FileManager.default.fileExists(atPath: certificatePath) else { return }
-        let key = try TestKey(.rsa2048)
-        let cert = try TestCertificateBuilder(
-            subject: [("CN", "cnsgw development server")], serial: TestPKI.randomSerial(), notBefore: Date() - 3600,
-            notAfter: Date() + 825 * 86_400,
-            extensions: [("basicConstraints", "critical,CA:FALSE"), ("keyUsage", "critical,digitalSignature,keyEncipherment"),
-                         ("extendedKeyUsage", "serverAuth"), ("subjectAltName", "DNS:localhost,IP:127.0.0.1")]
-        ).build(key: key, issuer: nil, issuerKey: key)
-        try cert.pem.write(toFile: certificatePath, atomically: true, encoding: .utf8)
-        guard FileManager.default.createFile(atPath: keyPath, contents: Data(key.pemPrivateKey.utf8), attributes: [.posixPermissions: 0o600]) else {
+        let made = try SigningKeyFactory.developmentServerCertificate()
+        try made.certificatePEM.write(toFile: certificatePath, atomically: true, encoding: .utf8)
+        guard FileManager.default.createFile(atPath: keyPath, contents: Data(made.privateKeyPEM.utf8), attributes: [.posixPermissions: 0o600]) else {
             throw UsageError("cannot write \(keyPath)")
         }
     }
@@ -265,26 +261,6 @@ extension ServeCommand {
             logger.notice("generated an OIDC signing key", metadata: ["alg": "\(algorithm)"])
         }
     }
-}
-
-/// Makes signing keys: OpenSSL through CNSTestPKI's key generator, the one place the project generates keys.
-enum SigningKeyFactory {
-    static func make(use: String, algorithm: String, now: Date, state: SigningKeyRecord.State = .next) throws -> SigningKeyRecord {
-        var random = SystemRandomNumberGenerator()
-        let kid = (0..<2).map { _ in String(format: "%016llx", random.next() as UInt64) }.joined()
-        let key = try TestKey(algorithm == "ES256" ? .p256 : .rsa2048)
-        var certificate: String?
-        if use == "saml" {
-            certificate = try TestCertificateBuilder(
-                subject: [("CN", "cnsgw SAML signing"), ("O", "cnsgw"), ("C", "IT")], serial: TestPKI.randomSerial(), notBefore: now - 3600,
-                notAfter: now + 5 * 365 * 86_400, extensions: [("basicConstraints", "critical,CA:FALSE"), ("keyUsage", "critical,digitalSignature")]
-            ).build(key: key, issuer: nil, issuerKey: key).pem
-        }
-        return SigningKeyRecord(id: kid, use: use, algorithm: algorithm, privateKeyPEM: key.pemPrivateKey, certificatePEM: certificate, state: state,
-                                createdAt: now)
-    }
-
-    static let generator: KeyRotation.Generator = { use, algorithm, now in try make(use: use, algorithm: algorithm, now: now) }
 }
 
 /// Runs the key rollover schedule: promotes published `next` keys, rotates old active ones.

@@ -3,6 +3,7 @@ import CNSTestPKI
 import CNSValidation
 import Foundation
 import ItalianIdentity
+import KeyMaterial
 
 struct TestPKICommand: ParsableCommand {
     static let configuration = CommandConfiguration(
@@ -41,7 +42,7 @@ struct TestPKICommand: ParsableCommand {
         @Flag(help: "Accept a codice fiscale that does not validate (to test refusals).") var allowInvalidCF = false
 
         func run() throws {
-            guard let kind = TestKey.Kind(rawValue: key), kind != .rsa4096 else { throw UsageError("--key must be rsa1024, rsa2048 or p256") }
+            guard let kind = PrivateKey.Kind(rawValue: key), kind != .rsa4096 else { throw UsageError("--key must be rsa1024, rsa2048 or p256") }
             if !allowInvalidCF, case .failure(let e) = CodiceFiscale.parse(codiceFiscale, referenceDate: CalendarDate(unixSeconds: Int64(Date().timeIntervalSince1970))) {
                 throw UsageError("--cf: \(e.detail) (use --allow-invalid-cf to issue it anyway)")
             }

@@ -2,6 +2,7 @@ import ArgumentParser
 import CNSValidation
 import Foundation
 import ItalianIdentity
+import KeyMaterial
 import Logging
 
 struct VerifyCommand: AsyncParsableCommand {

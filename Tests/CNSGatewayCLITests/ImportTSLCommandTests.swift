@@ -1,6 +1,7 @@
 import CNSTestPKI
 import CNSTestSupport
 import Foundation
+import KeyMaterial
 import Testing
 
 /// `cnsgw ca import-tsl` against a running gateway: lists signed with `xmlsec1`, changes seen without a restart.
@@ -17,8 +18,8 @@ import Testing
             #expect(try cnsgw(["testpki", "card", dir, "--cf", cf, "--given-name", "Test", "--surname", "Card"]).status == 0)
             pkis.append(dir)
         }
-        let signerKey = try TestKey(.rsa2048)
-        let signer = try TestCertificateBuilder(subject: [("CN", "TSL signer (test)")], serial: TestPKI.randomSerial(), notBefore: Date() - 60,
+        let signerKey = try PrivateKey(.rsa2048)
+        let signer = try CertificateBuilder(subject: [("CN", "TSL signer (test)")], serial: TestPKI.randomSerial(), notBefore: Date() - 60,
                                                 notAfter: Date() + 86_400, extensions: []).build(key: signerKey, issuer: nil, issuerKey: signerKey)
         try signerKey.pemPrivateKey.write(toFile: root + "/signer.key", atomically: true, encoding: .utf8)
         try signer.pem.write(toFile: root + "/signer.pem", atomically: true, encoding: .utf8)

@@ -1,6 +1,7 @@
 import CNSTestPKI
 import CNSValidation
 import Foundation
+import KeyMaterial
 import Testing
 
 @Suite struct CNSVerifierTests {
@@ -31,14 +32,14 @@ import Testing
 
     @Test("an unknown CA and a forged signature")
     func trustAndSignature() async throws {
-        let other = try Fixture(name: "Regione Altrove - CA Cittadini", key: try TestKey(.rsa2048))
+        let other = try Fixture(name: "Regione Altrove - CA Cittadini", key: try PrivateKey(.rsa2048))
         #expect(try await pki.verify(try other.certificate()).reason == .untrusted)
         // A genuine card whose signature bits were altered.
         var der = try pki.certificate().derBytes
         der[der.count - 1] ^= 0x01
         #expect(try await pki.verify(try X509Certificate(derEncoded: der)).reason == .signature)
         // Same issuer name, another key (and so another key identifier): no path to the anchor.
-        let impostor = try Fixture(key: try TestKey(.rsa2048))
+        let impostor = try Fixture(key: try PrivateKey(.rsa2048))
         #expect(try await pki.verify(try impostor.certificate()).reason == .untrusted)
     }
 
@@ -63,7 +64,7 @@ import Testing
 
     @Test("basic constraints, path length, name constraints and unknown critical extensions")
     func rfc5280Structure() async throws {
-        let intermediateKey = try TestKey(.rsa2048)
+        let intermediateKey = try PrivateKey(.rsa2048)
         func intermediate(_ root: Fixture, _ extensions: [(String, String)]) throws -> X509Certificate {
             try root.certificate(cn: "Sub CA", key: intermediateKey, extensions: extensions, extraSubject: [])
         }
@@ -92,7 +93,7 @@ import Testing
 
     @Test("legacy RSA-1024 and SHA-1 are accepted and reported, and refused when the anchor says so")
     func legacyCrypto() async throws {
-        let rsa1024 = try pki.certificate(key: try TestKey(.rsa1024))
+        let rsa1024 = try pki.certificate(key: try PrivateKey(.rsa1024))
         let accepted = try await pki.verify(rsa1024)
         #expect(accepted.valid, "\(accepted.detail)")
         #expect(accepted.legacyCrypto == ["rsa1024"])
@@ -105,7 +106,7 @@ import Testing
         #expect(sha1Report.legacyCrypto == ["sha1"])
         #expect(try await pki.verify(sha1, policy: AnchorPolicy(revocation: .init(order: .none), refuseSHA1: true)).reason == .signature)
 
-        let p256 = try await pki.verify(try pki.certificate(key: try TestKey(.p256)))
+        let p256 = try await pki.verify(try pki.certificate(key: try PrivateKey(.p256)))
         #expect(p256.valid && p256.legacyCrypto.isEmpty)
     }
 

@@ -1,6 +1,7 @@
 import CNSTestPKI
 import CNSValidation
 import Foundation
+import KeyMaterial
 import Testing
 
 @Suite struct CRLTests {
@@ -8,7 +9,7 @@ import Testing
     let now = Fixture.referenceTime
     let crlPolicy = AnchorPolicy(revocation: RevocationPolicy(order: .crlOnly))
 
-    func crl(_ entries: [TestCRLEntry], thisUpdate: Date? = nil, nextUpdate: Date?? = nil, key: TestKey? = nil, issuer: X509Certificate? = nil,
+    func crl(_ entries: [TestCRLEntry], thisUpdate: Date? = nil, nextUpdate: Date?? = nil, key: PrivateKey? = nil, issuer: X509Certificate? = nil,
              crlNumber: UInt64? = 7, extra: [[UInt8]] = []) throws -> String {
         let builder = TestCRLBuilder(issuer: issuer ?? pki.root, issuerKey: key ?? pki.rootKey, thisUpdate: thisUpdate ?? now - 3600,
                                      nextUpdate: nextUpdate ?? (now + 86_400), crlNumber: crlNumber, extraExtensions: extra)
@@ -50,8 +51,8 @@ import Testing
     func untrustworthyCRLs() async throws {
         let card = try pki.certificate()
         func reason(_ file: String) async throws -> FailureReason? { try await pki.verify(card, policy: crlPolicy, crlFiles: [file]).reason }
-        #expect(try await reason(try crl([], key: try TestKey(.rsa2048))) == .revocationUnknown)
-        let other = try Fixture(name: "Other CA", key: try TestKey(.rsa2048))
+        #expect(try await reason(try crl([], key: try PrivateKey(.rsa2048))) == .revocationUnknown)
+        let other = try Fixture(name: "Other CA", key: try PrivateKey(.rsa2048))
         #expect(try await reason(try crl([], key: other.rootKey, issuer: other.root)) == .revocationUnknown)
         #expect(try await reason(try crl([], crlNumber: nil)) == .revocationUnknown)
         #expect(try await reason(try crl([], extra: [TestCRLBuilder.customExtension(oid: "1.3.6.1.4.1.99999.7", critical: true)])) == .revocationUnknown)

@@ -3,6 +3,7 @@ import CNSTestSupport
 import CNSValidation
 import Foundation
 import ItalianIdentity
+import KeyMaterial
 import Testing
 
 /// Revocation against real servers on 127.0.0.1: `openssl ocsp` and python's http.server serving CRLs.
@@ -34,10 +35,10 @@ import Testing
 
         /// A card from this CA that the OCSP database does not list.
         func unlistedCard() throws -> X509Certificate {
-            try TestCertificateBuilder(subject: [("C", "IT"), ("CN", TestPKI.cardCommonName(codiceFiscale: "RCCMNL83S18D969H"))],
+            try CertificateBuilder(subject: [("C", "IT"), ("CN", TestPKI.cardCommonName(codiceFiscale: "RCCMNL83S18D969H"))],
                                        serial: TestPKI.randomSerial(), notBefore: Date() - 86_400, notAfter: Date() + 86_400 * 30,
                                        extensions: TestPKI.cardProfile(crlURL: crlURL, ocspURL: ocspURL))
-                .build(key: try TestKey(.rsa2048), issuer: pki.ca, issuerKey: pki.caKey)
+                .build(key: try PrivateKey(.rsa2048), issuer: pki.ca, issuerKey: pki.caKey)
         }
     }
 
@@ -67,12 +68,12 @@ import Testing
         var env = try Environment()
         let card = try env.pki.issueCard(codiceFiscale: "RCCMNL83S18D969H", givenName: "Mario", surname: "Rossi").certificate
         // A responder certificate with id-kp-OCSPSigning, but issued by another CA.
-        let otherKey = try TestKey(.rsa2048)
-        let otherCA = try TestCertificateBuilder(subject: [("CN", "Other CA")], serial: TestPKI.randomSerial(), notBefore: Date() - 86_400,
+        let otherKey = try PrivateKey(.rsa2048)
+        let otherCA = try CertificateBuilder(subject: [("CN", "Other CA")], serial: TestPKI.randomSerial(), notBefore: Date() - 86_400,
                                                  notAfter: Date() + 86_400, extensions: TestPKI.caProfile)
             .build(key: otherKey, issuer: nil, issuerKey: otherKey)
-        let rogueKey = try TestKey(.rsa2048)
-        let rogue = try TestCertificateBuilder(subject: [("CN", "Rogue responder")], serial: TestPKI.randomSerial(), notBefore: Date() - 86_400,
+        let rogueKey = try PrivateKey(.rsa2048)
+        let rogue = try CertificateBuilder(subject: [("CN", "Rogue responder")], serial: TestPKI.randomSerial(), notBefore: Date() - 86_400,
                                                notAfter: Date() + 86_400, extensions: [("keyUsage", "critical,digitalSignature"), ("extendedKeyUsage", "OCSPSigning")])
             .build(key: rogueKey, issuer: otherCA, issuerKey: otherKey)
         try rogue.pem.write(toFile: env.folder + "/rogue.pem", atomically: true, encoding: .utf8)
@@ -165,7 +166,7 @@ import Testing
 
         // A CRL signed by the wrong key replaces the file: refused, the last good copy stays, the error is shown.
         sleep(1)
-        let rogueKey = try TestKey(.rsa2048)
+        let rogueKey = try PrivateKey(.rsa2048)
         let rogue = try TestCRLBuilder(issuer: env.pki.ca, issuerKey: rogueKey, thisUpdate: Date(), nextUpdate: Date() + 86_400, crlNumber: 99).build(entries: [])
         _ = FileManager.default.createFile(atPath: env.folder + "/crl.der", contents: Data(rogue))
         clock.advance(7 * 86_400)

@@ -1,6 +1,7 @@
 import CNSTestPKI
 import CNSValidation
 import Foundation
+import KeyMaterial
 import Testing
 
 @Suite struct TrustStoreTests {

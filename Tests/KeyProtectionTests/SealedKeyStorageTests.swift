@@ -20,16 +20,16 @@ import Testing
         let now = Date()
         try await sealed.addSigningKey(SigningKeyRecord(id: "k1", use: "saml", algorithm: "RS256", privateKeyPEM: Self.pem, certificatePEM: nil,
                                                         state: .active, createdAt: now))
-        try await sealed.addRegistration(RegistrationRecord(kind: "gateway-secret", id: "oidc-subject-key", json: Data([1, 2, 3]), createdAt: now, updatedAt: now))
+        try await sealed.createGatewaySecret(GatewaySecretRecord(name: "oidc-subject-key", value: Data([1, 2, 3]), createdAt: now))
         try await sealed.addRegistration(RegistrationRecord(kind: "saml-sp", id: "sp", json: Data("{}".utf8), createdAt: now, updatedAt: now))
         // Below: no private key in the clear; the ordinary registration untouched.
         let stored = try #require(try await base.signingKeys(use: "saml").first)
         #expect(KeyEncryptionKey.isSealed(stored.privateKeyPEM) && !stored.privateKeyPEM.contains("PRIVATE KEY"))
-        #expect(try await base.registration(kind: "gateway-secret", id: "oidc-subject-key")?.json != Data([1, 2, 3]))
+        #expect(try await base.gatewaySecret(name: "oidc-subject-key").map { KeyEncryptionKey.isSealed(String(decoding: $0.value, as: UTF8.self)) } == true)
         #expect(try await base.registration(kind: "saml-sp", id: "sp")?.json == Data("{}".utf8))
         // Above: open.
         #expect(try await sealed.signingKeys(use: "saml").first?.privateKeyPEM == Self.pem)
-        #expect(try await sealed.registration(kind: "gateway-secret", id: "oidc-subject-key")?.json == Data([1, 2, 3]))
+        #expect(try await sealed.gatewaySecret(name: "oidc-subject-key")?.value == Data([1, 2, 3]))
         let updated = try await sealed.updateSigningKey(id: "k1") { var r = $0; r.state = .retired; return r }
         #expect(updated.privateKeyPEM == Self.pem && updated.state == .retired)
         #expect(KeyEncryptionKey.isSealed(try #require(try await base.signingKeys(use: "saml").first).privateKeyPEM))
@@ -45,14 +45,17 @@ import Testing
         await #expect(throws: KeyEncryptionKey.Failure.self) { try await sealed.signingKeys(use: "saml") }
     }
 
-    @Test("keys stored in the clear by an earlier version are sealed at start-up")
+    @Test("keys and secrets stored in the clear by an earlier version are sealed at start-up")
     func sealsPlaintext() async throws {
         let base = try sqlite()
         try await base.addSigningKey(SigningKeyRecord(id: "old", use: "oidc", algorithm: "ES256", privateKeyPEM: Self.pem, certificatePEM: nil,
                                                       state: .active, createdAt: Date()))
+        try await base.createGatewaySecret(GatewaySecretRecord(name: "oidc-subject-key", value: Data(repeating: 9, count: 32), createdAt: Date()))
         #expect(try await !SealedKeyStorage.holdsSealedValues(base))
         let sealed = SealedKeyStorage(base, kek: KeyEncryptionKey.generate())
-        #expect(try await sealed.verifyAndSealAll() == 1)
+        #expect(try await sealed.verifyAndSealAll() == 2)
+        #expect(try await sealed.gatewaySecret(name: "oidc-subject-key")?.value == Data(repeating: 9, count: 32))
+        #expect(try await base.gatewaySecret(name: "oidc-subject-key")?.value != Data(repeating: 9, count: 32))
         #expect(KeyEncryptionKey.isSealed(try #require(try await base.signingKeys(use: "oidc").first).privateKeyPEM))
         #expect(try await sealed.signingKeys(use: "oidc").first?.privateKeyPEM == Self.pem)
     }

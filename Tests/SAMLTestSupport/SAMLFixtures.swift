@@ -1,13 +1,14 @@
 import CNSTestPKI
 import CNSValidation
 import Foundation
+import KeyMaterial
 import SAML
 import XMLSecurity
 
 /// A service provider made at test time: a key, its certificate, metadata, and signed AuthnRequests.
 public struct TestServiceProvider {
     public let entityID: String
-    public let key: TestKey
+    public let key: PrivateKey
     public let certificate: X509Certificate
     public let signingKey: XMLSigningKey
     public static let acs0 = "https://sp.example.it/acs"
@@ -15,8 +16,8 @@ public struct TestServiceProvider {
 
     public init(entityID: String = "https://sp.example.it/sp") throws {
         self.entityID = entityID
-        key = try TestKey(.rsa2048)
-        certificate = try TestCertificateBuilder(subject: [("CN", "test SP")], serial: TestPKI.randomSerial(), notBefore: Date() - 60,
+        key = try PrivateKey(.rsa2048)
+        certificate = try CertificateBuilder(subject: [("CN", "test SP")], serial: TestPKI.randomSerial(), notBefore: Date() - 60,
                                                  notAfter: Date() + 86_400, extensions: []).build(key: key, issuer: nil, issuerKey: key)
         signingKey = try XMLSigningKey(privateKeyPEM: key.pemPrivateKey, certificatePEM: certificate.pem)
     }
@@ -77,7 +78,7 @@ public struct TestServiceProvider {
 
     /// HTTP-Redirect: deflated, encoded, and signed over the query octets.
     public func redirectQuery(_ xml: String, relayState: String? = "rs1", sigAlg: String = "http://www.w3.org/2001/04/xmldsig-more#rsa-sha256",
-                       signer: TestKey? = nil) throws -> String {
+                       signer: PrivateKey? = nil) throws -> String {
         let allowed = CharacterSet.alphanumerics.union(CharacterSet(charactersIn: "-._~"))
         func enc(_ s: String) -> String { s.addingPercentEncoding(withAllowedCharacters: allowed)! }
         var query = "SAMLRequest=" + enc(Data(RawDeflate.deflate(Array(xml.utf8))).base64EncodedString())

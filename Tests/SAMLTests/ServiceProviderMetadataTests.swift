@@ -1,5 +1,6 @@
 import CNSTestPKI
 import Foundation
+import KeyMaterial
 import SAML
 import SAMLTestSupport
 import Testing
@@ -22,8 +23,8 @@ import Testing
         #expect(code(redirectOnly) == .unsupportedBinding)
         let noKey = good.replacingOccurrences(of: #"<md:KeyDescriptor use="signing">.*</md:KeyDescriptor>"#, with: "", options: .regularExpression)
         #expect(code(noKey) == .noSigningKey)
-        let weakKey = try TestKey(.rsa1024)
-        let weak = try TestCertificateBuilder(subject: [("CN", "weak SP")], serial: TestPKI.randomSerial(), notBefore: Date() - 60, notAfter: Date() + 86_400,
+        let weakKey = try PrivateKey(.rsa1024)
+        let weak = try CertificateBuilder(subject: [("CN", "weak SP")], serial: TestPKI.randomSerial(), notBefore: Date() - 60, notAfter: Date() + 86_400,
                                               extensions: []).build(key: weakKey, issuer: nil, issuerKey: weakKey)
         #expect(code(good.replacingOccurrences(of: sp.base64Certificate, with: Data(weak.derBytes).base64EncodedString())) == .weakKey)
         #expect(code(good.replacingOccurrences(of: "SPSSODescriptor", with: "IDPSSODescriptor")) == .noServiceProvider)

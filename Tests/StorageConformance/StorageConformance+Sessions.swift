@@ -60,6 +60,19 @@ extension StorageConformance {
         #expect(try await s.garbageCollect(now: t0 + 60, auditRetention: nil).frontEndRecords == 1)
     }
 
+    static func gatewaySecrets(_ s: any GatewayStorage) async throws {
+        let secret = GatewaySecretRecord(name: "oidc-subject-key", value: Data(repeating: 7, count: 32), createdAt: t0)
+        #expect(try await s.gatewaySecret(name: "oidc-subject-key") == nil)
+        try await s.createGatewaySecret(secret)
+        await #expect(throws: StorageError(.alreadyExists, "")) {
+            try await s.createGatewaySecret(GatewaySecretRecord(name: "oidc-subject-key", value: Data(repeating: 8, count: 32), createdAt: t0))
+        }
+        #expect(try await s.gatewaySecret(name: "oidc-subject-key") == secret)   // the first one stands
+        #expect(try await !s.replaceGatewaySecretValue(name: "oidc-subject-key", expected: Data(repeating: 8, count: 32), with: Data([1])))
+        #expect(try await s.replaceGatewaySecretValue(name: "oidc-subject-key", expected: Data(repeating: 7, count: 32), with: Data([2])))
+        #expect(try await s.gatewaySecret(name: "oidc-subject-key")?.value == Data([2]))
+    }
+
     static func registrations(_ s: any GatewayStorage) async throws {
         let sp = RegistrationRecord(kind: "saml-sp", id: "https://sp.example.it", json: Data(#"{"profile":"spid"}"#.utf8), createdAt: t0, updatedAt: t0)
         let client = RegistrationRecord(kind: "oidc-client", id: "https://sp.example.it", json: Data("{}".utf8), createdAt: t0 + 1, updatedAt: t0 + 1)

@@ -17,6 +17,7 @@ public enum StorageConformance {
         try await frontEndRequests(make())
         try await grants(make())
         try await registrations(make())
+        try await gatewaySecrets(make())
         try await signingKeys(make())
     }
 

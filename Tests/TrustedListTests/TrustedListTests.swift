@@ -2,6 +2,7 @@ import CNSTestPKI
 import CNSTestSupport
 import CNSValidation
 import Foundation
+import KeyMaterial
 import Testing
 import TrustedList
 import XMLSecurity
@@ -17,8 +18,8 @@ import XMLSecurity
         init() throws {
             let dir = NSTemporaryDirectory() + "cnsgw-tsl-material-\(UUID().uuidString)"
             try FileManager.default.createDirectory(atPath: dir, withIntermediateDirectories: true)
-            let key = try TestKey(.rsa2048)
-            let cert = try TestCertificateBuilder(subject: [("CN", "AgID TSL signer (test)"), ("C", "IT")], serial: TestPKI.randomSerial(),
+            let key = try PrivateKey(.rsa2048)
+            let cert = try CertificateBuilder(subject: [("CN", "AgID TSL signer (test)"), ("C", "IT")], serial: TestPKI.randomSerial(),
                                                   notBefore: Date() - 3600, notAfter: Date() + 86_400 * 365,
                                                   extensions: [("keyUsage", "critical,digitalSignature")]).build(key: key, issuer: nil, issuerKey: key)
             signerKey = dir + "/signer.key"
@@ -27,8 +28,8 @@ import XMLSecurity
             try cert.pem.write(toFile: signerCert, atomically: true, encoding: .utf8)
             signerPEM = Array(cert.pem.utf8)
             cas = try (1...3).map { i in
-                let k = try TestKey(.rsa2048)
-                return try TestCertificateBuilder(subject: [("CN", "Regione \(i) - CA Cittadini"), ("C", "IT")], serial: TestPKI.randomSerial(),
+                let k = try PrivateKey(.rsa2048)
+                return try CertificateBuilder(subject: [("CN", "Regione \(i) - CA Cittadini"), ("C", "IT")], serial: TestPKI.randomSerial(),
                                                   notBefore: Date() - 3600, notAfter: Date() + 86_400 * 3650,
                                                   extensions: [("basicConstraints", "critical,CA:TRUE,pathlen:0"), ("keyUsage", "critical,keyCertSign,cRLSign")])
                     .build(key: k, issuer: nil, issuerKey: k)

@@ -11,7 +11,7 @@ internal import COpenSSL
 public final class X509Certificate: @unchecked Sendable, Hashable, CustomStringConvertible {
     // @unchecked Sendable: `ref` is never mutated after init, and OpenSSL 3 guards its lazily computed
     // extension cache with a lock, so concurrent reads from several tasks are safe.
-    let ref: OpaquePointer
+    package let ref: OpaquePointer
 
     /// The DER encoding, as received.
     public let derBytes: [UInt8]
@@ -44,7 +44,7 @@ public final class X509Certificate: @unchecked Sendable, Hashable, CustomStringC
     /// Whether the serial is encoded as a negative number (forbidden by RFC 5280 §4.1.2.2).
     public let serialIsNegative: Bool
     /// Criticality of extensions the RFC 5280 supplement checks, by name: absent keys mean absent extensions.
-    let criticality: [String: Bool]
+    package let criticality: [String: Bool]
 
     /// Parses one DER certificate. Throws ``CertificateLoadError`` with the library's reason when it is not one.
     public convenience init(derEncoded der: [UInt8]) throws {
@@ -59,7 +59,7 @@ public final class X509Certificate: @unchecked Sendable, Hashable, CustomStringC
     }
 
     /// Takes ownership of one reference to `x509`.
-    init(owning x509: OpaquePointer) throws {
+    package init(owning x509: OpaquePointer) throws {
         ref = x509
         var out: UnsafeMutablePointer<UInt8>? = nil
         let len = i2d_X509(x509, &out)
@@ -140,7 +140,7 @@ public final class X509Certificate: @unchecked Sendable, Hashable, CustomStringC
     public func subjectAttribute(_ oid: String) -> String? { subjectAttributes.first { $0.oid == oid }?.value }
 
     /// Whether `self` names `issuer` as its issuer (canonical name comparison).
-    func isIssued(byName issuerCert: X509Certificate) -> Bool {
+    package func isIssued(byName issuerCert: X509Certificate) -> Bool {
         X509_NAME_cmp(X509_get_issuer_name(ref), X509_get_subject_name(issuerCert.ref)) == 0
     }
 
@@ -151,7 +151,7 @@ public final class X509Certificate: @unchecked Sendable, Hashable, CustomStringC
 
     // MARK: helpers
 
-    static func rfc2253(_ name: OpaquePointer?) -> String {
+    package static func rfc2253(_ name: OpaquePointer?) -> String {
         guard let name, let bio = BIO_new(BIO_s_mem()) else { return "" }
         defer { BIO_free(bio) }
         X509_NAME_print_ex(bio, name, 0, CNSGW_XN_FLAG_RFC2253_UTF8)
@@ -162,7 +162,7 @@ public final class X509Certificate: @unchecked Sendable, Hashable, CustomStringC
     }
 
     /// Calls a `cnsgw_*` reader that writes '\n'-separated values; `nil` when it reports the extension absent.
-    static func lines(_ reader: (UnsafeMutablePointer<CChar>?, Int32) -> Int32) -> [String]? {
+    package static func lines(_ reader: (UnsafeMutablePointer<CChar>?, Int32) -> Int32) -> [String]? {
         var capacity: Int32 = 1024
         while true {
             var buffer = [CChar](repeating: 0, count: Int(capacity))

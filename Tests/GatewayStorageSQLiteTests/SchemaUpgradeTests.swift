@@ -4,8 +4,8 @@ import GatewayStorageSQLite
 import GRDB
 import Testing
 
-/// Schema steps 4 and 5 carry the rows that versions up to step 3 kept as JSON in `one_time_code` into typed tables.
-@Suite struct LegacyOAuthMigrationTests {
+/// Schema steps 4, 5 and 7 carry the rows that versions up to step 3 kept as JSON in `one_time_code` into typed tables.
+@Suite struct SchemaUpgradeTests {
     /// A database as the previous version left it: schema steps 1–3, and the rows its OIDC front end wrote for one
     /// grant (JSONEncoder's default coding of its `AuthorizationGrant`: dates as seconds since 2001, claims with values).
     static func previousVersionDatabase(now: Date) throws -> String {
@@ -50,11 +50,13 @@ import Testing
                  "pendingServiceProvider":"https://third.example.it"}
                 """, expires: ms + 600_000)
             try row("oidc-grant", "broken", "not json", expires: ms + 600_000)
+            try db.execute(sql: "INSERT INTO registration (kind, id, json, created_at, updated_at, version) VALUES ('gateway-secret', 'oidc-subject-key', ?, ?, ?, 0)",
+                           arguments: [Data(repeating: 5, count: 32), ms, ms])
         }
         return path
     }
 
-    @Test("grants, codes, refresh tokens, sids, logins and logouts under way in the previous version keep working after the upgrade")
+    @Test("grants, codes, refresh tokens, sids, logins and logouts under way, and the subject key of the previous version keep working after the upgrade")
     func carriesRowsForward() async throws {
         let now = Date(timeIntervalSince1970: 1_790_000_000)
         let storage = try SQLiteGatewayStorage(path: Self.previousVersionDatabase(now: now))
@@ -83,5 +85,8 @@ import Testing
         let logout = try #require(try await storage.takeSAMLLogout(id: "_state", now: now))
         #expect(logout.responseURL == "https://sp.example.it/slo" && logout.relayState == nil && logout.pendingRequestID == "_p")
         #expect(logout.remaining == [.init(sessionID: "session-old", serviceProvider: "https://other.example.it")])
+        // The pairwise-subject key moved to the gateway's secrets: every citizen keeps their `sub` at every client.
+        #expect(try await storage.gatewaySecret(name: "oidc-subject-key")?.value == Data(repeating: 5, count: 32))
+        #expect(try await storage.registrations(kind: "gateway-secret").isEmpty)
     }
 }

@@ -31,7 +31,7 @@ extension X509Certificate {
     }
 
     /// `r||s` (XML-DSig's ECDSA encoding) as a DER ECDSA-Sig-Value.
-    static func ecdsaDER(raw: [UInt8]) -> [UInt8]? {
+    package static func ecdsaDER(raw: [UInt8]) -> [UInt8]? {
         let half = raw.count / 2
         guard let sig = ECDSA_SIG_new() else { return nil }
         defer { ECDSA_SIG_free(sig) }

@@ -1,13 +1,14 @@
-import CNSValidation
 import Foundation
 internal import COpenSSL
 
-/// A private key generated for the test PKI. Never use these outside tests and demos.
-public final class TestKey: @unchecked Sendable {
+/// A private key made by libcrypto: the gateway's signing keys and development server key, and the test PKI's keys.
+/// (swift-crypto makes RSA and P-256 keys too, but not the RSA-1024 keys of CNS v1.0 test cards, and certificates
+/// need the key as libcrypto's `EVP_PKEY`.)
+public final class PrivateKey: @unchecked Sendable {
     // @unchecked Sendable: the EVP_PKEY is never mutated after generation.
-    let ref: OpaquePointer
+    package let ref: OpaquePointer
 
-    /// Key types a test card can carry (CNS v1.0 cards are RSA-1024, newer ones RSA-2048).
+    /// Key types: the gateway uses RSA-2048 and P-256; test cards also RSA-1024 (CNS v1.0) and RSA-4096.
     public enum Kind: String, Sendable, CaseIterable {
         case rsa1024, rsa2048, rsa4096, p256
     }
@@ -21,7 +22,7 @@ public final class TestKey: @unchecked Sendable {
         case .rsa4096: cnsgw_generate_rsa(4096)
         case .p256: cnsgw_generate_p256()
         }
-        guard let key else { throw TestPKIError("cannot generate a \(kind.rawValue) key: \(drainErrors())") }
+        guard let key else { throw KeyMaterialError("cannot generate a \(kind.rawValue) key: \(drainErrors())") }
         self.ref = key
         self.kind = kind
     }
@@ -34,7 +35,7 @@ public final class TestKey: @unchecked Sendable {
             defer { BIO_free(bio) }
             return PEM_read_bio_PrivateKey(bio, nil, nil, nil)
         }
-        guard let key else { throw TestPKIError("not a PEM private key: \(drainErrors())") }
+        guard let key else { throw KeyMaterialError("not a PEM private key: \(drainErrors())") }
         self.ref = key
         let bits = EVP_PKEY_get_bits(key)
         self.kind = EVP_PKEY_get_base_id(key) == EVP_PKEY_EC ? .p256 : bits <= 1024 ? .rsa1024 : bits <= 2048 ? .rsa2048 : .rsa4096
@@ -53,39 +54,39 @@ public final class TestKey: @unchecked Sendable {
     }
 
     /// Signs `data` with SHA-256 (PKCS#1 v1.5 for RSA, ECDSA DER for EC).
-    func sign(_ data: UnsafeRawBufferPointer) throws -> [UInt8] {
-        guard let ctx = EVP_MD_CTX_new() else { throw TestPKIError("no digest context") }
+    package func sign(_ data: UnsafeRawBufferPointer) throws -> [UInt8] {
+        guard let ctx = EVP_MD_CTX_new() else { throw KeyMaterialError("no digest context") }
         defer { EVP_MD_CTX_free(ctx) }
-        guard EVP_DigestSignInit(ctx, nil, EVP_sha256(), nil, ref) == 1 else { throw TestPKIError("sign init: \(drainErrors())") }
+        guard EVP_DigestSignInit(ctx, nil, EVP_sha256(), nil, ref) == 1 else { throw KeyMaterialError("sign init: \(drainErrors())") }
         var len = 0
         guard EVP_DigestSign(ctx, nil, &len, data.baseAddress?.assumingMemoryBound(to: UInt8.self), data.count) == 1 else {
-            throw TestPKIError("sign: \(drainErrors())")
+            throw KeyMaterialError("sign: \(drainErrors())")
         }
         var out = [UInt8](repeating: 0, count: len)
         guard EVP_DigestSign(ctx, &out, &len, data.baseAddress?.assumingMemoryBound(to: UInt8.self), data.count) == 1 else {
-            throw TestPKIError("sign: \(drainErrors())")
+            throw KeyMaterialError("sign: \(drainErrors())")
         }
         return Array(out.prefix(len))
     }
 
     /// DER AlgorithmIdentifier of the SHA-256 signature this key makes.
-    var signatureAlgorithmDER: [UInt8] {
+    package var signatureAlgorithmDER: [UInt8] {
         kind == .p256
             ? [0x30, 0x0A, 0x06, 0x08, 0x2A, 0x86, 0x48, 0xCE, 0x3D, 0x04, 0x03, 0x02]
             : [0x30, 0x0D, 0x06, 0x09, 0x2A, 0x86, 0x48, 0x86, 0xF7, 0x0D, 0x01, 0x01, 0x0B, 0x05, 0x00]
     }
 }
 
-/// A failure of the test PKI tooling.
-public struct TestPKIError: Error, CustomStringConvertible, Sendable {
+/// A key or certificate could not be made or read (libcrypto's reason in the description).
+public struct KeyMaterialError: Error, CustomStringConvertible, Sendable {
     public let description: String
     public init(_ description: String) { self.description = description }
 }
 
-func drainErrors() -> String { OpenSSLErrorQueue.drain() }
+package func drainErrors() -> String { OpenSSLErrorQueue.drain() }
 
 /// Runs `write` against a memory BIO and returns what it wrote as text.
-func withMemoryBIO(_ write: (OpaquePointer) -> Int32) -> String {
+package func withMemoryBIO(_ write: (OpaquePointer) -> Int32) -> String {
     guard let bio = BIO_new(BIO_s_mem()) else { return "" }
     defer { BIO_free(bio) }
     _ = write(bio)
@@ -96,24 +97,24 @@ func withMemoryBIO(_ write: (OpaquePointer) -> Int32) -> String {
 }
 
 /// Signs data fed in pieces with SHA-256 (for CRLs of millions of entries written straight to disk).
-final class StreamingSigner {
+package final class StreamingSigner {
     private let ctx: OpaquePointer
 
-    init(key: TestKey) throws {
-        guard let ctx = EVP_MD_CTX_new() else { throw TestPKIError("no digest context") }
+    package init(key: PrivateKey) throws {
+        guard let ctx = EVP_MD_CTX_new() else { throw KeyMaterialError("no digest context") }
         self.ctx = ctx
-        guard EVP_DigestSignInit(ctx, nil, EVP_sha256(), nil, key.ref) == 1 else { throw TestPKIError("sign init: \(drainErrors())") }
+        guard EVP_DigestSignInit(ctx, nil, EVP_sha256(), nil, key.ref) == 1 else { throw KeyMaterialError("sign init: \(drainErrors())") }
     }
 
-    func update(_ bytes: UnsafeRawBufferPointer) {
+    package func update(_ bytes: UnsafeRawBufferPointer) {
         if bytes.count > 0 { EVP_DigestSignUpdate(ctx, bytes.baseAddress, bytes.count) }
     }
 
-    func finish() throws -> [UInt8] {
+    package func finish() throws -> [UInt8] {
         var len = 0
-        guard EVP_DigestSignFinal(ctx, nil, &len) == 1 else { throw TestPKIError("sign: \(drainErrors())") }
+        guard EVP_DigestSignFinal(ctx, nil, &len) == 1 else { throw KeyMaterialError("sign: \(drainErrors())") }
         var out = [UInt8](repeating: 0, count: len)
-        guard EVP_DigestSignFinal(ctx, &out, &len) == 1 else { throw TestPKIError("sign: \(drainErrors())") }
+        guard EVP_DigestSignFinal(ctx, &out, &len) == 1 else { throw KeyMaterialError("sign: \(drainErrors())") }
         return Array(out.prefix(len))
     }
 

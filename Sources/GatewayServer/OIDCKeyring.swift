@@ -1,0 +1,24 @@
+import Foundation
+import GatewayStorage
+import OIDC
+
+/// The gateway's OIDC signing keys from storage, from a ``StoredSnapshot`` read every five seconds (a rollover done by
+/// another instance is seen): the active ones sign, every stored one (next, active, retired) is published in the JWKS.
+public struct OIDCKeyring: Sendable {
+    private let keys: StoredSnapshot<[SigningKeyRecord], ProviderKeys>
+
+    public init(storage: any GatewayStorage) {
+        keys = StoredSnapshot(maximumAge: .seconds(5), read: { try await storage.signingKeys(use: "oidc") }) { records, _ in
+            var signing: [String: JWSSigningKey] = [:]
+            var published: [JSONWebKey] = []
+            for record in records {
+                let key = try JWSSigningKey(kid: record.id, algorithm: record.algorithm, privateKeyPEM: record.privateKeyPEM)
+                published.append(try key.publicJWK())
+                if record.state == .active { signing[record.algorithm] = key }   // oldest first: the newest active key wins
+            }
+            return try ProviderKeys(signing: signing, published: published, verification: try published.map(JWSVerificationKey.init))
+        }
+    }
+
+    public func current() async throws -> ProviderKeys { try await keys.value() }
+}

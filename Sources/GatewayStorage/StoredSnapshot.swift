@@ -1,0 +1,30 @@
+/// A value built from stored records — the registered providers and clients, the trusted CAs, the signing keys —
+/// read from storage at most once per `maximumAge` and rebuilt only when the records changed, so an admin's change
+/// (or another instance's key rotation) reaches a running gateway without a restart, and requests in between use
+/// the value in memory. The one poll-and-cache primitive of the gateway.
+public actor StoredSnapshot<Records: Equatable & Sendable, Value: Sendable> {
+    public let maximumAge: Duration
+    private let read: @Sendable () async throws -> Records
+    private let build: @Sendable (Records, Value?) throws -> Value
+    private var current: (records: Records, value: Value)?
+    private var checkedAt: ContinuousClock.Instant?
+
+    /// `build` makes the value from the records; it gets the previous value to reuse what did not change.
+    public init(maximumAge: Duration, read: @escaping @Sendable () async throws -> Records, build: @escaping @Sendable (Records, Value?) throws -> Value) {
+        self.maximumAge = maximumAge
+        self.read = read
+        self.build = build
+    }
+
+    /// The value as of at most `maximumAge` ago.
+    public func value() async throws -> Value {
+        let now = ContinuousClock.now
+        if let current, let checkedAt, now - checkedAt < maximumAge { return current.value }
+        let records = try await read()
+        checkedAt = now
+        if let current, current.records == records { return current.value }
+        let value = try build(records, current?.value)
+        current = (records, value)
+        return value
+    }
+}
