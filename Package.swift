@@ -77,7 +77,7 @@ let package = Package(
         .target(name: "GatewayTrust", dependencies: ["CNSValidation", "GatewayStorage", "KeyMaterial"]),
         .target(name: "GatewayAudit", dependencies: ["GatewayStorage", "CodedErrors", .product(name: "Crypto", package: "swift-crypto")]),
         // The protocol-agnostic login (pending login, level policy, consent), shared by the SAML and OIDC front ends.
-        .target(name: "GatewayLogin", dependencies: ["CNSValidation", "LoginOutcome", "GatewayStorage", "CodedErrors", .product(name: "Crypto", package: "swift-crypto")]),
+        .target(name: "GatewayLogin", dependencies: ["LoginOutcome", "ItalianIdentity", "GatewayStorage", "CodedErrors", .product(name: "Crypto", package: "swift-crypto")]),
         // `cnsgw serve`'s settings: defaults, Config/gateway.yaml, CNSGW_* environment variables.
         .target(name: "GatewayConfiguration", dependencies: [.product(name: "Yams", package: "Yams")]),
         // HTTP, TLS and the card listener only: every rule lives in the libraries above.
@@ -136,7 +136,7 @@ let package = Package(
         .target(name: "CNSTestSupport", path: "Tests/Support"),
         // The shared conformance suite every GatewayStorage backend runs.
         .target(name: "StorageConformance", dependencies: ["GatewayStorage", "GatewayAudit"], path: "Tests/StorageConformance"),
-        .testTarget(name: "GatewayLoginTests", dependencies: ["GatewayLogin", "LoginOutcome", "GatewayStorageSQLite", "CNSValidation", "CNSTestPKI", "ItalianIdentity"]),
+        .testTarget(name: "GatewayLoginTests", dependencies: ["GatewayLogin", "LoginOutcome", "GatewayStorage", "ItalianIdentity"]),
         .testTarget(name: "GatewayStorageSQLiteTests", dependencies: ["GatewayStorageSQLite", "StorageConformance", "GatewayAudit",
                                                                   .product(name: "GRDB", package: "GRDB.swift")]),
         // In-process tests of the engines over their stores and of the server's glue (no listener, no child process).

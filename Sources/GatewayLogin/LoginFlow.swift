@@ -1,4 +1,3 @@
-import CNSValidation
 import LoginOutcome
 import Foundation
 import GatewayStorage
@@ -35,32 +34,14 @@ public struct LoginRequest: Sendable, Hashable {
     }
 }
 
-/// What the card step left in the pending login: the decision and the certificate it is bound to.
-public struct CardOutcome: Sendable, Codable {
-    public let report: VerificationReport
-    /// Lowercase hex SHA-256 of the card certificate: consent must come over a connection presenting the same card.
-    public let certificateFingerprint: String
-    /// The single-sign-on session this login was continued from, if any (its id, the cookie's hash).
-    public var sessionID: String?
-
-    public init(report: VerificationReport, certificateFingerprint: String, sessionID: String? = nil) {
-        self.report = report
-        self.certificateFingerprint = certificateFingerprint
-        self.sessionID = sessionID
-    }
-
-    /// When the citizen authenticated with the card (SAML `AuthnInstant`, OIDC `auth_time`): the card check, which
-    /// for a login continued from a session is the one that opened it.
-    public var authenticatedAt: Date { report.validationTime }
-}
-
 /// Why a login cannot go on.
 public enum LoginFailure: Error, Sendable, Hashable {
     case unknownLogin
     case expired
     /// The step does not fit the login's state (a replayed consent, a second card for a finished login).
     case wrongState(PendingLoginRecord.State)
-    case certificateRefused(FailureReason)
+    /// The card was refused (the validation's reason, e.g. `revoked`).
+    case certificateRefused(String)
     case levelTooLow(reached: SpidLevel, requested: SpidLevel, comparison: LevelComparison)
     /// The consent came with another card than the one that was checked.
     case differentCard
@@ -100,7 +81,7 @@ public struct LoginFlow: Sendable {
     }
 
     /// Records the card decision; on success the login waits for consent.
-    public func recordCard(_ id: String, report: VerificationReport, certificateFingerprint: String) async throws -> Result<PendingLoginRecord, LoginFailure> {
+    public func recordCard(_ id: String, decision: CardDecision) async throws -> Result<PendingLoginRecord, LoginFailure> {
         let current: PendingLoginRecord
         switch try await pending(id) {
         case .failure(let f): return .failure(f)
@@ -108,16 +89,17 @@ public struct LoginFlow: Sendable {
         }
         // The card step again with the card already recorded (a reload, or the language switch on the consent page): it
         // is decided anew and the consent page shown again. Another card, or a login past consent, is refused.
-        let reload = current.state == .awaitingConsent && Self.outcome(of: current)?.certificateFingerprint == certificateFingerprint
+        let reload = current.state == .awaitingConsent && current.card?.certificateFingerprint == decision.certificateFingerprint
         guard current.state == .awaitingCard || reload else { return .failure(.wrongState(current.state)) }
-        let requested = SpidLevel(rawValue: current.requestedLevel) ?? .spidL3
-        let comparison = LevelComparison(rawValue: current.comparison) ?? .exact
+        let (requested, comparison) = current.requested
         var failure: LoginFailure?
-        if !report.valid { failure = .certificateRefused(report.reason ?? .untrusted) }
-        else if let reached = report.level, !LevelPolicy.satisfies(requested: requested, comparison: comparison, reached: reached) {
+        if let refusal = decision.refusal { failure = .certificateRefused(refusal) }
+        else if let reached = decision.level, !LevelPolicy.satisfies(requested: requested, comparison: comparison, reached: reached) {
             failure = .levelTooLow(reached: reached, requested: requested, comparison: comparison)
+        } else if decision.level == nil || decision.citizen == nil {
+            failure = .certificateRefused("no_identity")   // an accepted card always names a citizen and a level; fail closed
         }
-        let outcome = try JSONEncoder().encode(CardOutcome(report: report, certificateFingerprint: certificateFingerprint))
+        let card = CardOutcomeRecord(decision)
         let nextState: PendingLoginRecord.State = failure == nil ? .awaitingConsent : .failed
         let expectedState = current.state
         let updated: PendingLoginRecord
@@ -125,7 +107,7 @@ public struct LoginFlow: Sendable {
             updated = try await storage.updatePendingLogin(id: id) { r in
                 guard r.state == expectedState else { throw LoginFailure.wrongState(r.state) }
                 var next = r
-                next.outcomeJSON = outcome
+                next.card = card
                 next.state = nextState
                 if nextState == .awaitingConsent, next.consentToken == nil { next.consentToken = LoginBinding.newSecret() }
                 return next
@@ -149,8 +131,7 @@ public struct LoginFlow: Sendable {
         }
         guard current.state == .awaitingConsent else { return .failure(.wrongState(current.state)) }
         guard let expected = current.consentToken, LoginBinding.equal(expected, token) else { return .failure(.forgedConsent) }
-        guard let data = current.outcomeJSON, let outcome = try? JSONDecoder().decode(CardOutcome.self, from: data),
-              outcome.certificateFingerprint == certificateFingerprint else { return .failure(.differentCard) }
+        guard current.card?.certificateFingerprint == certificateFingerprint else { return .failure(.differentCard) }
         do {
             let updated = try await storage.updatePendingLogin(id: id) { r in
                 guard r.state == .awaitingConsent else { throw LoginFailure.wrongState(r.state) }
@@ -204,30 +185,34 @@ public struct LoginFlow: Sendable {
     /// How an unfinished login ended (nil for a completed one).
     public static func ending(of record: PendingLoginRecord) -> LoginEnding? {
         guard record.state != .completed else { return nil }
-        guard record.state == .failed, let outcome = outcome(of: record) else { return .abandoned }
-        let report = outcome.report
-        if !report.valid { return report.reason == .revoked ? .revoked : .refused(report.reason?.rawValue ?? "refused") }
-        if let reached = report.level, let requested = SpidLevel(rawValue: record.requestedLevel),
-           !LevelPolicy.satisfies(requested: requested, comparison: LevelComparison(rawValue: record.comparison) ?? .exact, reached: reached) {
-            return .levelTooLow
-        }
+        guard record.state == .failed, let decision = decision(of: record) else { return .abandoned }
+        if let refusal = decision.refusal { return refusal == "revoked" ? .revoked : .refused(refusal) }
+        let (requested, comparison) = record.requested
+        if let reached = decision.level, !LevelPolicy.satisfies(requested: requested, comparison: comparison, reached: reached) { return .levelTooLow }
         return .denied
     }
 
     /// How a login ended, as the front ends answer it: the authenticated citizen (with the session the login opened or
     /// continued, while it lasts) or why not.
     public func result(of record: PendingLoginRecord) async throws -> LoginResult {
-        guard record.state == .completed, let outcome = Self.outcome(of: record), let citizen = outcome.report.identity, let level = outcome.report.level else {
+        guard record.state == .completed, let decision = Self.decision(of: record), decision.accepted, let citizen = decision.citizen,
+              let level = decision.level else {
             return .ended(Self.ending(of: record) ?? .abandoned)
         }
         var sessionExpiresAt: Date?
-        if let sessionID = outcome.sessionID { sessionExpiresAt = try await storage.session(id: sessionID)?.expiresAt }
-        return .authenticated(AuthenticatedLogin(citizen: citizen, level: level, authenticatedAt: outcome.authenticatedAt, sessionID: outcome.sessionID,
+        if let sessionID = decision.sessionID { sessionExpiresAt = try await storage.session(id: sessionID)?.expiresAt }
+        return .authenticated(AuthenticatedLogin(citizen: citizen, level: level, authenticatedAt: decision.decidedAt, sessionID: decision.sessionID,
                                                  sessionExpiresAt: sessionExpiresAt))
     }
 
-    /// The card outcome stored with a login.
-    public static func outcome(of record: PendingLoginRecord) -> CardOutcome? {
-        record.outcomeJSON.flatMap { try? JSONDecoder().decode(CardOutcome.self, from: $0) }
+    /// The card decision stored with a login.
+    public static func decision(of record: PendingLoginRecord) -> CardDecision? { record.card.map(CardDecision.init) }
+}
+
+extension PendingLoginRecord {
+    /// The level the requester asked for and how it compares, read once; an unreadable stored value asks for the most
+    /// (SpidL3, exact): fail closed.
+    public var requested: (level: SpidLevel, comparison: LevelComparison) {
+        (SpidLevel(rawValue: requestedLevel) ?? .spidL3, LevelComparison(rawValue: comparison) ?? .exact)
     }
 }

@@ -40,11 +40,7 @@ public struct LogoutCoordinator: Sendable {
         do { try await storage.deleteSession(id: sessionID) } catch let error as StorageError where error.code == .notFound {
             return nil   // another logout ended it first
         }
-        let codiceFiscale = (try? JSONDecoder().decode(CardOutcome.self, from: session.outcomeJSON))?.report.identity?.codiceFiscale
-        guard let codiceFiscale else {
-            return Ending(participants: session.participants, backChannelParticipants: [], told: [], initiator: initiator)
-        }
-        let (clients, told) = await backChannel.notify(sessionID: session.id, codiceFiscale: codiceFiscale, participants: session.participants,
+        let (clients, told) = await backChannel.notify(sessionID: session.id, codiceFiscale: session.citizen.codiceFiscale, participants: session.participants,
                                                       except: initiator, now: now)
         return Ending(participants: session.participants, backChannelParticipants: clients, told: told, initiator: initiator)
     }

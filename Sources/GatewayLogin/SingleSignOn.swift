@@ -1,4 +1,3 @@
-import CNSValidation
 import Crypto
 import CodedErrors
 import Foundation
@@ -41,20 +40,17 @@ extension LoginFlow {
 
     /// Opens a session after a completed login, when the policy allows one for the level that login asked for.
     public func openSession(after login: PendingLoginRecord, policy: SessionPolicy) async throws -> OpenedSession? {
-        guard login.state == .completed, let requested = SpidLevel(rawValue: login.requestedLevel), policy.allows(requested),
-              let outcome = Self.outcome(of: login), outcome.report.valid, let level = outcome.report.level else { return nil }
+        guard login.state == .completed, policy.allows(login.requested.level), let card = login.card, card.refusal == nil,
+              let level = card.level, let citizen = card.citizen else { return nil }
         let cookie = LoginBinding.newSecret()   // 256 random bits; only its SHA-256 is stored
-        let record = SessionRecord(id: Self.sessionID(cookieValue: cookie), certificateFingerprint: outcome.certificateFingerprint, level: level.rawValue,
-                                   outcomeJSON: try JSONEncoder().encode(outcome), authenticatedAt: outcome.authenticatedAt,
-                                   expiresAt: now() + policy.lifetime, participants: [login.requester])
+        let record = SessionRecord(id: Self.sessionID(cookieValue: cookie), certificateFingerprint: card.certificateFingerprint, level: level,
+                                   citizen: citizen, authenticatedAt: card.decidedAt, expiresAt: now() + policy.lifetime, participants: [login.requester])
         try await storage.createSession(record)
-        // The login's outcome names its session, so the front end can give it as the SAML SessionIndex.
-        var named = outcome
-        named.sessionID = record.id
-        let encoded = try JSONEncoder().encode(named)
+        // The login's decision names its session, so the front end can give it as the SAML SessionIndex.
+        let sessionID = record.id
         _ = try await storage.updatePendingLogin(id: login.id) { r in
             var next = r
-            next.outcomeJSON = encoded
+            next.card?.sessionID = sessionID
             return next
         }
         return OpenedSession(cookieValue: cookie, record: record)
@@ -66,17 +62,17 @@ extension LoginFlow {
     /// card is checked as usual.
     public func resumeFromSession(_ id: String, cookieValue: String?, presentedFingerprint: String?, policy: SessionPolicy) async throws -> PendingLoginRecord? {
         guard let cookieValue, let presentedFingerprint, case .success(let login) = try await pending(id), login.state == .awaitingCard,
-              !login.forceFresh, let requested = SpidLevel(rawValue: login.requestedLevel), policy.allows(requested),
+              !login.forceFresh, policy.allows(login.requested.level),
               let session = try await storage.session(id: Self.sessionID(cookieValue: cookieValue)), session.expiresAt > now(),
               session.certificateFingerprint == presentedFingerprint, let reached = SpidLevel(rawValue: session.level),
-              LevelPolicy.satisfies(requested: requested, comparison: LevelComparison(rawValue: login.comparison) ?? .exact, reached: reached),
-              var outcome = try? JSONDecoder().decode(CardOutcome.self, from: session.outcomeJSON) else { return nil }
-        outcome.sessionID = session.id
-        let encoded = try JSONEncoder().encode(outcome)
+              LevelPolicy.satisfies(requested: login.requested.level, comparison: login.requested.comparison, reached: reached) else { return nil }
+        // The decision of the card check that opened the session.
+        let card = CardOutcomeRecord(certificateFingerprint: session.certificateFingerprint, decidedAt: session.authenticatedAt, refusal: nil,
+                                     level: session.level, citizen: session.citizen, sessionID: session.id)
         let updated = try await storage.updatePendingLogin(id: id) { r in
             guard r.state == .awaitingCard else { throw LoginFailure.wrongState(r.state) }
             var next = r
-            next.outcomeJSON = encoded
+            next.card = card
             next.state = .awaitingConsent
             if next.consentToken == nil { next.consentToken = LoginBinding.newSecret() }
             return next

@@ -46,8 +46,9 @@ struct CardLoginPages {
     func noCertificate() -> String { message("noCertificate", code: "no_certificate", extra: ["noCertificate.next"]) }
     func proxyHeaderRefused() -> String { message("proxyRefused", code: "forged_proxy_header") }
 
-    func refused(_ reason: FailureReason, returnURL: String? = nil) -> String {
-        let key = switch reason {
+    /// A refused card, by the validation's reason (``FailureReason``'s raw value).
+    func refused(_ reason: String, returnURL: String? = nil) -> String {
+        let key = switch FailureReason(rawValue: reason) {
         case .expired: "expired"
         case .revoked: "revoked"
         case .untrusted: "untrusted"
@@ -55,7 +56,7 @@ struct CardLoginPages {
         case .revocationUnknown: "revocationUnknown"
         default: "notCNS"
         }
-        return message(key, code: reason.rawValue, returnURL: returnURL)
+        return message(key, code: reason, returnURL: returnURL)
     }
 
     /// `returnURL`: where the front end tells the service how the login ended (a SAML or OIDC error answer).
@@ -87,8 +88,8 @@ struct CardLoginPages {
         names.map { ["label": renderer.text("attr.\($0)", lang), "value": Self.attributeValue($0, id) ?? renderer.text("notAvailable", lang)] }
     }
 
-    func recognised(_ report: VerificationReport) -> String {
-        guard let id = report.identity else { return refused(.identity) }
+    func recognised(_ decision: CardDecision) -> String {
+        guard let id = decision.citizen else { return refused(FailureReason.identity.rawValue) }
         return renderer.render("recognised", lang: lang, path: path, query: query, helpURL: helpURL,
                                values: ["rows": rows(["fiscalNumber", "name", "familyName", "dateOfBirth", "placeOfBirth"], id)])
     }
@@ -96,8 +97,8 @@ struct CardLoginPages {
     /// Exactly what will be released, to whom, with a plain form (no script needed).
     /// Also names a refresh token (`offlineAccess`: the service may come back without the citizen for
     /// `refreshTokenDays`), and says so when nothing but a pseudonymous identifier is released.
-    func consent(record: PendingLoginRecord, report: VerificationReport, refreshTokenDays: Int) -> String {
-        guard let id = report.identity else { return refused(.identity) }
+    func consent(record: PendingLoginRecord, decision: CardDecision, refreshTokenDays: Int) -> String {
+        guard let id = decision.citizen else { return refused(FailureReason.identity.rawValue) }
         let identityAttributes = record.attributes.filter { $0 != Self.offlineAccess }
         var rows = rows(identityAttributes, id)
         if identityAttributes.isEmpty {
@@ -108,7 +109,7 @@ struct CardLoginPages {
                          "value": renderer.text("offlineAccess.value", lang).replacingOccurrences(of: "{days}", with: "\(refreshTokenDays)")])
         }
         return renderer.render("consent", lang: lang, path: path, query: query, helpURL: helpURL, values: [
-            "requester": record.requester, "level": report.level?.rawValue ?? "", "rows": rows,
+            "requester": record.requester, "level": decision.level?.rawValue ?? "", "rows": rows,
             "loginID": record.id, "token": record.consentToken ?? "", "langQuery": "?lang=\(lang.rawValue)",
         ])
     }

@@ -224,7 +224,8 @@ public struct GatewayApplication: Sendable {
         router.add(middleware: RequestGuard(proxies: configuration.proxies, limiter: requestLimiter, limitedPaths: Self.limitedPaths, refusals: refusals))
         let controller = CardLoginController(application: self)
         router.get("/login/card") { request, context in try await controller.card(request, context) }
-        router.post("/login/consent") { request, context in try await controller.consent(request, context) }
+        let consent = ConsentController(application: self)
+        router.post("/login/consent") { request, context in try await consent.consent(request, context) }
         router.get("/healthz") { _, _ in "ok\n" }
         return router
     }

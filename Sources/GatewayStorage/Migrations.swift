@@ -47,7 +47,22 @@ public enum StorageMigrations {
         Step(id: 6, sqlite: ["DROP TABLE one_time_code"], postgres: ["DROP TABLE one_time_code"]),
         // Step 7: the gateway's secrets in their own table (they were registrations of kind `gateway-secret`).
         Step(id: 7, sqlite: gatewaySecrets(blob: "BLOB", integer: "INTEGER"), postgres: gatewaySecrets(blob: "BYTEA", integer: "BIGINT")),
+        // Step 8: the card decision of a pending login and the citizen of a session as columns (they were JSON, read
+        // again at every step; the SQLite backend carries the JSON over), and step 9 drops the JSON.
+        Step(id: 8, sqlite: cardOutcomeColumns(integer: "INTEGER"), postgres: cardOutcomeColumns(integer: "BIGINT")),
+        Step(id: 9, sqlite: ["ALTER TABLE pending_login DROP COLUMN outcome", "ALTER TABLE sso_session DROP COLUMN outcome"],
+             postgres: ["ALTER TABLE pending_login DROP COLUMN outcome", "ALTER TABLE sso_session DROP COLUMN outcome"]),
     ]
+
+    /// The columns of a ``CitizenRecord``, in table `table`.
+    public static let citizenColumns = ["citizen_fiscal_number", "citizen_codice_fiscale", "citizen_name", "citizen_family_name", "citizen_date_of_birth",
+                                        "citizen_gender", "citizen_birth_place", "citizen_birth_place_name", "citizen_birth_province", "citizen_card_id"]
+
+    static func cardOutcomeColumns(integer: String) -> [String] {
+        let card = ["card_fingerprint TEXT", "card_decided_at \(integer)", "card_refusal TEXT", "card_level TEXT", "card_session_id TEXT"]
+        return (card + citizenColumns.map { $0 + " TEXT" }).map { "ALTER TABLE pending_login ADD COLUMN " + $0 }
+            + citizenColumns.map { "ALTER TABLE sso_session ADD COLUMN \($0) TEXT" }
+    }
 
     static func gatewaySecrets(blob: String, integer: String) -> [String] {
         [

@@ -38,8 +38,8 @@ public struct PendingLoginRecord: Sendable, Hashable, Codable {
     public var forceFresh: Bool
     public var returnPath: String
     public var state: State
-    /// The card decision once known (the JSON of `VerificationReport`).
-    public var outcomeJSON: Data?
+    /// The card decision once known.
+    public var card: CardOutcomeRecord?
     public var createdAt: Date
     public var expiresAt: Date
     /// Incremented by every update: the compare-and-swap token.
@@ -53,7 +53,7 @@ public struct PendingLoginRecord: Sendable, Hashable, Codable {
     public var continuationHash: String?
 
     public init(id: String, requester: String, requestedLevel: String, comparison: String, attributes: [String], forceFresh: Bool,
-                returnPath: String, state: State = .awaitingCard, outcomeJSON: Data? = nil, createdAt: Date, expiresAt: Date, version: Int = 0,
+                returnPath: String, state: State = .awaitingCard, card: CardOutcomeRecord? = nil, createdAt: Date, expiresAt: Date, version: Int = 0,
                 browserBinding: String? = nil, consentToken: String? = nil, continuationHash: String? = nil) {
         self.browserBinding = browserBinding
         self.consentToken = consentToken
@@ -66,7 +66,7 @@ public struct PendingLoginRecord: Sendable, Hashable, Codable {
         self.forceFresh = forceFresh
         self.returnPath = returnPath
         self.state = state
-        self.outcomeJSON = outcomeJSON
+        self.card = card
         self.createdAt = createdAt
         self.expiresAt = expiresAt
         self.version = version
@@ -129,8 +129,8 @@ public struct SessionRecord: Sendable, Hashable, Codable {
     public var certificateFingerprint: String
     /// The SPID level the card reached.
     public var level: String
-    /// The card decision (the JSON of `GatewayLogin.CardOutcome`).
-    public var outcomeJSON: Data
+    /// The citizen the card that opened the session identified.
+    public var citizen: CitizenRecord
     public var authenticatedAt: Date
     public var expiresAt: Date
     /// The requesters (SAML SPs, OIDC clients) that received an assertion in this session, for single logout.
@@ -138,12 +138,12 @@ public struct SessionRecord: Sendable, Hashable, Codable {
     /// Incremented by every update: the compare-and-swap token.
     public var version: Int
 
-    public init(id: String, certificateFingerprint: String, level: String, outcomeJSON: Data, authenticatedAt: Date, expiresAt: Date,
+    public init(id: String, certificateFingerprint: String, level: String, citizen: CitizenRecord, authenticatedAt: Date, expiresAt: Date,
                 participants: [String] = [], version: Int = 0) {
         self.id = id
         self.certificateFingerprint = certificateFingerprint
         self.level = level
-        self.outcomeJSON = outcomeJSON
+        self.citizen = citizen
         self.authenticatedAt = authenticatedAt
         self.expiresAt = expiresAt
         self.participants = participants
@@ -230,5 +230,54 @@ public struct GatewaySecretRecord: Sendable, Hashable {
         self.name = name
         self.value = value
         self.createdAt = createdAt
+    }
+}
+
+/// The citizen a card identified, one column each.
+public struct CitizenRecord: Sendable, Hashable, Codable {
+    public var fiscalNumber: String
+    public var codiceFiscale: String
+    public var name: String?
+    public var familyName: String?
+    public var dateOfBirth: String
+    public var gender: String
+    public var birthPlace: String
+    public var birthPlaceName: String?
+    public var birthProvince: String?
+    public var cardID: String?
+
+    public init(fiscalNumber: String, codiceFiscale: String, name: String?, familyName: String?, dateOfBirth: String, gender: String, birthPlace: String,
+                birthPlaceName: String?, birthProvince: String?, cardID: String?) {
+        self.fiscalNumber = fiscalNumber
+        self.codiceFiscale = codiceFiscale
+        self.name = name
+        self.familyName = familyName
+        self.dateOfBirth = dateOfBirth
+        self.gender = gender
+        self.birthPlace = birthPlace
+        self.birthPlaceName = birthPlaceName
+        self.birthProvince = birthProvince
+        self.cardID = cardID
+    }
+}
+
+/// What the card step decided for a pending login: the card, when, and the citizen and level or why not.
+public struct CardOutcomeRecord: Sendable, Hashable, Codable {
+    public var certificateFingerprint: String
+    public var decidedAt: Date
+    /// Why the card was refused; nil when it was accepted.
+    public var refusal: String?
+    public var level: String?
+    public var citizen: CitizenRecord?
+    /// The single-sign-on session the login opened or continued.
+    public var sessionID: String?
+
+    public init(certificateFingerprint: String, decidedAt: Date, refusal: String?, level: String?, citizen: CitizenRecord?, sessionID: String?) {
+        self.certificateFingerprint = certificateFingerprint
+        self.decidedAt = decidedAt
+        self.refusal = refusal
+        self.level = level
+        self.citizen = citizen
+        self.sessionID = sessionID
     }
 }

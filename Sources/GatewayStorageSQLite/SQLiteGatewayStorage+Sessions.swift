@@ -11,23 +11,24 @@ extension SQLiteGatewayStorage {
             if try Bool.fetchOne(db, sql: "SELECT 1 FROM sso_session WHERE id = ?", arguments: [r.id]) == true {
                 throw StorageError(.alreadyExists, "a session with id \(r.id) exists")
             }
+            let values: [(any DatabaseValueConvertible)?] = [r.id, r.certificateFingerprint, r.level, r.authenticatedAt.storageMilliseconds,
+                                                             r.expiresAt.storageMilliseconds, Self.join(r.participants), r.version]
             try db.execute(sql: """
-                INSERT INTO sso_session (id, certificate_fingerprint, level, outcome, authenticated_at, expires_at, participants, version)
-                VALUES (?, ?, ?, ?, ?, ?, ?, ?)
-                """, arguments: [r.id, r.certificateFingerprint, r.level, r.outcomeJSON, r.authenticatedAt.storageMilliseconds,
-                                 r.expiresAt.storageMilliseconds, Self.join(r.participants), r.version])
+                INSERT INTO sso_session (id, certificate_fingerprint, level, authenticated_at, expires_at, participants, version,
+                  \(StorageMigrations.citizenColumns.joined(separator: ", "))) VALUES (\(Array(repeating: "?", count: 17).joined(separator: ", ")))
+                """, arguments: StatementArguments(values + Self.citizenValues(r.citizen)))
         }
     }
 
     public func session(id: String) async throws -> SessionRecord? {
-        try await read { db in try Row.fetchOne(db, sql: "SELECT * FROM sso_session WHERE id = ?", arguments: [id]).map(Self.session) }
+        try await read { db in try Row.fetchOne(db, sql: "SELECT * FROM sso_session WHERE id = ?", arguments: [id]).flatMap(Self.session) }
     }
 
     public func updateSession(id: String, _ updater: @Sendable (SessionRecord) throws -> SessionRecord) async throws -> SessionRecord {
         try await withoutActuallyEscaping(updater) { updater in
             let box = UncheckedBox(updater)
             return try await write { db in
-                guard let current = try Row.fetchOne(db, sql: "SELECT * FROM sso_session WHERE id = ?", arguments: [id]).map(Self.session) else {
+                guard let current = try Row.fetchOne(db, sql: "SELECT * FROM sso_session WHERE id = ?", arguments: [id]).flatMap(Self.session) else {
                     throw StorageError(.notFound, "no session with id \(id)")
                 }
                 var next = try box.value(current)
@@ -35,11 +36,13 @@ extension SQLiteGatewayStorage {
                     throw StorageError(.conflict, "an update cannot change a session's id or card")
                 }
                 next.version = current.version + 1
+                let values: [(any DatabaseValueConvertible)?] = [next.level, next.authenticatedAt.storageMilliseconds, next.expiresAt.storageMilliseconds,
+                                                                 Self.join(next.participants), next.version]
                 try db.execute(sql: """
-                    UPDATE sso_session SET level = ?, outcome = ?, authenticated_at = ?, expires_at = ?, participants = ?, version = ?
+                    UPDATE sso_session SET level = ?, authenticated_at = ?, expires_at = ?, participants = ?, version = ?,
+                      \(StorageMigrations.citizenColumns.map { $0 + " = ?" }.joined(separator: ", "))
                     WHERE id = ? AND version = ?
-                    """, arguments: [next.level, next.outcomeJSON, next.authenticatedAt.storageMilliseconds, next.expiresAt.storageMilliseconds,
-                                     Self.join(next.participants), next.version, id, current.version])
+                    """, arguments: StatementArguments(values + Self.citizenValues(next.citizen) + [id, current.version]))
                 if db.changesCount == 0 { throw StorageError(.conflict, "session \(id) changed concurrently") }
                 return next
             }
@@ -53,9 +56,11 @@ extension SQLiteGatewayStorage {
         }
     }
 
-    static func session(_ row: Row) -> SessionRecord {
+    static func session(_ row: Row) -> SessionRecord? {
         let participants: String = row["participants"]
-        return SessionRecord(id: row["id"], certificateFingerprint: row["certificate_fingerprint"], level: row["level"], outcomeJSON: row["outcome"],
+        // Every session has its citizen (a session whose old JSON could not be read was not carried over by step 8).
+        guard let citizen = citizen(row) else { return nil }
+        return SessionRecord(id: row["id"], certificateFingerprint: row["certificate_fingerprint"], level: row["level"], citizen: citizen,
                              authenticatedAt: Date(storageMilliseconds: row["authenticated_at"]), expiresAt: Date(storageMilliseconds: row["expires_at"]),
                              participants: participants.isEmpty ? [] : participants.split(separator: "\n").map(String.init), version: row["version"])
     }

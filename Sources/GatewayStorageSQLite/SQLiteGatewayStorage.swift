@@ -36,6 +36,7 @@ public final class SQLiteGatewayStorage: GatewayStorage {
             for sql in step.sqlite { try db.execute(sql: sql) }
             if step.id == 4 { try LegacyOAuthRows.carryForward(db) }
             if step.id == 5 { try LegacyFrontEndRows.carryForward(db) }
+            if step.id == 8 { try LegacyCardOutcomes.carryForward(db) }
             try db.execute(sql: "INSERT INTO schema_migrations (id) VALUES (?)", arguments: [step.id])
         }
     }
@@ -143,13 +144,15 @@ public final class SQLiteGatewayStorage: GatewayStorage {
                 var next = try box.value(current)
                 guard next.id == id else { throw StorageError(.conflict, "an update cannot change a pending login's id") }
                 next.version = current.version + 1
+                let values: [(any DatabaseValueConvertible)?] = [next.requester, next.requestedLevel, next.comparison, Self.join(next.attributes), next.forceFresh,
+                                                                 next.returnPath, next.state.rawValue, next.expiresAt.storageMilliseconds, next.version,
+                                                                 next.browserBinding, next.consentToken, next.continuationHash]
                 try db.execute(sql: """
                     UPDATE pending_login SET requester = ?, requested_level = ?, comparison = ?, attributes = ?, force_fresh = ?, return_path = ?,
-                      state = ?, outcome = ?, expires_at = ?, version = ?, browser_binding = ?, consent_token = ?, continuation_hash = ?
+                      state = ?, expires_at = ?, version = ?, browser_binding = ?, consent_token = ?, continuation_hash = ?,
+                      \(Self.cardColumns.map { $0 + " = ?" }.joined(separator: ", "))
                     WHERE id = ? AND version = ?
-                    """, arguments: [next.requester, next.requestedLevel, next.comparison, Self.join(next.attributes), next.forceFresh,
-                                     next.returnPath, next.state.rawValue, next.outcomeJSON, next.expiresAt.storageMilliseconds,
-                                     next.version, next.browserBinding, next.consentToken, next.continuationHash, id, current.version])
+                    """, arguments: StatementArguments(values + Self.cardValues(next.card) + [id, current.version]))
                 if db.changesCount == 0 { throw StorageError(.conflict, "pending login \(id) changed concurrently") }
                 return next
             }
@@ -164,12 +167,14 @@ public final class SQLiteGatewayStorage: GatewayStorage {
     }
 
     static func insert(_ r: PendingLoginRecord, _ db: Database) throws {
+        let values: [(any DatabaseValueConvertible)?] = [r.id, r.requester, r.requestedLevel, r.comparison, join(r.attributes), r.forceFresh, r.returnPath,
+                                                         r.state.rawValue, r.createdAt.storageMilliseconds, r.expiresAt.storageMilliseconds, r.version,
+                                                         r.browserBinding, r.consentToken, r.continuationHash]
         try db.execute(sql: """
-            INSERT INTO pending_login (id, requester, requested_level, comparison, attributes, force_fresh, return_path, state, outcome,
-              created_at, expires_at, version, browser_binding, consent_token, continuation_hash) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)
-            """, arguments: [r.id, r.requester, r.requestedLevel, r.comparison, join(r.attributes), r.forceFresh, r.returnPath,
-                             r.state.rawValue, r.outcomeJSON, r.createdAt.storageMilliseconds, r.expiresAt.storageMilliseconds, r.version,
-                             r.browserBinding, r.consentToken, r.continuationHash])
+            INSERT INTO pending_login (id, requester, requested_level, comparison, attributes, force_fresh, return_path, state,
+              created_at, expires_at, version, browser_binding, consent_token, continuation_hash, \(cardColumns.joined(separator: ", ")))
+            VALUES (\(Array(repeating: "?", count: 14 + cardColumns.count).joined(separator: ", ")))
+            """, arguments: StatementArguments(values + cardValues(r.card)))
     }
 
     static func pendingLogin(_ row: Row) -> PendingLoginRecord {
@@ -177,7 +182,7 @@ public final class SQLiteGatewayStorage: GatewayStorage {
         return PendingLoginRecord(
             id: row["id"], requester: row["requester"], requestedLevel: row["requested_level"], comparison: row["comparison"],
             attributes: attributes.isEmpty ? [] : attributes.split(separator: "\n").map(String.init), forceFresh: row["force_fresh"],
-            returnPath: row["return_path"], state: PendingLoginRecord.State(rawValue: row["state"]) ?? .failed, outcomeJSON: row["outcome"],
+            returnPath: row["return_path"], state: PendingLoginRecord.State(rawValue: row["state"]) ?? .failed, card: card(row),
             createdAt: Date(storageMilliseconds: row["created_at"]), expiresAt: Date(storageMilliseconds: row["expires_at"]), version: row["version"],
             browserBinding: row["browser_binding"], consentToken: row["consent_token"], continuationHash: row["continuation_hash"])
     }

@@ -20,6 +20,12 @@ public struct CitizenIdentity: Sendable, Hashable, Codable {
         public let code: String
         public let name: String?
         public let province: String?
+
+        public init(code: String, name: String?, province: String?) {
+            self.code = code
+            self.name = name
+            self.province = province
+        }
     }
 
     public init(codiceFiscale: CodiceFiscale, name: String?, familyName: String?, place: BirthPlace?, cardId: String?) {

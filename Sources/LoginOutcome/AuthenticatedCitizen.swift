@@ -14,6 +14,18 @@ public struct AuthenticatedCitizen: Sendable, Codable, Hashable {
     public let placeOfBirth: CitizenIdentity.PlaceOfBirth
     public let cardId: String?
 
+    public init(fiscalNumber: String, codiceFiscale: String, name: String?, familyName: String?, dateOfBirth: String, gender: String,
+                placeOfBirth: CitizenIdentity.PlaceOfBirth, cardId: String?) {
+        self.fiscalNumber = fiscalNumber
+        self.codiceFiscale = codiceFiscale
+        self.name = name
+        self.familyName = familyName
+        self.dateOfBirth = dateOfBirth
+        self.gender = gender
+        self.placeOfBirth = placeOfBirth
+        self.cardId = cardId
+    }
+
     public init(_ c: CitizenIdentity) {
         fiscalNumber = c.fiscalNumber
         codiceFiscale = c.codiceFiscale

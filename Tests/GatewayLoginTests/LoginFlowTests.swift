@@ -1,8 +1,6 @@
-import CNSValidation
 import Foundation
 import GatewayLogin
 import GatewayStorage
-import GatewayStorageSQLite
 import LoginOutcome
 import Testing
 
@@ -22,13 +20,19 @@ import Testing
         }
     }
 
+    /// The flow over the in-memory storage (which passes the storage conformance suite), on a fixed clock.
     func flow(now: Date = t0) throws -> LoginFlow {
-        LoginFlow(storage: try SQLiteGatewayStorage(path: NSTemporaryDirectory() + "cnsgw-flow-\(UUID().uuidString).sqlite"), now: { now })
+        LoginFlow(storage: InMemoryGatewayStorage(), now: { now })
     }
 
-    func report(valid: Bool = true, level: SpidLevel = .spidL2, reason: FailureReason? = nil) -> VerificationReport {
-        VerificationReport(valid: valid, reason: valid ? nil : (reason ?? .revoked), detail: "test", chain: [], revocation: nil,
-                           level: valid ? level : nil, identity: nil, legacyCrypto: [], anchor: "test", validationTime: Self.t0)
+    static let citizen = AuthenticatedCitizen(fiscalNumber: "TINIT-RCCMNL83S18D969H", codiceFiscale: "RCCMNL83S18D969H", name: "MANUEL", familyName: "RICCARDI",
+                                              dateOfBirth: "1983-11-18", gender: "M", placeOfBirth: .init(code: "D969", name: "GENOVA", province: "GE"),
+                                              cardId: nil)
+
+    /// The card step's decision: accepted at `level` for the citizen above, or refused for `reason`.
+    func decision(valid: Bool = true, level: SpidLevel = .spidL2, reason: String = "revoked", card: String = "aa") -> CardDecision {
+        CardDecision(certificateFingerprint: card, decidedAt: Self.t0, refusal: valid ? nil : reason, level: valid ? level : nil,
+                     citizen: valid ? Self.citizen : nil)
     }
 
     let request = LoginRequest(requester: "https://sp.example.it", level: .spidL2, attributes: ["fiscalNumber", "name"], returnPath: "/saml/continue")
@@ -38,13 +42,13 @@ import Testing
         let flow = try flow()
         let login = try await flow.start(request)
         #expect(login.state == .awaitingCard && login.expiresAt == Self.t0 + 600)
-        let carded = try await flow.recordCard(login.id, report: report(), certificateFingerprint: "aa").get()
-        #expect(carded.state == .awaitingConsent && LoginFlow.outcome(of: carded)?.certificateFingerprint == "aa")
+        let carded = try await flow.recordCard(login.id, decision: decision(card: "aa")).get()
+        #expect(carded.state == .awaitingConsent && LoginFlow.decision(of: carded)?.certificateFingerprint == "aa")
         let token = try #require(carded.consentToken)
         // The same card again (a reload, the language switch): the consent page again, with the same token.
-        let reloaded = try await flow.recordCard(login.id, report: report(), certificateFingerprint: "aa").get()
+        let reloaded = try await flow.recordCard(login.id, decision: decision(card: "aa")).get()
         #expect(reloaded.state == .awaitingConsent && reloaded.consentToken == token)
-        #expect(try await flow.recordCard(login.id, report: report(), certificateFingerprint: "bb") == .failure(.wrongState(.awaitingConsent)))
+        #expect(try await flow.recordCard(login.id, decision: decision(card: "bb")) == .failure(.wrongState(.awaitingConsent)))
         #expect(try await flow.consent(login.id, approve: true, certificateFingerprint: "aa", token: "") == .failure(.forgedConsent))
         #expect(try await flow.consent(login.id, approve: true, certificateFingerprint: "aa", token: LoginBinding.newSecret()) == .failure(.forgedConsent))
         #expect(try await flow.consent(login.id, approve: true, certificateFingerprint: "bb", token: token) == .failure(.differentCard))
@@ -58,25 +62,25 @@ import Testing
     func failures() async throws {
         let flow = try flow()
         let a = try await flow.start(request)
-        #expect(try await flow.recordCard(a.id, report: report(valid: false, reason: .revoked), certificateFingerprint: "aa") == .failure(.certificateRefused(.revoked)))
+        #expect(try await flow.recordCard(a.id, decision: decision(valid: false, reason: "revoked", card: "aa")) == .failure(.certificateRefused("revoked")))
         #expect(try await flow.storage.pendingLogin(id: a.id)?.state == .failed)
         let b = try await flow.start(request)
-        #expect(try await flow.recordCard(b.id, report: report(level: .spidL1), certificateFingerprint: "aa")
+        #expect(try await flow.recordCard(b.id, decision: decision(level: .spidL1, card: "aa"))
                 == .failure(.levelTooLow(reached: .spidL1, requested: .spidL2, comparison: .minimum)))
         let c = try await flow.start(request)
-        let cc = try await flow.recordCard(c.id, report: report(level: .spidL3), certificateFingerprint: "aa").get()
+        let cc = try await flow.recordCard(c.id, decision: decision(level: .spidL3, card: "aa")).get()
         #expect(try await flow.consent(c.id, approve: false, certificateFingerprint: "aa", token: cc.consentToken ?? "") == .failure(.denied))
         #expect(try await flow.storage.pendingLogin(id: c.id)?.state == .failed)
         let d = try await flow.start(request)
         let later = LoginFlow(storage: flow.storage, now: { Self.t0 + 601 })
-        #expect(try await later.recordCard(d.id, report: report(), certificateFingerprint: "aa") == .failure(.expired))
+        #expect(try await later.recordCard(d.id, decision: decision(card: "aa")) == .failure(.expired))
     }
 
     @Test("two concurrent consents: exactly one completes")
     func concurrentConsent() async throws {
         let flow = try flow()
         let login = try await flow.start(request)
-        let token = try await flow.recordCard(login.id, report: report(), certificateFingerprint: "aa").get().consentToken ?? ""
+        let token = try await flow.recordCard(login.id, decision: decision(card: "aa")).get().consentToken ?? ""
         let results = try await withThrowingTaskGroup(of: Bool.self) { group in
             for _ in 0..<8 { group.addTask { (try? await flow.consent(login.id, approve: true, certificateFingerprint: "aa", token: token).get()) != nil } }
             return try await group.reduce(into: 0) { $0 += $1 ? 1 : 0 }
@@ -103,7 +107,7 @@ import Testing
         #expect(!LoginFlow.mayContinue(login, bindingCookie: nil, continuation: nil, now: t0))
         #expect(try await flow.issueContinuation(login.id) == nil)   // not ended yet
 
-        let carded = try await flow.recordCard(login.id, report: LoginFlowTests().report(), certificateFingerprint: "aa").get()
+        let carded = try await flow.recordCard(login.id, decision: LoginFlowTests().decision()).get()
         let done = try await flow.consent(login.id, approve: true, certificateFingerprint: "aa", token: carded.consentToken ?? "").get()
         let secret = try #require(try await flow.issueContinuation(login.id))
         #expect(try await flow.issueContinuation(login.id) == nil)   // issued once

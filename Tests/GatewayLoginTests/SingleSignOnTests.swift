@@ -1,8 +1,6 @@
-import CNSValidation
 import Foundation
 import GatewayLogin
 import GatewayStorage
-import GatewayStorageSQLite
 import LoginOutcome
 import Testing
 
@@ -10,18 +8,17 @@ import Testing
     static let t0 = Date(timeIntervalSince1970: 1_790_000_000)
 
     func flow(now: Date = t0, storage: (any GatewayStorage)? = nil) throws -> LoginFlow {
-        LoginFlow(storage: try storage ?? SQLiteGatewayStorage(path: NSTemporaryDirectory() + "cnsgw-sso-\(UUID().uuidString).sqlite"), now: { now })
+        LoginFlow(storage: storage ?? InMemoryGatewayStorage(), now: { now })
     }
 
-    func report(level: SpidLevel) -> VerificationReport {
-        VerificationReport(valid: true, reason: nil, detail: "test", chain: [], revocation: nil, level: level, identity: nil, legacyCrypto: [],
-                           anchor: "test", validationTime: Self.t0)
+    func decision(level: SpidLevel, card: String) -> CardDecision {
+        CardDecision(certificateFingerprint: card, decidedAt: Self.t0, refusal: nil, level: level, citizen: LoginFlowTests.citizen)
     }
 
     func completed(_ flow: LoginFlow, level: SpidLevel, requester: String = "https://sp1.example.it") async throws -> PendingLoginRecord {
         let login = try await flow.start(LoginRequest(requester: requester, level: level, attributes: ["fiscalNumber"], forceFresh: false,
                                                       returnPath: "/continue"))
-        let carded = try await flow.recordCard(login.id, report: report(level: .spidL2), certificateFingerprint: "card-a").get()
+        let carded = try await flow.recordCard(login.id, decision: decision(level: .spidL2, card: "card-a")).get()
         return try await flow.consent(login.id, approve: true, certificateFingerprint: "card-a", token: carded.consentToken ?? "").get()
     }
 
@@ -42,7 +39,7 @@ import Testing
 
     @Test("a session continues an L1 login only with the same card, while alive, and never for a force-fresh request")
     func resumeRules() async throws {
-        let storage = try SQLiteGatewayStorage(path: NSTemporaryDirectory() + "cnsgw-sso-\(UUID().uuidString).sqlite")
+        let storage = InMemoryGatewayStorage()
         let flow = try flow(storage: storage)
         let policy = SessionPolicy()
         let opened = try #require(try await flow.openSession(after: try await completed(flow, level: .spidL1), policy: policy))
@@ -58,8 +55,9 @@ import Testing
 
         let resumed = try #require(try await flow.resumeFromSession(other.id, cookieValue: opened.cookieValue, presentedFingerprint: "card-a", policy: policy))
         #expect(resumed.state == .awaitingConsent)
-        let outcome = try #require(LoginFlow.outcome(of: resumed))
-        #expect(outcome.sessionID == opened.record.id && outcome.authenticatedAt == Self.t0 && outcome.certificateFingerprint == "card-a")
+        let decision = try #require(LoginFlow.decision(of: resumed))
+        #expect(decision.sessionID == opened.record.id && decision.decidedAt == Self.t0 && decision.certificateFingerprint == "card-a")
+        #expect(decision.citizen == LoginFlowTests.citizen && decision.level == .spidL2)
         #expect(try await storage.session(id: opened.record.id)?.participants == ["https://sp1.example.it", "https://sp2.example.it"])
 
         let late = try self.flow(now: Self.t0 + 1801, storage: storage)

@@ -25,6 +25,9 @@ import XMLSecurity
         func record(_ url: String, _ form: String) { posts.append((url, form)) }
     }
 
+    static let citizen = CitizenRecord(fiscalNumber: "TINIT-RCCMNL83S18D969H", codiceFiscale: "RCCMNL83S18D969H", name: "MANUEL", familyName: "RICCARDI",
+                                       dateOfBirth: "1983-11-18", gender: "M", birthPlace: "D969", birthPlaceName: "GENOVA", birthProvince: "GE", cardID: nil)
+
     init() throws {
         requester = try TestServiceProvider(entityID: "https://a.example.it/sp")
         other = try TestServiceProvider(entityID: "https://b.example.it/sp")
@@ -47,10 +50,7 @@ import XMLSecurity
             await told.record(url, form)
         }
         // A session an SpidL1 login opened, in which both services and the OIDC client took part.
-        let report = VerificationReport(valid: true, reason: nil, detail: "ok", chain: [], revocation: nil, level: .spidL1,
-                                        identity: OpenIDProviderEngineTests.identity, legacyCrypto: [], anchor: "test", validationTime: now - 60)
-        try await storage.createSession(SessionRecord(id: "s1", certificateFingerprint: "f", level: "SpidL1",
-                                                      outcomeJSON: try JSONEncoder().encode(CardOutcome(report: report, certificateFingerprint: "f")),
+        try await storage.createSession(SessionRecord(id: "s1", certificateFingerprint: "f", level: "SpidL1", citizen: Self.citizen,
                                                       authenticatedAt: now - 60, expiresAt: now + 1800,
                                                       participants: [requester.entityID, other.entityID, "rp"]))
         if otherReachable {
@@ -119,7 +119,7 @@ import XMLSecurity
         }
         #expect(replay.spidCode == 11 && replay.reason == "replay")
         // A session the requester never took part in stays.
-        try await storage.createSession(SessionRecord(id: "s2", certificateFingerprint: "f", level: "SpidL1", outcomeJSON: Data(), authenticatedAt: now,
+        try await storage.createSession(SessionRecord(id: "s2", certificateFingerprint: "f", level: "SpidL1", citizen: Self.citizen, authenticatedAt: now,
                                                       expiresAt: now + 60, participants: [other.entityID]))
         let foreign = logoutRequest(id: "_lr2").replacingOccurrences(of: "<samlp:SessionIndex>s1", with: "<samlp:SessionIndex>s2")
         let answer = try posted(try await engine.singleLogout(requester.post(foreign), auditFields: [:], now: now))

@@ -4,7 +4,7 @@ import GatewayStorageSQLite
 import GRDB
 import Testing
 
-/// Schema steps 4, 5 and 7 carry the rows that versions up to step 3 kept as JSON in `one_time_code` into typed tables.
+/// Schema steps 4, 5, 7 and 8 carry the rows that versions up to step 3 kept as JSON in `one_time_code` into typed tables.
 @Suite struct SchemaUpgradeTests {
     /// A database as the previous version left it: schema steps 1–3, and the rows its OIDC front end wrote for one
     /// grant (JSONEncoder's default coding of its `AuthorizationGrant`: dates as seconds since 2001, claims with values).
@@ -50,13 +50,31 @@ import Testing
                  "pendingServiceProvider":"https://third.example.it"}
                 """, expires: ms + 600_000)
             try row("oidc-grant", "broken", "not json", expires: ms + 600_000)
+            // A login at its consent step and two sessions (one unreadable), with the card decision as the JSON of its time.
+            let outcome = """
+                {"report":{"valid":true,"reason":null,"detail":"ok","chain":[],"revocation":null,"level":"SpidL2","identity":{"fiscalNumber":
+                "TINIT-RCCMNL83S18D969H","codiceFiscale":"RCCMNL83S18D969H","name":"MANUEL","familyName":"RICCARDI","dateOfBirth":"1983-11-18",
+                "gender":"M","placeOfBirth":{"code":"D969","name":"GENOVA","province":"GE"},"cardId":"6120016461039008"},"legacyCrypto":[],
+                "anchor":"test","validationTime":\(reference - 20)},"certificateFingerprint":"aa","sessionID":"session-old"}
+                """
+            try db.execute(sql: """
+                INSERT INTO pending_login (id, requester, requested_level, comparison, attributes, force_fresh, return_path, state, outcome, created_at,
+                  expires_at, version, consent_token) VALUES ('login-3', 'https://sp.example.it', 'SpidL2', 'minimum', 'name', 0, '/saml/continue',
+                  'awaiting_consent', ?, ?, ?, 1, 'token')
+                """, arguments: [Data(outcome.utf8), ms - 20_000, ms + 600_000])
+            for (id, json) in [("session-old", outcome), ("session-broken", "{}")] {
+                try db.execute(sql: """
+                    INSERT INTO sso_session (id, certificate_fingerprint, level, outcome, authenticated_at, expires_at, participants, version)
+                    VALUES (?, 'aa', 'SpidL1', ?, ?, ?, 'https://sp.example.it', 0)
+                    """, arguments: [id, Data(json.utf8), ms - 20_000, ms + 1_800_000])
+            }
             try db.execute(sql: "INSERT INTO registration (kind, id, json, created_at, updated_at, version) VALUES ('gateway-secret', 'oidc-subject-key', ?, ?, ?, 0)",
                            arguments: [Data(repeating: 5, count: 32), ms, ms])
         }
         return path
     }
 
-    @Test("grants, codes, refresh tokens, sids, logins and logouts under way, and the subject key of the previous version keep working after the upgrade")
+    @Test("grants, codes, refresh tokens, sids, logins, sessions and logouts under way, and the subject key of the previous version keep working after the upgrade")
     func carriesRowsForward() async throws {
         let now = Date(timeIntervalSince1970: 1_790_000_000)
         let storage = try SQLiteGatewayStorage(path: Self.previousVersionDatabase(now: now))
@@ -88,5 +106,16 @@ import Testing
         // The pairwise-subject key moved to the gateway's secrets: every citizen keeps their `sub` at every client.
         #expect(try await storage.gatewaySecret(name: "oidc-subject-key")?.value == Data(repeating: 5, count: 32))
         #expect(try await storage.registrations(kind: "gateway-secret").isEmpty)
+        // The card decision and the session's citizen became columns; the unreadable session ended.
+        let citizen = CitizenRecord(fiscalNumber: "TINIT-RCCMNL83S18D969H", codiceFiscale: "RCCMNL83S18D969H", name: "MANUEL", familyName: "RICCARDI",
+                                    dateOfBirth: "1983-11-18", gender: "M", birthPlace: "D969", birthPlaceName: "GENOVA", birthProvince: "GE",
+                                    cardID: "6120016461039008")
+        let login = try #require(try await storage.pendingLogin(id: "login-3"))
+        let card = try #require(login.card)
+        #expect(login.state == .awaitingConsent && login.consentToken == "token")
+        #expect(card.certificateFingerprint == "aa" && card.refusal == nil && card.level == "SpidL2" && card.citizen == citizen && card.sessionID == "session-old")
+        #expect(abs(card.decidedAt.timeIntervalSince(now - 20)) < 0.01)
+        #expect(try await storage.session(id: "session-old")?.citizen == citizen)
+        #expect(try await storage.session(id: "session-broken") == nil)
     }
 }

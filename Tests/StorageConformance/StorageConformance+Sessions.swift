@@ -2,10 +2,10 @@ import Foundation
 import GatewayStorage
 import Testing
 
-// Conformance for sessions, one-time codes, registrations and signing keys.
+// Conformance for sessions, front-end requests, gateway secrets, registrations and signing keys.
 extension StorageConformance {
     static func sessions(_ s: any GatewayStorage) async throws {
-        let session = SessionRecord(id: "h1", certificateFingerprint: "fp", level: "SpidL1", outcomeJSON: Data("{}".utf8), authenticatedAt: t0,
+        let session = SessionRecord(id: "h1", certificateFingerprint: "fp", level: "SpidL1", citizen: citizen, authenticatedAt: t0,
                                     expiresAt: t0 + 1800)
         try await s.createSession(session)
         await #expect(throws: StorageError(.alreadyExists, "")) { try await s.createSession(session) }

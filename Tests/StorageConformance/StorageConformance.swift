@@ -55,12 +55,18 @@ public enum StorageConformance {
                            attributes: ["fiscalNumber", "name"], forceFresh: true, returnPath: "/saml/continue", createdAt: t0, expiresAt: expires)
     }
 
+    static let citizen = CitizenRecord(fiscalNumber: "TINIT-RCCMNL83S18D969H", codiceFiscale: "RCCMNL83S18D969H", name: "MANUEL", familyName: nil,
+                                       dateOfBirth: "1983-11-18", gender: "M", birthPlace: "D969", birthPlaceName: "GENOVA", birthProvince: "GE",
+                                       cardID: "6120016461039008")
+    /// Every column of the card decision filled but one optional, so a lost column shows.
+    static let card = CardOutcomeRecord(certificateFingerprint: "aa", decidedAt: t0 - 3, refusal: nil, level: "SpidL2", citizen: citizen, sessionID: "s9")
+
     static func pendingLogins(_ s: any GatewayStorage) async throws {
         try await s.createPendingLogin(login("p1"))
         await #expect(throws: StorageError(.alreadyExists, "")) { try await s.createPendingLogin(login("p1")) }
         #expect(try await s.pendingLogin(id: "p1") == login("p1"))
-        let updated = try await s.updatePendingLogin(id: "p1") { var r = $0; r.state = .awaitingConsent; r.outcomeJSON = Data("{}".utf8); return r }
-        #expect(updated.version == 1 && updated.state == .awaitingConsent)
+        let updated = try await s.updatePendingLogin(id: "p1") { var r = $0; r.state = .awaitingConsent; r.card = card; return r }
+        #expect(updated.version == 1 && updated.state == .awaitingConsent && updated.card == card)
         #expect(try await s.pendingLogin(id: "p1") == updated)
         await #expect(throws: StorageError(.notFound, "")) { _ = try await s.updatePendingLogin(id: "p2") { $0 } }
         try await s.deletePendingLogin(id: "p1")
@@ -109,7 +115,7 @@ public enum StorageConformance {
         try await s.createPendingLogin(login("old", expires: t0 + 10))
         try await s.createPendingLogin(login("new", expires: t0 + 1000))
         _ = try await s.rememberOnce(namespace: "n", key: "k", now: t0, expiresAt: t0 + 10)
-        try await s.createSession(SessionRecord(id: "s", certificateFingerprint: "f", level: "SpidL1", outcomeJSON: Data(), authenticatedAt: t0, expiresAt: t0 + 10))
+        try await s.createSession(SessionRecord(id: "s", certificateFingerprint: "f", level: "SpidL1", citizen: citizen, authenticatedAt: t0, expiresAt: t0 + 10))
         try await s.recordSAMLNameID(SAMLNameIDRecord(sessionID: "s", serviceProvider: "sp", nameID: "n", expiresAt: t0 + 10))
         let log = AuditLog(storage: s, now: { t0 })
         try await log.append(kind: "login", fields: [:])
