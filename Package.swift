@@ -39,14 +39,16 @@ let package = Package(
         .target(name: "XMLSecurity", dependencies: ["CXMLSec", "CodedErrors"]),
         .systemLibrary(name: "CZlib", pkgConfig: "zlib", providers: [.apt(["zlib1g-dev"])]),
         // The SAML 2.0 identity provider with the SPID profile: messages, rules, metadata. No HTTP, no storage.
-        .target(name: "SAML", dependencies: ["XMLSecurity", "KeyMaterial", "LoginOutcome", "ItalianIdentity", "CodedErrors", "CZlib"]),
+        .target(name: "SAML", dependencies: ["HexEncoding", "XMLSecurity", "KeyMaterial", "LoginOutcome", "ItalianIdentity", "CodedErrors", "CZlib"]),
         // The OpenID Connect provider with the SPID/CIE profile: JOSE, requests, tokens. No HTTP, no storage.
-        .target(name: "OIDC", dependencies: ["LoginOutcome", "ItalianIdentity", "CodedErrors", "COpenSSL", .product(name: "Crypto", package: "swift-crypto"),
+        .target(name: "OIDC", dependencies: ["HexEncoding", "LoginOutcome", "ItalianIdentity", "CodedErrors", "COpenSSL", .product(name: "Crypto", package: "swift-crypto"),
                                              .product(name: "_CryptoExtras", package: "swift-crypto")]),
         // ETSI TS 119 612 trusted lists (the AgID TSL), signature-verified.
         .target(name: "TrustedList", dependencies: ["XMLSecurity", "CNSValidation", "KeyMaterial", "CodedErrors"]),
         // The error shape shared by every library (a stable code plus a sentence).
         .target(name: "CodedErrors"),
+        // Hexadecimal of bytes (fingerprints, serials, hashes), without Foundation's formatter.
+        .target(name: "HexEncoding"),
         .target(
             name: "ItalianIdentity",
             dependencies: ["CodedErrors"],
@@ -54,13 +56,17 @@ let package = Package(
         ),
         // What a login reached or how it ended (the SPID level, the ending), shared by the login flow and both front ends.
         .target(name: "LoginOutcome", dependencies: ["ItalianIdentity"]),
+        // The gateway's one outbound HTTP client (CRLs, OCSP, SAML metadata, client JWKS, back-channel logout): no redirects,
+        // streamed size limits, deadlines, internal addresses refused; and the protocol the libraries fetch through.
+        .target(name: "OutboundHTTP", dependencies: [.product(name: "AsyncHTTPClient", package: "async-http-client"),
+                                                     .product(name: "NIOCore", package: "swift-nio"), .product(name: "NIOHTTP1", package: "swift-nio")]),
         // Keys and X.509 certificates over libcrypto: parsing, signature checks, and making the gateway's own keys and
         // self-signed certificates (production code; the test PKI builds on it).
-        .target(name: "KeyMaterial", dependencies: ["COpenSSL", "CodedErrors", "ItalianIdentity"]),
+        .target(name: "KeyMaterial", dependencies: ["HexEncoding", "COpenSSL", "CodedErrors", "ItalianIdentity"]),
         .target(
             name: "CNSValidation",
             dependencies: [
-                "COpenSSL", "ItalianIdentity", "CodedErrors", "LoginOutcome", "KeyMaterial",
+                "COpenSSL", "ItalianIdentity", "CodedErrors", "LoginOutcome", "KeyMaterial", "OutboundHTTP",
                 .product(name: "Logging", package: "swift-log"),
                 .product(name: "Metrics", package: "swift-metrics"),
             ]
@@ -75,9 +81,9 @@ let package = Package(
         .target(name: "GatewayKeys", dependencies: ["GatewayStorage", "KeyMaterial"]),
         // The trust store of the CAs an admin trusts, from storage (for the card listener and the admin commands).
         .target(name: "GatewayTrust", dependencies: ["CNSValidation", "GatewayStorage", "KeyMaterial"]),
-        .target(name: "GatewayAudit", dependencies: ["GatewayStorage", "CodedErrors", .product(name: "Crypto", package: "swift-crypto")]),
+        .target(name: "GatewayAudit", dependencies: ["HexEncoding", "GatewayStorage", "CodedErrors", .product(name: "Crypto", package: "swift-crypto")]),
         // The protocol-agnostic login (pending login, level policy, consent), shared by the SAML and OIDC front ends.
-        .target(name: "GatewayLogin", dependencies: ["LoginOutcome", "ItalianIdentity", "GatewayStorage", "CodedErrors", .product(name: "Crypto", package: "swift-crypto")]),
+        .target(name: "GatewayLogin", dependencies: ["HexEncoding", "LoginOutcome", "ItalianIdentity", "GatewayStorage", "CodedErrors", .product(name: "Crypto", package: "swift-crypto")]),
         // `cnsgw serve`'s settings: defaults, Config/gateway.yaml, CNSGW_* environment variables.
         .target(name: "GatewayConfiguration", dependencies: [.product(name: "Yams", package: "Yams")]),
         // HTTP, TLS and the card listener only: every rule lives in the libraries above.
@@ -85,7 +91,7 @@ let package = Package(
             name: "GatewayServer",
             dependencies: [
                 "CNSValidation", "ItalianIdentity", "GatewayStorage", "GatewayAudit", "GatewayLogin", "CodedErrors", "SAML", "XMLSecurity", "OIDC",
-                "GatewayConfiguration", "LoginOutcome", "KeyMaterial", "GatewayKeys", "GatewayTrust",
+                "GatewayConfiguration", "LoginOutcome", "KeyMaterial", "GatewayKeys", "GatewayTrust", "HexEncoding",
                 .product(name: "Hummingbird", package: "hummingbird"),
                 .product(name: "HummingbirdCore", package: "hummingbird"),
                 .product(name: "HummingbirdTLS", package: "hummingbird"),
@@ -99,16 +105,14 @@ let package = Package(
                 .product(name: "Metrics", package: "swift-metrics"),
                 .product(name: "Crypto", package: "swift-crypto"),
                 .product(name: "Mustache", package: "swift-mustache"),
-                // Outbound requests with no redirects and streamed size limits (GuardedHTTPTransport).
-                .product(name: "AsyncHTTPClient", package: "async-http-client"),
-                .product(name: "NIOHTTP1", package: "swift-nio"),
+                "OutboundHTTP",
             ],
             resources: [.copy("Templates")]
         ),
         .executableTarget(
             name: "cnsgw",
             dependencies: [
-                "CNSValidation", "ItalianIdentity", "CNSTestPKI", "GatewayStorage", "GatewayStorageSQLite", "GatewayAudit", "GatewayServer", "GatewayConfiguration", "GatewayLogin", "TrustedList", "SAML", "OIDC", "KeyProtection", "KeyMaterial", "LoginOutcome", "GatewayKeys", "GatewayTrust",
+                "CNSValidation", "ItalianIdentity", "CNSTestPKI", "GatewayStorage", "GatewayStorageSQLite", "GatewayAudit", "GatewayServer", "GatewayConfiguration", "GatewayLogin", "TrustedList", "SAML", "OIDC", "KeyProtection", "KeyMaterial", "LoginOutcome", "GatewayKeys", "GatewayTrust", "OutboundHTTP",
                 .product(name: "ServiceLifecycle", package: "swift-service-lifecycle"),
                 .product(name: "NIOCore", package: "swift-nio"),
                 .product(name: "NIOPosix", package: "swift-nio"),
@@ -120,7 +124,7 @@ let package = Package(
         ),
         .executableTarget(
             name: "cnsgw-bench",
-            dependencies: ["CNSValidation", "CNSTestPKI", "KeyMaterial", "ItalianIdentity", "COpenSSL", "SAML", "XMLSecurity", "OIDC", .product(name: "Logging", package: "swift-log"),
+            dependencies: ["CNSValidation", "CNSTestPKI", "KeyMaterial", "OutboundHTTP", "LoginOutcome", "ItalianIdentity", "COpenSSL", "SAML", "XMLSecurity", "OIDC", .product(name: "Logging", package: "swift-log"),
                            .product(name: "Crypto", package: "swift-crypto"), .product(name: "_CryptoExtras", package: "swift-crypto")],
             path: "Benchmarks/CNSBenchmarks"
         ),
@@ -153,9 +157,9 @@ let package = Package(
         .testTarget(name: "OIDCTests", dependencies: ["OIDC", "CNSValidation", .product(name: "Crypto", package: "swift-crypto"),
                                                       .product(name: "_CryptoExtras", package: "swift-crypto")]),
         .testTarget(name: "ItalianIdentityTests", dependencies: ["ItalianIdentity"]),
-        .testTarget(name: "CNSValidationTests", dependencies: ["CNSValidation", "KeyMaterial", "CNSTestPKI", "ItalianIdentity", "CNSTestSupport"]),
+        .testTarget(name: "CNSValidationTests", dependencies: ["CNSValidation", "KeyMaterial", "OutboundHTTP", "CNSTestPKI", "ItalianIdentity", "CNSTestSupport"]),
         .testTarget(name: "CNSGatewayCLITests", dependencies: [
-            "CNSTestPKI", "CNSValidation", "CNSTestSupport", "GatewayLogin", "GatewayStorageSQLite", "GatewayServer", "LoginOutcome", "KeyMaterial",
+            "CNSTestPKI", "CNSValidation", "CNSTestSupport", "GatewayLogin", "GatewayStorageSQLite", "GatewayServer", "LoginOutcome", "KeyMaterial", "OutboundHTTP",
             .product(name: "AsyncHTTPClient", package: "async-http-client"),
             .product(name: "NIOSSL", package: "swift-nio-ssl"),
         ]),

@@ -11,6 +11,7 @@ import COpenSSL
 import Foundation
 import ItalianIdentity
 import Logging
+import OutboundHTTP
 import Crypto
 import OIDC
 import _CryptoExtras

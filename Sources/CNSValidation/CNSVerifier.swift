@@ -2,11 +2,11 @@ import Foundation
 import ItalianIdentity
 import KeyMaterial
 import Logging
-import Metrics
 
 /// The CNS certificate decision: RFC 5280 path to an admin-trusted anchor, the CNS profile (key usage, clientAuth,
 /// policy), the anchor's legacy-crypto rules, the citizen's identity, then revocation of every certificate below
-/// the anchor. Every decision is logged with its reason (the gateway's audit log builds on the same report).
+/// the anchor. Every decision is logged with its reason; the report says everything a caller counts or audits (the
+/// library sends no metrics of its own).
 public struct CNSVerifier: Sendable {
     public let trustStore: TrustStore
     public let revocation: RevocationChecker
@@ -29,8 +29,6 @@ public struct CNSVerifier: Sendable {
     /// Decides about `leaf` presented with `intermediates` at `time`.
     public func verify(leaf: X509Certificate, intermediates: [X509Certificate] = [], at time: Date) async -> VerificationReport {
         let report = await decide(leaf: leaf, intermediates: intermediates, at: time)
-        Counter(label: "cnsgw_certificate_decisions_total",
-                dimensions: [("result", report.valid ? "valid" : "invalid"), ("reason", report.reason?.rawValue ?? "none")]).increment()
         // Debug level: the gateway's audit log already records every decision; a log line per login at info would
         // double the record and cost a synchronous write per login.
         logger.debug("certificate decision", metadata: [
@@ -76,7 +74,6 @@ public struct CNSVerifier: Sendable {
         let weakKey = below.first { $0.publicKeyAlgorithm == "RSA" && $0.publicKeyBits < 2048 }
         if let weakKey { legacy.append("rsa\(weakKey.publicKeyBits)") }
         if below.contains(where: \.usesSHA1Signature) { legacy.append("sha1") }
-        for kind in legacy { Counter(label: "cnsgw_legacy_crypto_certificates_total", dimensions: [("kind", kind)]).increment() }
         if anchor.policy.refuseWeakKeys, let weak = weakKey {
             return refuse(.signature, "\(weak.subject) has an RSA-\(weak.publicKeyBits) key, which the policy of anchor '\(anchor.name)' refuses", legacy: legacy)
         }

@@ -1,5 +1,6 @@
 import Foundation
 import KeyMaterial
+import OutboundHTTP
 
 /// Holds every CRL the gateway relies on, keyed by source and issuer, and keeps them current.
 ///

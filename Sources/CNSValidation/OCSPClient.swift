@@ -1,5 +1,6 @@
 import Foundation
 import KeyMaterial
+import OutboundHTTP
 internal import COpenSSL
 
 /// A verified OCSP answer about one certificate.

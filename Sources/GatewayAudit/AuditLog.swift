@@ -2,6 +2,7 @@ import Crypto
 import CodedErrors
 import Foundation
 import GatewayStorage
+import HexEncoding
 
 /// The append-only, hash-chained audit log: every login attempt and every admin change.
 ///

@@ -1,6 +1,7 @@
 import CodedErrors
 import Crypto
 import Foundation
+import HexEncoding
 
 /// The secrets that bind a pending login to browsers: the front end's binding cookie (set in the browser that
 /// started the login), the consent form's token, and the continuation secret of the consenting browser's redirect.

@@ -2,6 +2,7 @@ import Crypto
 import CodedErrors
 import Foundation
 import GatewayStorage
+import HexEncoding
 import LoginOutcome
 
 /// When a single-sign-on session is opened and reused. SPID allows an identity-provider session only for SpidL1

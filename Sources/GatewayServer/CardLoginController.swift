@@ -5,6 +5,7 @@ import Foundation
 import GatewayAudit
 import GatewayLogin
 import GatewayStorage
+import HexEncoding
 import LoginOutcome
 import Hummingbird
 import KeyMaterial
@@ -150,6 +151,9 @@ struct CardLoginController: Sendable {
         Timer(label: "cnsgw_card_validation_duration_seconds").recordNanoseconds(Int64(DispatchTime.now().uptimeNanoseconds - started))
         Counter(label: "cnsgw_logins_total", dimensions: [("result", report.valid ? "valid" : "refused"), ("reason", report.reason?.rawValue ?? "none"),
                                                            ("level", report.level?.rawValue ?? "none")]).increment()
+        Counter(label: "cnsgw_certificate_decisions_total", dimensions: [("result", report.valid ? "valid" : "invalid"),
+                                                                           ("reason", report.reason?.rawValue ?? "none")]).increment()
+        for kind in report.legacyCrypto { Counter(label: "cnsgw_legacy_crypto_certificates_total", dimensions: [("kind", kind)]).increment() }
         var fields: [String: String] = ["result": report.valid ? "valid" : "refused", "serial": leaf.serialHex, "issuer": leaf.issuer,
                                         "reason": report.reason?.rawValue ?? "", "level": report.level?.rawValue ?? "",
                                         "codiceFiscale": report.identity.map { auditedCodiceFiscale($0.codiceFiscale) } ?? "",

@@ -70,18 +70,11 @@ struct CardLoginPages {
         }
     }
 
+    /// What the service receives for `name` (the shared mapping), with the place of birth's name beside its code.
     static func attributeValue(_ name: String, _ id: AuthenticatedCitizen) -> String? {
-        switch name {
-        case "fiscalNumber": id.fiscalNumber
-        // As SAML and OIDC release them (title-cased), so the page shows exactly what the service receives.
-        case "name": id.name.map(CitizenIdentity.titleCased)
-        case "familyName": id.familyName.map(CitizenIdentity.titleCased)
-        case "dateOfBirth": id.dateOfBirth
-        case "gender": id.gender
-        case "placeOfBirth": [id.placeOfBirth.name, id.placeOfBirth.code].compactMap { $0 }.joined(separator: " – ")
-        case "countyOfBirth": id.placeOfBirth.province
-        default: nil
-        }
+        guard let attribute = CitizenAttribute(rawValue: name), let value = attribute.value(of: id) else { return nil }
+        guard attribute == .placeOfBirth, let placeName = id.placeOfBirth.name else { return value }
+        return placeName + " – " + value
     }
 
     private func rows(_ names: [String], _ id: AuthenticatedCitizen) -> [[String: String]] {

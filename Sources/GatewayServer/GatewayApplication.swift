@@ -13,6 +13,7 @@ import Metrics
 import NIOCore
 import NIOSSL
 import OIDC
+import OutboundHTTP
 import Prometheus
 import SAML
 import ServiceLifecycle

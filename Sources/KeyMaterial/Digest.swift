@@ -1,4 +1,5 @@
 import CodedErrors
+import HexEncoding
 internal import COpenSSL
 
 /// One-shot digests through libcrypto.

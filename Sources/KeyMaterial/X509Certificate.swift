@@ -1,5 +1,6 @@
 import CodedErrors
 import Foundation
+import HexEncoding
 import ItalianIdentity
 internal import COpenSSL
 

@@ -51,18 +51,18 @@ public struct ReleasedClaims: Sendable, Hashable {
         self.birthProvince = birthProvince
     }
 
-    /// The values of `claims` for `identity`; names title-cased as on the consent page and in SAML.
+    /// The values of `claims` for `identity`, through the shared ``CitizenAttribute`` mapping (what SAML and the consent
+    /// page release); OIDC spells gender `female`/`male`.
     public init(_ claims: [String], identity: AuthenticatedCitizen) {
-        let asked = Set(claims)
-        if asked.contains(IdentityClaims.fiscalNumber) { fiscalNumber = identity.fiscalNumber }
-        if asked.contains("given_name") { givenName = identity.name.map(CitizenIdentity.titleCased) }
-        if asked.contains("family_name") { familyName = identity.familyName.map(CitizenIdentity.titleCased) }
-        if asked.contains("birthdate") { birthdate = identity.dateOfBirth }
-        if asked.contains("gender") { gender = identity.gender == "F" ? "female" : "male" }
-        if asked.contains("place_of_birth") {
-            birthPlace = identity.placeOfBirth.code
-            birthProvince = identity.placeOfBirth.province
-        }
+        let asked = Set(claims.compactMap { IdentityClaims.attributeOfClaim[$0].flatMap(CitizenAttribute.init(rawValue:)) })
+        func value(_ attribute: CitizenAttribute) -> String? { asked.contains(attribute) ? attribute.value(of: identity) : nil }
+        fiscalNumber = value(.fiscalNumber)
+        givenName = value(.name)
+        familyName = value(.familyName)
+        birthdate = value(.dateOfBirth)
+        gender = value(.gender).map { $0 == "F" ? "female" : "male" }
+        birthPlace = value(.placeOfBirth)
+        birthProvince = asked.contains(.placeOfBirth) ? CitizenAttribute.countyOfBirth.value(of: identity) : nil
     }
 
     /// The claims of `claims` that have a value, as JSON.

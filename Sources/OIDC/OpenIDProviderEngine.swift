@@ -1,6 +1,7 @@
 import CodedErrors
 import Crypto
 import Foundation
+import HexEncoding
 
 /// The OIDC back channel as an engine (after ory/fosite): the token endpoint with its grant handlers, userinfo,
 /// revocation (RFC 7009) and introspection (RFC 7662), and the code a finished login turns into. It reads and writes

@@ -44,50 +44,51 @@ struct CACommand: AsyncParsableCommand {
         }
     }
 
-    struct List: AsyncParsableCommand {
+    struct List: RegistryListCommand {
         static let configuration = CommandConfiguration(abstract: "List the trusted CAs.")
+        static let emptyHint = "no trusted CAs: add them with `cnsgw ca add FILE...`"
         @Flag(help: "Print a JSON array.") var json = false
         @OptionGroup var data: DataDirectoryOptions
 
-        func run() async throws {
-            let storage = try await data.openStorage()
-            let now = Date()
-            var rows: [[String: Any]] = []
-            for r in try await storage.trustedCAs() {
-                let cert = try X509Certificate(derEncoded: [UInt8](r.certificateDER))
-                let policy = try JSONDecoder().decode(AnchorPolicy.self, from: r.policyJSON)
-                rows.append(["id": r.id, "name": r.name, "subject": cert.subject, "notAfter": ISO8601DateFormatter().string(from: cert.notAfter),
-                             "expired": cert.notAfter < now, "level": policy.level.rawValue, "revocation": policy.revocation.order.rawValue,
-                             "policies": policy.acceptedPolicies.sorted(), "softFailMaxStaleness": policy.revocation.softFailMaxStaleness as Any? ?? NSNull(),
-                             "refuseWeakKeys": policy.refuseWeakKeys, "refuseSHA1": policy.refuseSHA1])
+        /// A trusted CA with its certificate and policy read.
+        struct Entry {
+            let record: TrustedCARecord
+            let certificate: X509Certificate
+            let policy: AnchorPolicy
+            var expired: Bool { certificate.notAfter < Date() }
+        }
+
+        func entries(_ storage: any GatewayStorage) async throws -> [Entry] {
+            try await storage.trustedCAs().map { r in
+                Entry(record: r, certificate: try X509Certificate(derEncoded: [UInt8](r.certificateDER)),
+                      policy: try JSONDecoder().decode(AnchorPolicy.self, from: r.policyJSON))
             }
-            if json {
-                print(String(decoding: try JSONSerialization.data(withJSONObject: rows, options: [.sortedKeys, .withoutEscapingSlashes]), as: UTF8.self))
-            } else if rows.isEmpty {
-                print("no trusted CAs: add them with `cnsgw ca add FILE...`")
-            } else {
-                for row in rows {
-                    let expired = (row["expired"] as? Bool) == true ? " EXPIRED" : ""
-                    print("\((row["id"] as! String).prefix(16))  \(row["level"]!)  \(row["revocation"]!)\(expired)  \(row["name"]!)")
-                }
-            }
+        }
+
+        func row(_ e: Entry) -> [String: Any] {
+            ["id": e.record.id, "name": e.record.name, "subject": e.certificate.subject, "notAfter": ISO8601DateFormatter().string(from: e.certificate.notAfter),
+             "expired": e.expired, "level": e.policy.level.rawValue, "revocation": e.policy.revocation.order.rawValue,
+             "policies": e.policy.acceptedPolicies.sorted(), "softFailMaxStaleness": e.policy.revocation.softFailMaxStaleness as Any? ?? NSNull(),
+             "refuseWeakKeys": e.policy.refuseWeakKeys, "refuseSHA1": e.policy.refuseSHA1]
+        }
+
+        func line(_ e: Entry) -> String {
+            "\(e.record.id.prefix(16))  \(e.policy.level.rawValue)  \(e.policy.revocation.order.rawValue)\(e.expired ? " EXPIRED" : "")  \(e.record.name)"
         }
     }
 
-    struct Remove: AsyncParsableCommand {
+    struct Remove: RegistryRemoveCommand {
         static let configuration = CommandConfiguration(abstract: "Stop trusting a CA (by id, or a unique id prefix from `ca list`).")
         @Argument(help: "The CA's id or a unique prefix of it.") var id: String
         @OptionGroup var data: DataDirectoryOptions
 
-        func run() async throws {
-            let storage = try await data.openStorage()
+        func remove(from storage: any GatewayStorage) async throws -> (audit: [String: String], said: String) {
             let matches = try await storage.trustedCAs().filter { $0.id.hasPrefix(id.lowercased()) }
             guard matches.count == 1, let match = matches.first, id.count >= 8 || match.id == id else {
                 throw UsageError(matches.isEmpty ? "no trusted CA has id \(id)" : "'\(id)' matches \(matches.count) CAs or is too short; give at least 8 characters")
             }
             try await storage.removeTrustedCA(id: match.id)
-            try await AuditLog(storage: storage).append(kind: "admin", fields: ["action": "ca.remove", "id": match.id, "name": match.name])
-            print("removed \(match.id.prefix(16)) \(match.name)")
+            return (["action": "ca.remove", "id": match.id, "name": match.name], "removed \(match.id.prefix(16)) \(match.name)")
         }
     }
 }

@@ -97,44 +97,39 @@ struct ClientCommand: AsyncParsableCommand {
         }
     }
 
-    struct List: AsyncParsableCommand {
+    struct List: RegistryListCommand {
         static let configuration = CommandConfiguration(abstract: "List the registered OIDC clients (never their secrets).")
+        static let emptyHint = "no OIDC clients: register one with `cnsgw client add --id ID --redirect-uri URI`"
         @Flag(help: "Print a JSON array.") var json = false
         @OptionGroup var data: DataDirectoryOptions
 
-        func run() async throws {
-            let storage = try await data.openStorage()
-            let clients = try await storage.registrations(kind: ClientRegistration.storageKind).map { try JSONDecoder().decode(ClientRegistration.self, from: $0.json) }
-            if json {
-                let rows: [[String: Any]] = clients.map { c in
-                    ["clientID": c.clientID, "profile": c.profile.rawValue, "auth": c.authentication.rawValue, "subject": c.subjectType.rawValue,
-                     "maxLevel": c.maximumLevel.rawValue, "redirectURIs": c.redirectURIs, "postLogoutRedirectURIs": c.postLogoutRedirectURIs,
-                     "keys": c.jwks?.keys.compactMap(\.kid) ?? [], "encryptedUserinfo": c.encryptionKey != nil,
-                     "backchannelLogoutURI": c.backchannelLogoutURI as Any? ?? NSNull(), "signingAlg": c.idTokenSigningAlgorithm, "pkce": c.pkceRequired ? "required" : "optional", "encryptIDToken": c.encryptIDToken,
-                     "jwksURI": c.jwksURI as Any? ?? NSNull(), "jwksFetchedAt": c.jwksFetchedAt.map { ISO8601DateFormatter().string(from: $0) } as Any? ?? NSNull(),
-                     "lastRefreshError": c.lastRefreshError as Any? ?? NSNull()]
-                }
-                print(String(decoding: try JSONSerialization.data(withJSONObject: rows, options: [.sortedKeys, .withoutEscapingSlashes]), as: UTF8.self))
-            } else if clients.isEmpty {
-                print("no OIDC clients: register one with `cnsgw client add --id ID --redirect-uri URI`")
-            } else {
-                for c in clients { print("\(c.profile.rawValue)  \(c.authentication.rawValue)  \(c.maximumLevel.rawValue)  \(c.clientID)  \(c.redirectURIs.joined(separator: " "))") }
-            }
+        func entries(_ storage: any GatewayStorage) async throws -> [ClientRegistration] {
+            try await storage.registrations(kind: ClientRegistration.storageKind).map { try JSONDecoder().decode(ClientRegistration.self, from: $0.json) }
+        }
+
+        func row(_ c: ClientRegistration) -> [String: Any] {
+            ["clientID": c.clientID, "profile": c.profile.rawValue, "auth": c.authentication.rawValue, "subject": c.subjectType.rawValue,
+             "maxLevel": c.maximumLevel.rawValue, "redirectURIs": c.redirectURIs, "postLogoutRedirectURIs": c.postLogoutRedirectURIs,
+             "keys": c.jwks?.keys.compactMap(\.kid) ?? [], "encryptedUserinfo": c.encryptionKey != nil,
+             "backchannelLogoutURI": c.backchannelLogoutURI as Any? ?? NSNull(), "signingAlg": c.idTokenSigningAlgorithm,
+             "pkce": c.pkceRequired ? "required" : "optional", "encryptIDToken": c.encryptIDToken, "jwksURI": c.jwksURI as Any? ?? NSNull(),
+             "jwksFetchedAt": c.jwksFetchedAt.map { ISO8601DateFormatter().string(from: $0) } as Any? ?? NSNull(),
+             "lastRefreshError": c.lastRefreshError as Any? ?? NSNull()]
+        }
+
+        func line(_ c: ClientRegistration) -> String {
+            "\(c.profile.rawValue)  \(c.authentication.rawValue)  \(c.maximumLevel.rawValue)  \(c.clientID)  \(c.redirectURIs.joined(separator: " "))"
         }
     }
 
-    struct Remove: AsyncParsableCommand {
+    struct Remove: RegistryRemoveCommand {
         static let configuration = CommandConfiguration(abstract: "Unregister an OIDC client; its tokens stop working at once.")
         @Argument(help: "The client ID.") var id: String
         @OptionGroup var data: DataDirectoryOptions
 
-        func run() async throws {
-            let storage = try await data.openStorage()
-            do { try await storage.removeRegistration(kind: ClientRegistration.storageKind, id: id) } catch let error as StorageError where error.code == .notFound {
-                throw UsageError("no OIDC client \(id) is registered")
-            }
-            try await AuditLog(storage: storage).append(kind: "admin", fields: ["action": "client.remove", "client": id])
-            print("removed client \(id)")
+        func remove(from storage: any GatewayStorage) async throws -> (audit: [String: String], said: String) {
+            try await removeRegistration(kind: ClientRegistration.storageKind, id: id, from: storage, unknown: "no OIDC client \(id) is registered")
+            return (["action": "client.remove", "client": id], "removed client \(id)")
         }
     }
 }

@@ -85,44 +85,35 @@ struct SPCommand: AsyncParsableCommand {
         func read(_ path: String) async throws -> [UInt8] { try await readSource(path, maximumBytes: 1 << 20) }
     }
 
-    struct List: AsyncParsableCommand {
+    struct List: RegistryListCommand {
         static let configuration = CommandConfiguration(abstract: "List the registered service providers.")
+        static let emptyHint = "no service providers: register one with `cnsgw sp add METADATA`"
         @Flag(help: "Print a JSON array.") var json = false
         @OptionGroup var data: DataDirectoryOptions
 
-        func run() async throws {
-            let storage = try await data.openStorage()
-            let registrations = try await storage.registrations(kind: ServiceProviderRegistration.storageKind).map {
-                try JSONDecoder().decode(ServiceProviderRegistration.self, from: $0.json)
-            }
-            if json {
-                let rows: [[String: Any]] = registrations.map { r in
-                    ["entityID": r.entityID, "profile": r.profile.rawValue, "level": r.minimumLevel.rawValue, "attributes": r.attributes,
-                     "signResponse": r.signResponse, "encrypt": r.encryptAssertions, "allowSHA1": r.allowSHA1, "source": r.source,
-                     "derivedAttributes": r.allowDerivedAttributes, "fetchedAt": r.fetchedAt.map { ISO8601DateFormatter().string(from: $0) } as Any? ?? NSNull(),
-                     "lastRefreshError": r.lastRefreshError as Any? ?? NSNull()]
-                }
-                print(String(decoding: try JSONSerialization.data(withJSONObject: rows, options: [.sortedKeys, .withoutEscapingSlashes]), as: UTF8.self))
-            } else if registrations.isEmpty {
-                print("no service providers: register one with `cnsgw sp add METADATA`")
-            } else {
-                for r in registrations { print("\(r.profile.rawValue)  \(r.minimumLevel.rawValue)  \(r.entityID)") }
-            }
+        func entries(_ storage: any GatewayStorage) async throws -> [ServiceProviderRegistration] {
+            try await storage.registrations(kind: ServiceProviderRegistration.storageKind).map { try JSONDecoder().decode(ServiceProviderRegistration.self, from: $0.json) }
         }
+
+        func row(_ r: ServiceProviderRegistration) -> [String: Any] {
+            ["entityID": r.entityID, "profile": r.profile.rawValue, "level": r.minimumLevel.rawValue, "attributes": r.attributes,
+             "signResponse": r.signResponse, "encrypt": r.encryptAssertions, "allowSHA1": r.allowSHA1, "source": r.source,
+             "derivedAttributes": r.allowDerivedAttributes, "fetchedAt": r.fetchedAt.map { ISO8601DateFormatter().string(from: $0) } as Any? ?? NSNull(),
+             "lastRefreshError": r.lastRefreshError as Any? ?? NSNull()]
+        }
+
+        func line(_ r: ServiceProviderRegistration) -> String { "\(r.profile.rawValue)  \(r.minimumLevel.rawValue)  \(r.entityID)" }
     }
 
-    struct Remove: AsyncParsableCommand {
+    struct Remove: RegistryRemoveCommand {
         static let configuration = CommandConfiguration(abstract: "Unregister a service provider.")
         @Argument(help: "The SP's entity ID.") var entityID: String
         @OptionGroup var data: DataDirectoryOptions
 
-        func run() async throws {
-            let storage = try await data.openStorage()
-            do { try await storage.removeRegistration(kind: ServiceProviderRegistration.storageKind, id: entityID) } catch let error as StorageError where error.code == .notFound {
-                throw UsageError("no service provider \(entityID) is registered")
-            }
-            try await AuditLog(storage: storage).append(kind: "admin", fields: ["action": "sp.remove", "entityID": entityID])
-            print("removed \(entityID)")
+        func remove(from storage: any GatewayStorage) async throws -> (audit: [String: String], said: String) {
+            try await removeRegistration(kind: ServiceProviderRegistration.storageKind, id: entityID, from: storage,
+                                         unknown: "no service provider \(entityID) is registered")
+            return (["action": "sp.remove", "entityID": entityID], "removed \(entityID)")
         }
     }
 }

@@ -12,7 +12,10 @@ import ItalianIdentity
 import KeyMaterial
 import Logging
 import Metrics
+import OIDC
+import OutboundHTTP
 import Prometheus
+import SAML
 import ServiceLifecycle
 
 struct ServeCommand: AsyncParsableCommand {
@@ -137,10 +140,12 @@ struct ServeCommand: AsyncParsableCommand {
         let rotation = KeyRotation(storage: storage, policy: KeyRotation.Policy(publishDelay: settings.keyPublishDelay, retention: settings.keyRetention,
                                                                                rotateEvery: settings.keyRotateEvery), generate: SigningKeyFactory.generator)
         let keyRotation = KeyRotationService(rotation: rotation, interval: min(60, max(1, settings.crlRefreshInterval)), logger: logger)
-        let metadataRefresh = MetadataRefreshService(storage: storage, transport: transport, interval: settings.crlRefreshInterval, logger: logger)
+        let metadataRefresh = RegistrationRefreshService<ServiceProviderRegistration>(storage: storage, transport: transport,
+                                                                                        interval: settings.crlRefreshInterval, logger: logger)
         let checkpoints = AuditCheckpointService(storage: storage, file: settings.inDataDirectory(settings.auditCheckpointFile, default: "audit-checkpoints.jsonl"),
                                                  interval: settings.auditCheckpointInterval, logger: logger)
-        let clientKeys = ClientKeysRefreshService(storage: storage, transport: transport, interval: settings.oidcJWKSRefreshInterval, logger: logger)
+        let clientKeys = RegistrationRefreshService<ClientRegistration>(storage: storage, transport: transport, interval: settings.oidcJWKSRefreshInterval,
+                                                                        waitFirst: true, logger: logger)
         let group = ServiceGroup(configuration: .init(services: try server.services() + [refresher, housekeeping, metadataRefresh, clientKeys, keyRotation, checkpoints], gracefulShutdownSignals: [.sigterm, .sigint],
                                                       logger: logger))
         say("cnsgw: public listener \(server.configuration.publicURL)  card listener \(server.configuration.cardURL)/login/card")

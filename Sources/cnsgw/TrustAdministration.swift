@@ -3,6 +3,7 @@ import Foundation
 import GatewayAudit
 import GatewayStorage
 import KeyMaterial
+import OutboundHTTP
 
 /// Adds a trusted CA to storage and records the change in the audit log; `false` when it was already trusted.
 /// Shared by `cnsgw ca add` and the embedded default of `cnsgw serve`.

@@ -4,6 +4,7 @@ import Foundation
 import ItalianIdentity
 import KeyMaterial
 import Logging
+import OutboundHTTP
 
 struct VerifyCommand: AsyncParsableCommand {
     static let configuration = CommandConfiguration(

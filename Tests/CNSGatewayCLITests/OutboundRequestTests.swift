@@ -2,6 +2,7 @@ import CNSTestSupport
 import CNSValidation
 import Foundation
 import GatewayServer
+import OutboundHTTP
 import Testing
 
 /// The gateway's outbound HTTP against real servers on 127.0.0.1: redirects are not followed (the target never sees

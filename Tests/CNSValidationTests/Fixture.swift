@@ -3,6 +3,7 @@ import CNSValidation
 import Foundation
 import ItalianIdentity
 import KeyMaterial
+import OutboundHTTP
 
 /// An in-process CNS PKI at a fixed reference time: a "CA Cittadini" root and cards built on demand.
 struct Fixture {

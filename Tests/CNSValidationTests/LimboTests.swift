@@ -1,6 +1,7 @@
 import CNSTestPKI
 import CNSValidation
 import Foundation
+import OutboundHTTP
 import Testing
 
 /// Runs the x509-limbo RFC 5280 subsets through the library: TrustStore.validatePath for the path and the

@@ -4,6 +4,7 @@ import CNSValidation
 import Foundation
 import ItalianIdentity
 import KeyMaterial
+import OutboundHTTP
 import Testing
 
 /// Revocation against real servers on 127.0.0.1: `openssl ocsp` and python's http.server serving CRLs.

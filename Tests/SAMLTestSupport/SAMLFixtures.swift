@@ -1,5 +1,3 @@
-import CNSTestPKI
-import CNSValidation
 import Foundation
 import KeyMaterial
 import SAML
@@ -17,7 +15,7 @@ public struct TestServiceProvider {
     public init(entityID: String = "https://sp.example.it/sp") throws {
         self.entityID = entityID
         key = try PrivateKey(.rsa2048)
-        certificate = try CertificateBuilder(subject: [("CN", "test SP")], serial: TestPKI.randomSerial(), notBefore: Date() - 60,
+        certificate = try CertificateBuilder(subject: [("CN", "test SP")], serial: CertificateBuilder.randomSerial(), notBefore: Date() - 60,
                                                  notAfter: Date() + 86_400, extensions: []).build(key: key, issuer: nil, issuerKey: key)
         signingKey = try XMLSigningKey(privateKeyPEM: key.pemPrivateKey, certificatePEM: certificate.pem)
     }

@@ -1,5 +1,4 @@
 import AsyncHTTPClient
-import CNSValidation
 import Foundation
 import NIOCore
 import NIOHTTP1
