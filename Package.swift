@@ -142,7 +142,7 @@ let package = Package(
         .target(name: "StorageConformance", dependencies: ["GatewayStorage", "GatewayAudit"], path: "Tests/StorageConformance"),
         .testTarget(name: "GatewayLoginTests", dependencies: ["GatewayLogin", "LoginOutcome", "GatewayStorage", "ItalianIdentity"]),
         .testTarget(name: "GatewayStorageSQLiteTests", dependencies: ["GatewayStorageSQLite", "StorageConformance", "GatewayAudit",
-                                                                  .product(name: "GRDB", package: "GRDB.swift")]),
+                                                                  .product(name: "GRDB", package: "GRDB.swift")], resources: [.copy("Fixtures")]),
         // In-process tests of the engines over their stores and of the server's glue (no listener, no child process).
         .testTarget(name: "GatewayServerTests", dependencies: ["GatewayServer", "LoginOutcome", "SAML", "SAMLTestSupport", "XMLSecurity", "GatewayLogin", "GatewayStorage", "GatewayAudit", "OIDC", "CNSValidation", "ItalianIdentity",
                                                              .product(name: "Crypto", package: "swift-crypto"),

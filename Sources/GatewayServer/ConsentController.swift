@@ -53,7 +53,7 @@ struct ConsentController: Sendable {
         }
         let token = form["token"] ?? ""
         let chain: [[UInt8]]
-        switch try await CardLoginController(application: application).cardChain(request, context, pages: pages) {
+        switch try await PresentedCardChain(application: application).read(request, context, pages: pages) {
         case .refused(let page): return page
         case .chain(let c, _): chain = c
         }

@@ -1,6 +1,7 @@
 import Foundation
 import GatewayStorage
 import GatewayStorageSQLite
+import GatewayAudit
 import GRDB
 import Testing
 
@@ -118,4 +119,39 @@ import Testing
         #expect(try await storage.session(id: "session-old")?.citizen == citizen)
         #expect(try await storage.session(id: "session-broken") == nil)
     }
+
+    @Test("a database written by the previous version (9e7cfc2) opens: grants typed, codes still spent, the audit chain intact")
+    func previousVersionFile() async throws {
+        let fixture = try #require(Bundle.module.url(forResource: "made-by-9e7cfc2", withExtension: "sqlite", subdirectory: "Fixtures"))
+        let path = NSTemporaryDirectory() + "cnsgw-previous-\(UUID().uuidString).sqlite"
+        try FileManager.default.copyItem(atPath: fixture.path, toPath: path)
+        // What the previous version wrote, read before the upgrade.
+        let (grantIDs, codeIDs, auditCount, pending) = try await DatabaseQueue(path: path).read { db in
+            (try String.fetchAll(db, sql: "SELECT id FROM one_time_code WHERE namespace = 'oidc-grant'"),
+             try String.fetchAll(db, sql: "SELECT id FROM one_time_code WHERE namespace = 'oidc-code'"),
+             try Int.fetchOne(db, sql: "SELECT COUNT(*) FROM audit_log") ?? 0, try Int.fetchOne(db, sql: "SELECT COUNT(*) FROM pending_login") ?? 0)
+        }
+        #expect(grantIDs.count == 46 && codeIDs.count == 46 && auditCount == 569)
+        let storage = try SQLiteGatewayStorage(path: path)
+        let now = try #require(try await storage.lastAuditRecord()?.time)   // the database's own time, so nothing has expired
+        for id in grantIDs {
+            let grant = try #require(try await storage.grant(id: id, now: now))
+            #expect(grant.clientID == "https://bench.example.it" && grant.level == "SpidL2" && grant.revokedAt == nil && grant.scopes.contains("openid"))
+        }
+        for id in codeIDs { #expect(try await storage.grantToken(.authorizationCode, id: id, now: now - 1)?.spentAt != nil) }
+        let records = try await storage.auditRecords(since: nil, limit: nil)
+        #expect(records.count == 569 && AuditLog.verify(records) == .intact(records: 569, firstSequence: 1))
+        #expect(try await storage.gatewaySecret(name: "oidc-subject-key") != nil)
+        #expect(try await storage.registrations(kind: "oidc-client").map(\.id) == ["https://bench.example.it"])
+        let oidcKeys = try await storage.signingKeys(use: "oidc"), samlKeys = try await storage.signingKeys(use: "saml")
+        #expect(oidcKeys.count == 2 && samlKeys.count == 1)
+        // Pending logins kept their card decision as columns.
+        let logins = try await DatabaseQueue(path: path).read { db in try String.fetchAll(db, sql: "SELECT id FROM pending_login") }
+        #expect(logins.count == pending)
+        for id in logins.prefix(5) {
+            let login = try #require(try await storage.pendingLogin(id: id))
+            #expect(login.card?.citizen?.codiceFiscale == "RCCMNL83S18D969H" && login.card?.level == "SpidL2")
+        }
+    }
 }
+
