@@ -174,7 +174,7 @@ struct LoadError: Error, CustomStringConvertible {
         page = try await send(cardClient, card)
     }
     guard page.body.contains("value=\"approve\""), let loginID = query(card, "login"),
-          let tokenStart = page.body.range(of: "name=\"token\" value=\"") else { throw LoadError(description: "no consent page: \(page.status)") }
+          let tokenStart = page.body.range(of: "name=\"token\" value=\"") else { throw LoadError(description: "no consent page: \(page.status) \(page.location ?? "")") }
     let token = String(page.body[tokenStart.upperBound...].prefix { $0 != "\"" })
     let consent = try await send(cardClient, URL(string: "/login/consent", relativeTo: URL(string: card))!.absoluteString, method: .POST,
                                  body: form([("login", loginID), ("decision", "approve"), ("token", token)]), headers: [("Connection", "close")])

@@ -51,9 +51,8 @@ enum LegacyOAuthRows {
                                                  birthPlace: place?["locality"] as? String, birthProvince: place?["region"] as? String),
                     expiresAt: Date(storageMilliseconds: expiresAt), revokedAt: consumedAt.map(Date.init(storageMilliseconds:)))
                 try db.execute(sql: """
-                    INSERT INTO oauth_grant (id, client_id, redirect_uri, code_challenge, nonce, scopes, level, auth_time, subject, session_id, userinfo_claims,
-                      id_token_claims, fiscal_number, given_name, family_name, birthdate, gender, birth_place, birth_province, expires_at, revoked_at)
-                    VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?) ON CONFLICT DO NOTHING
+                    INSERT INTO oauth_grant (\(SQLiteGatewayStorage.grantColumns.joined(separator: ", ")))
+                    VALUES (\(Array(repeating: "?", count: SQLiteGatewayStorage.grantColumns.count).joined(separator: ", "))) ON CONFLICT DO NOTHING
                     """, arguments: SQLiteGatewayStorage.grantArguments(record))
             } else {
                 let kind: OAuthTokenRecord.Kind = namespace == "oidc-code" ? .authorizationCode : .refreshToken

@@ -14,19 +14,21 @@ extension SQLiteGatewayStorage {
         [card?.certificateFingerprint, card?.decidedAt.storageMilliseconds, card?.refusal, card?.level, card?.sessionID] + citizenValues(card?.citizen)
     }
 
-    /// The citizen of a row, when it has one.
-    static func citizen(_ row: Row) -> CitizenRecord? {
-        guard let fiscalNumber: String = row["citizen_fiscal_number"], let codiceFiscale: String = row["citizen_codice_fiscale"],
-              let dateOfBirth: String = row["citizen_date_of_birth"], let gender: String = row["citizen_gender"],
-              let birthPlace: String = row["citizen_birth_place"] else { return nil }
-        return CitizenRecord(fiscalNumber: fiscalNumber, codiceFiscale: codiceFiscale, name: row["citizen_name"], familyName: row["citizen_family_name"],
-                             dateOfBirth: dateOfBirth, gender: gender, birthPlace: birthPlace, birthPlaceName: row["citizen_birth_place_name"],
-                             birthProvince: row["citizen_birth_province"], cardID: row["citizen_card_id"])
+    // Rows are read by index from fixed column lists (GRDB's lookup by name lowercases every name, for each of
+    // these rows' thirty columns, several times per login).
+
+    /// The citizen whose ``StorageMigrations/citizenColumns`` start at `at`, when the row has one.
+    static func citizen(_ row: Row, at i: Int) -> CitizenRecord? {
+        guard let fiscalNumber: String = row[i], let codiceFiscale: String = row[i + 1], let dateOfBirth: String = row[i + 4],
+              let gender: String = row[i + 5], let birthPlace: String = row[i + 6] else { return nil }
+        return CitizenRecord(fiscalNumber: fiscalNumber, codiceFiscale: codiceFiscale, name: row[i + 2], familyName: row[i + 3], dateOfBirth: dateOfBirth,
+                             gender: gender, birthPlace: birthPlace, birthPlaceName: row[i + 7], birthProvince: row[i + 8], cardID: row[i + 9])
     }
 
-    static func card(_ row: Row) -> CardOutcomeRecord? {
-        guard let fingerprint: String = row["card_fingerprint"], let decidedAt: Int64 = row["card_decided_at"] else { return nil }
-        return CardOutcomeRecord(certificateFingerprint: fingerprint, decidedAt: Date(storageMilliseconds: decidedAt), refusal: row["card_refusal"],
-                                 level: row["card_level"], citizen: citizen(row), sessionID: row["card_session_id"])
+    /// The card decision whose ``cardColumns`` start at `at`.
+    static func card(_ row: Row, at i: Int) -> CardOutcomeRecord? {
+        guard let fingerprint: String = row[i], let decidedAt: Int64 = row[i + 1] else { return nil }
+        return CardOutcomeRecord(certificateFingerprint: fingerprint, decidedAt: Date(storageMilliseconds: decidedAt), refusal: row[i + 2],
+                                 level: row[i + 3], citizen: citizen(row, at: i + 5), sessionID: row[i + 4])
     }
 }

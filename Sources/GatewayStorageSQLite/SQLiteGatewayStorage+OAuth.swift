@@ -7,9 +7,8 @@ extension SQLiteGatewayStorage {
     public func createGrant(_ g: OAuthGrantRecord, code: OAuthTokenRecord) async throws {
         try await write { db in
             try db.execute(sql: """
-                INSERT INTO oauth_grant (id, client_id, redirect_uri, code_challenge, nonce, scopes, level, auth_time, subject, session_id, userinfo_claims,
-                  id_token_claims, fiscal_number, given_name, family_name, birthdate, gender, birth_place, birth_province, expires_at, revoked_at)
-                VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?) ON CONFLICT DO NOTHING
+                INSERT INTO oauth_grant (\(Self.grantColumns.joined(separator: ", "))) VALUES (\(Array(repeating: "?", count: Self.grantColumns.count).joined(separator: ", ")))
+                ON CONFLICT DO NOTHING
                 """, arguments: Self.grantArguments(g))
             if db.changesCount == 0 { throw StorageError(.alreadyExists, "a grant \(g.id) exists") }
             try Self.insertToken(code, db)
@@ -30,7 +29,7 @@ extension SQLiteGatewayStorage {
             guard let grantID = try String.fetchOne(db, sql: "SELECT grant_id FROM oauth_token WHERE kind = ? AND id = ? AND expires_at > ?",
                                                     arguments: [kind.rawValue, id, ms]) else { return .notFound }
             guard spent else { return .replayed(grantID: grantID) }
-            let grant = try Row.fetchOne(db, sql: "SELECT * FROM oauth_grant WHERE id = ? AND expires_at > ? AND revoked_at IS NULL",
+            let grant = try Row.fetchOne(db.cachedStatement(sql: Self.selectGrant + " AND expires_at > ? AND revoked_at IS NULL"),
                                          arguments: [grantID, ms]).map(Self.grant)
             return .redeemed(grantID: grantID, grant: grant)
         }
@@ -38,7 +37,7 @@ extension SQLiteGatewayStorage {
 
     public func grant(id: String, now: Date) async throws -> OAuthGrantRecord? {
         try await read { db in
-            try Row.fetchOne(db, sql: "SELECT * FROM oauth_grant WHERE id = ? AND expires_at > ?", arguments: [id, now.storageMilliseconds]).map(Self.grant)
+            try Row.fetchOne(db.cachedStatement(sql: Self.selectGrant + " AND expires_at > ?"), arguments: [id, now.storageMilliseconds]).map(Self.grant)
         }
     }
 
@@ -98,18 +97,22 @@ extension SQLiteGatewayStorage {
                 r.birthProvince, g.expiresAt.storageMilliseconds, g.revokedAt?.storageMilliseconds]
     }
 
+    /// A grant's columns, in the order ``grantArguments(_:)`` writes and ``grant(_:)`` reads them.
+    static let grantColumns = ["id", "client_id", "redirect_uri", "code_challenge", "nonce", "scopes", "level", "auth_time", "subject", "session_id",
+                               "userinfo_claims", "id_token_claims", "fiscal_number", "given_name", "family_name", "birthdate", "gender", "birth_place",
+                               "birth_province", "expires_at", "revoked_at"]
+    static let selectGrant = "SELECT \(grantColumns.joined(separator: ", ")) FROM oauth_grant WHERE id = ?"
+
     static func grant(_ row: Row) -> OAuthGrantRecord {
-        func list(_ column: String) -> [String] {
-            let text: String = row[column]
+        func list(_ i: Int) -> [String] {
+            let text: String = row[i]
             return text.isEmpty ? [] : text.split(separator: "\n").map(String.init)
         }
-        let released = ReleasedAttributes(fiscalNumber: row["fiscal_number"], givenName: row["given_name"], familyName: row["family_name"],
-                                          birthdate: row["birthdate"], gender: row["gender"], birthPlace: row["birth_place"],
-                                          birthProvince: row["birth_province"])
-        return OAuthGrantRecord(id: row["id"], clientID: row["client_id"], redirectURI: row["redirect_uri"], codeChallenge: row["code_challenge"],
-                                nonce: row["nonce"], scopes: list("scopes"), level: row["level"], authTime: Date(storageMilliseconds: row["auth_time"]),
-                                subject: row["subject"], sessionID: row["session_id"], userinfoClaims: list("userinfo_claims"),
-                                idTokenClaims: list("id_token_claims"), released: released, expiresAt: Date(storageMilliseconds: row["expires_at"]),
-                                revokedAt: (row["revoked_at"] as Int64?).map(Date.init(storageMilliseconds:)))
+        let released = ReleasedAttributes(fiscalNumber: row[12], givenName: row[13], familyName: row[14], birthdate: row[15], gender: row[16],
+                                          birthPlace: row[17], birthProvince: row[18])
+        return OAuthGrantRecord(id: row[0], clientID: row[1], redirectURI: row[2], codeChallenge: row[3], nonce: row[4], scopes: list(5), level: row[6],
+                                authTime: Date(storageMilliseconds: row[7]), subject: row[8], sessionID: row[9], userinfoClaims: list(10),
+                                idTokenClaims: list(11), released: released, expiresAt: Date(storageMilliseconds: row[19]),
+                                revokedAt: (row[20] as Int64?).map(Date.init(storageMilliseconds:)))
     }
 }

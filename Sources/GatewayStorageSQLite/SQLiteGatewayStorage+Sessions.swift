@@ -14,21 +14,20 @@ extension SQLiteGatewayStorage {
             let values: [(any DatabaseValueConvertible)?] = [r.id, r.certificateFingerprint, r.level, r.authenticatedAt.storageMilliseconds,
                                                              r.expiresAt.storageMilliseconds, Self.join(r.participants), r.version]
             try db.execute(sql: """
-                INSERT INTO sso_session (id, certificate_fingerprint, level, authenticated_at, expires_at, participants, version,
-                  \(StorageMigrations.citizenColumns.joined(separator: ", "))) VALUES (\(Array(repeating: "?", count: 17).joined(separator: ", ")))
+                INSERT INTO sso_session (\(Self.sessionColumns.joined(separator: ", "))) VALUES (\(Array(repeating: "?", count: Self.sessionColumns.count).joined(separator: ", ")))
                 """, arguments: StatementArguments(values + Self.citizenValues(r.citizen)))
         }
     }
 
     public func session(id: String) async throws -> SessionRecord? {
-        try await read { db in try Row.fetchOne(db, sql: "SELECT * FROM sso_session WHERE id = ?", arguments: [id]).flatMap(Self.session) }
+        try await read { db in try Row.fetchOne(db, sql: "SELECT \(Self.sessionColumns.joined(separator: ", ")) FROM sso_session WHERE id = ?", arguments: [id]).flatMap(Self.session) }
     }
 
     public func updateSession(id: String, _ updater: @Sendable (SessionRecord) throws -> SessionRecord) async throws -> SessionRecord {
         try await withoutActuallyEscaping(updater) { updater in
             let box = UncheckedBox(updater)
             return try await write { db in
-                guard let current = try Row.fetchOne(db, sql: "SELECT * FROM sso_session WHERE id = ?", arguments: [id]).flatMap(Self.session) else {
+                guard let current = try Row.fetchOne(db, sql: "SELECT \(Self.sessionColumns.joined(separator: ", ")) FROM sso_session WHERE id = ?", arguments: [id]).flatMap(Self.session) else {
                     throw StorageError(.notFound, "no session with id \(id)")
                 }
                 var next = try box.value(current)
@@ -56,13 +55,17 @@ extension SQLiteGatewayStorage {
         }
     }
 
+    /// A session's columns in the order ``session(_:)`` reads them.
+    static let sessionColumns = ["id", "certificate_fingerprint", "level", "authenticated_at", "expires_at", "participants", "version"]
+        + StorageMigrations.citizenColumns
+
     static func session(_ row: Row) -> SessionRecord? {
-        let participants: String = row["participants"]
         // Every session has its citizen (a session whose old JSON could not be read was not carried over by step 8).
-        guard let citizen = citizen(row) else { return nil }
-        return SessionRecord(id: row["id"], certificateFingerprint: row["certificate_fingerprint"], level: row["level"], citizen: citizen,
-                             authenticatedAt: Date(storageMilliseconds: row["authenticated_at"]), expiresAt: Date(storageMilliseconds: row["expires_at"]),
-                             participants: participants.isEmpty ? [] : participants.split(separator: "\n").map(String.init), version: row["version"])
+        guard let citizen = citizen(row, at: 7) else { return nil }
+        let participants: String = row[5]
+        return SessionRecord(id: row[0], certificateFingerprint: row[1], level: row[2], citizen: citizen, authenticatedAt: Date(storageMilliseconds: row[3]),
+                             expiresAt: Date(storageMilliseconds: row[4]), participants: participants.isEmpty ? [] : participants.split(separator: "\n").map(String.init),
+                             version: row[6])
     }
 
     // MARK: registrations

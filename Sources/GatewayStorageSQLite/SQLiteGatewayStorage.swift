@@ -131,14 +131,14 @@ public final class SQLiteGatewayStorage: GatewayStorage {
     }
 
     public func pendingLogin(id: String) async throws -> PendingLoginRecord? {
-        try await read { db in try Row.fetchOne(db, sql: "SELECT * FROM pending_login WHERE id = ?", arguments: [id]).map(Self.pendingLogin) }
+        try await read { db in try Row.fetchOne(db.cachedStatement(sql: Self.selectPendingLogin), arguments: [id]).map(Self.pendingLogin) }
     }
 
     public func updatePendingLogin(id: String, _ updater: @Sendable (PendingLoginRecord) throws -> PendingLoginRecord) async throws -> PendingLoginRecord {
         try await withoutActuallyEscaping(updater) { updater in
             let box = UncheckedBox(updater)
             return try await write { db in
-                guard let current = try Row.fetchOne(db, sql: "SELECT * FROM pending_login WHERE id = ?", arguments: [id]).map(Self.pendingLogin) else {
+                guard let current = try Row.fetchOne(db.cachedStatement(sql: Self.selectPendingLogin), arguments: [id]).map(Self.pendingLogin) else {
                     throw StorageError(.notFound, "no pending login with id \(id)")
                 }
                 var next = try box.value(current)
@@ -147,12 +147,7 @@ public final class SQLiteGatewayStorage: GatewayStorage {
                 let values: [(any DatabaseValueConvertible)?] = [next.requester, next.requestedLevel, next.comparison, Self.join(next.attributes), next.forceFresh,
                                                                  next.returnPath, next.state.rawValue, next.expiresAt.storageMilliseconds, next.version,
                                                                  next.browserBinding, next.consentToken, next.continuationHash]
-                try db.execute(sql: """
-                    UPDATE pending_login SET requester = ?, requested_level = ?, comparison = ?, attributes = ?, force_fresh = ?, return_path = ?,
-                      state = ?, expires_at = ?, version = ?, browser_binding = ?, consent_token = ?, continuation_hash = ?,
-                      \(Self.cardColumns.map { $0 + " = ?" }.joined(separator: ", "))
-                    WHERE id = ? AND version = ?
-                    """, arguments: StatementArguments(values + Self.cardValues(next.card) + [id, current.version]))
+                try db.cachedStatement(sql: Self.updatePendingLogin).execute(arguments: StatementArguments(values + Self.cardValues(next.card) + [id, current.version]))
                 if db.changesCount == 0 { throw StorageError(.conflict, "pending login \(id) changed concurrently") }
                 return next
             }
@@ -170,21 +165,30 @@ public final class SQLiteGatewayStorage: GatewayStorage {
         let values: [(any DatabaseValueConvertible)?] = [r.id, r.requester, r.requestedLevel, r.comparison, join(r.attributes), r.forceFresh, r.returnPath,
                                                          r.state.rawValue, r.createdAt.storageMilliseconds, r.expiresAt.storageMilliseconds, r.version,
                                                          r.browserBinding, r.consentToken, r.continuationHash]
-        try db.execute(sql: """
-            INSERT INTO pending_login (id, requester, requested_level, comparison, attributes, force_fresh, return_path, state,
-              created_at, expires_at, version, browser_binding, consent_token, continuation_hash, \(cardColumns.joined(separator: ", ")))
-            VALUES (\(Array(repeating: "?", count: 14 + cardColumns.count).joined(separator: ", ")))
-            """, arguments: StatementArguments(values + cardValues(r.card)))
+        try db.cachedStatement(sql: insertPendingLogin).execute(arguments: StatementArguments(values + cardValues(r.card)))
     }
 
+    /// A pending login's columns in the order ``pendingLogin(_:)`` reads them.
+    static let pendingLoginColumns = ["id", "requester", "requested_level", "comparison", "attributes", "force_fresh", "return_path", "state", "created_at",
+                                      "expires_at", "version", "browser_binding", "consent_token", "continuation_hash"] + cardColumns
+    static let selectPendingLogin = "SELECT \(pendingLoginColumns.joined(separator: ", ")) FROM pending_login WHERE id = ?"
+    static let insertPendingLogin = """
+        INSERT INTO pending_login (\(pendingLoginColumns.joined(separator: ", "))) VALUES (\(Array(repeating: "?", count: pendingLoginColumns.count).joined(separator: ", ")))
+        """
+    static let updatePendingLogin = """
+        UPDATE pending_login SET \((["requester", "requested_level", "comparison", "attributes", "force_fresh", "return_path", "state", "expires_at", "version",
+                                     "browser_binding", "consent_token", "continuation_hash"] + cardColumns).map { $0 + " = ?" }.joined(separator: ", "))
+        WHERE id = ? AND version = ?
+        """
+
     static func pendingLogin(_ row: Row) -> PendingLoginRecord {
-        let attributes: String = row["attributes"]
+        let attributes: String = row[4]
         return PendingLoginRecord(
-            id: row["id"], requester: row["requester"], requestedLevel: row["requested_level"], comparison: row["comparison"],
-            attributes: attributes.isEmpty ? [] : attributes.split(separator: "\n").map(String.init), forceFresh: row["force_fresh"],
-            returnPath: row["return_path"], state: PendingLoginRecord.State(rawValue: row["state"]) ?? .failed, card: card(row),
-            createdAt: Date(storageMilliseconds: row["created_at"]), expiresAt: Date(storageMilliseconds: row["expires_at"]), version: row["version"],
-            browserBinding: row["browser_binding"], consentToken: row["consent_token"], continuationHash: row["continuation_hash"])
+            id: row[0], requester: row[1], requestedLevel: row[2], comparison: row[3],
+            attributes: attributes.isEmpty ? [] : attributes.split(separator: "\n").map(String.init), forceFresh: row[5],
+            returnPath: row[6], state: PendingLoginRecord.State(rawValue: row[7]) ?? .failed, card: card(row, at: 14),
+            createdAt: Date(storageMilliseconds: row[8]), expiresAt: Date(storageMilliseconds: row[9]), version: row[10],
+            browserBinding: row[11], consentToken: row[12], continuationHash: row[13])
     }
 
     static func join(_ attributes: [String]) -> String { attributes.joined(separator: "\n") }
@@ -193,10 +197,10 @@ public final class SQLiteGatewayStorage: GatewayStorage {
 
     public func rememberOnce(namespace: String, key: String, now: Date, expiresAt: Date) async throws -> Bool {
         try await write { db in
-            try db.execute(sql: "DELETE FROM replay_cache WHERE namespace = ? AND key = ? AND expires_at <= ?",
-                           arguments: [namespace, key, now.storageMilliseconds])
-            try db.execute(sql: "INSERT INTO replay_cache (namespace, key, expires_at) VALUES (?, ?, ?) ON CONFLICT (namespace, key) DO NOTHING",
-                           arguments: [namespace, key, expiresAt.storageMilliseconds])
+            try db.cachedStatement(sql: "DELETE FROM replay_cache WHERE namespace = ? AND key = ? AND expires_at <= ?")
+                .execute(arguments: [namespace, key, now.storageMilliseconds])
+            try db.cachedStatement(sql: "INSERT INTO replay_cache (namespace, key, expires_at) VALUES (?, ?, ?) ON CONFLICT (namespace, key) DO NOTHING")
+                .execute(arguments: [namespace, key, expiresAt.storageMilliseconds])
             return db.changesCount == 1
         }
     }
@@ -221,7 +225,7 @@ public final class SQLiteGatewayStorage: GatewayStorage {
             let box = UncheckedBox(build)
             return try await write { db in
                 // Cached statements: this runs for every login.
-                let headStatement = try db.cachedStatement(sql: "SELECT * FROM audit_log ORDER BY sequence DESC LIMIT 1")
+                let headStatement = try db.cachedStatement(sql: "SELECT \(Self.auditColumns) FROM audit_log ORDER BY sequence DESC LIMIT 1")
                 let insert = try db.cachedStatement(sql: "INSERT INTO audit_log (sequence, time, kind, payload, previous_hash, hash) VALUES (?, ?, ?, ?, ?, ?)")
                 var head = try Row.fetchOne(headStatement).map(Self.audit)
                 let records = try box.value(head)
@@ -238,19 +242,21 @@ public final class SQLiteGatewayStorage: GatewayStorage {
     }
 
     public func lastAuditRecord() async throws -> AuditRecord? {
-        try await read { db in try Row.fetchOne(db, sql: "SELECT * FROM audit_log ORDER BY sequence DESC LIMIT 1").map(Self.audit) }
+        try await read { db in try Row.fetchOne(db, sql: "SELECT \(Self.auditColumns) FROM audit_log ORDER BY sequence DESC LIMIT 1").map(Self.audit) }
     }
 
     public func auditRecords(since: Date?, limit: Int?) async throws -> [AuditRecord] {
         try await read { db in
-            try Row.fetchAll(db, sql: "SELECT * FROM audit_log WHERE time >= ? ORDER BY sequence LIMIT ?",
+            try Row.fetchAll(db, sql: "SELECT \(Self.auditColumns) FROM audit_log WHERE time >= ? ORDER BY sequence LIMIT ?",
                              arguments: [since?.storageMilliseconds ?? Int64.min, limit ?? -1]).map(Self.audit)
         }
     }
 
+    static let auditColumns = "sequence, time, kind, payload, previous_hash, hash"
+
+    /// A row of ``auditColumns``, read by index.
     static func audit(_ row: Row) -> AuditRecord {
-        AuditRecord(sequence: row["sequence"], time: Date(storageMilliseconds: row["time"]), kind: row["kind"], payload: row["payload"],
-                    previousHash: row["previous_hash"], hash: row["hash"])
+        AuditRecord(sequence: row[0], time: Date(storageMilliseconds: row[1]), kind: row[2], payload: row[3], previousHash: row[4], hash: row[5])
     }
 
     // MARK: housekeeping
