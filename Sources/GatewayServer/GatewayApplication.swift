@@ -53,7 +53,7 @@ public struct GatewayApplication: Sendable {
 
     public init(configuration: GatewayServerConfiguration, storage: any GatewayStorage, revocation: RevocationChecker,
                 identityMapper: CNSSubjectMapper, pages: PageRenderer, metrics: PrometheusCollectorRegistry? = nil,
-                logger: Logger = Logger(label: "cnsgw.server"), backchannel: any HTTPTransport = URLSessionTransport()) {
+                logger: Logger = Logger(label: "cnsgw.server"), backchannel: any HTTPTransport = GuardedHTTPTransport(allowPrivateAddresses: false)) {
         self.configuration = configuration
         self.storage = storage
         let contexts = cardContexts

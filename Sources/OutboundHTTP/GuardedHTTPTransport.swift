@@ -6,7 +6,8 @@ import NIOHTTP1
 import Glibc
 #endif
 
-/// The gateway's outbound HTTP (CRLs, OCSP, SAML metadata, client JWKS, back-channel logout): never follows a
+/// Every outbound HTTP request of the gateway and its command line (CRLs, OCSP, SAML metadata, client JWKS,
+/// back-channel logout, an admin's trusted-list URL): never follows a
 /// redirect, streams each body with a size limit, holds a hard deadline, and refuses destinations on loopback,
 /// link-local, private, shared or unspecified addresses unless the admin allows them (`outbound.allow_private_addresses`,
 /// needed for the test PKI's CRL and OCSP on 127.0.0.1). URLs come from outside (metadata, registrations,
@@ -14,19 +15,23 @@ import Glibc
 ///
 /// The address check resolves the host before the request; AsyncHTTPClient resolves it again when it connects, so a
 /// DNS answer that changes in between (rebinding) is not caught here — network egress rules are the complete answer.
-public final class GuardedHTTPTransport: HTTPTransport {
-    let client: HTTPClient
-    let allowPrivateAddresses: Bool
-
-    public init(allowPrivateAddresses: Bool) {
+///
+/// One AsyncHTTPClient (its connection pool on the shared event loops) serves every transport of the process and lives
+/// as long as the process, so a command or a test makes transports freely and never shuts one down.
+public struct GuardedHTTPTransport: HTTPTransport {
+    static let client: HTTPClient = {
         var configuration = HTTPClient.Configuration(redirectConfiguration: .disallow)
         configuration.timeout = .init(connect: .seconds(5), read: .seconds(10))
-        client = HTTPClient(eventLoopGroupProvider: .singleton, configuration: configuration)
+        return HTTPClient(eventLoopGroupProvider: .singleton, configuration: configuration)
+    }()
+    var client: HTTPClient { Self.client }
+    let allowPrivateAddresses: Bool
+
+    /// `allowPrivateAddresses`: the gateway's `outbound.allow_private_addresses`; the command line allows them (the admin
+    /// runs it, and the test PKI answers on 127.0.0.1).
+    public init(allowPrivateAddresses: Bool) {
         self.allowPrivateAddresses = allowPrivateAddresses
     }
-
-    /// Closes the connection pool; call once, when the gateway stops.
-    public func shutdown() async throws { try await client.shutdown() }
 
     public func post(url: String, body: [UInt8], contentType: String, accept: String, timeout: TimeInterval, maximumBytes: Int) async throws -> [UInt8] {
         var request = try makeRequest(url)

@@ -152,11 +152,7 @@ struct ServeCommand: AsyncParsableCommand {
         if settings.demo {
             say("cnsgw: demo cards in \(demoDirectory)/cards/*.p12 (password \(TestPKI.pkcs12Password)); import one in the browser and open \(server.configuration.cardURL)/login/card")
         }
-        do { try await group.run() } catch {
-            try? await transport.shutdown()
-            throw error
-        }
-        try await transport.shutdown()
+        try await group.run()
     }
 
     /// A 32-byte secret kept in a file readable by the gateway only; generated when missing.

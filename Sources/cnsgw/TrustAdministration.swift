@@ -29,7 +29,7 @@ func addTrustedCA(_ cert: X509Certificate, name: String, policy: AnchorPolicy, s
 func readSource(_ path: String, maximumBytes: Int, timeout: TimeInterval = 60) async throws -> [UInt8] {
     if path.hasPrefix("https://") || path.hasPrefix("http://") {
         do {
-            guard case .body(let bytes, _, _) = try await URLSessionTransport().get(url: path, ifNoneMatch: nil, ifModifiedSince: nil, timeout: timeout,
+            guard case .body(let bytes, _, _) = try await GuardedHTTPTransport(allowPrivateAddresses: true).get(url: path, ifNoneMatch: nil, ifModifiedSince: nil, timeout: timeout,
                                                                                     maximumBytes: maximumBytes) else {
                 throw UsageError("\(path) answered 304 to an unconditional request")
             }

@@ -100,7 +100,7 @@ struct VerifyCommand: AsyncParsableCommand {
         switch try loadCertificates() {
         case .refused(let refusal): report = refusal
         case .certificates(let leaf, let intermediates):
-            let transport = URLSessionTransport()
+            let transport = GuardedHTTPTransport(allowPrivateAddresses: true)
             let store = CRLStore(configuration: .init(cacheDirectory: cacheDir, timeout: timeout), transport: transport)
             var verifier = CNSVerifier(trustStore: trustStore, revocation: RevocationChecker(crlStore: store, ocsp: OCSPClient(transport: transport)),
                                        identityMapper: CNSSubjectMapper(registry: try? BelfioreRegistry.bundled()))

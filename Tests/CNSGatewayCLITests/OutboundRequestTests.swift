@@ -38,7 +38,6 @@ import Testing
 
         let strict = GuardedHTTPTransport(allowPrivateAddresses: false)
         let allowed = GuardedHTTPTransport(allowPrivateAddresses: true)
-        defer { Task { try? await strict.shutdown(); try? await allowed.shutdown() } }
         await #expect { _ = try await strict.get(url: "http://127.0.0.1:\(port)/ok", ifNoneMatch: nil, ifModifiedSince: nil, timeout: 5, maximumBytes: 1000) }
             throws: { "\($0)".contains("internal address") }
         await #expect(throws: HTTPTransportError.self) {

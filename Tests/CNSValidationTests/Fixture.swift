@@ -42,7 +42,7 @@ struct Fixture {
     }
 
     func verifier(_ store: TrustStore, crlFiles: [String] = [], now: Date = Fixture.referenceTime) -> CNSVerifier {
-        let transport = URLSessionTransport()
+        let transport = GuardedHTTPTransport(allowPrivateAddresses: true)
         var v = CNSVerifier(trustStore: store,
                             revocation: RevocationChecker(crlStore: CRLStore(configuration: .init(), transport: transport),
                                                           ocsp: OCSPClient(transport: transport), now: { now }),

@@ -91,8 +91,8 @@ import Testing
                         try pem.write(toFile: f, atomically: true, encoding: .utf8)
                         return f
                     }
-                    let crlStore = CRLStore(configuration: .init(), transport: URLSessionTransport())
-                    let checker = RevocationChecker(crlStore: crlStore, ocsp: OCSPClient(transport: URLSessionTransport()), now: { time })
+                    let crlStore = CRLStore(configuration: .init(), transport: GuardedHTTPTransport(allowPrivateAddresses: true))
+                    let checker = RevocationChecker(crlStore: crlStore, ocsp: OCSPClient(transport: GuardedHTTPTransport(allowPrivateAddresses: true)), now: { time })
                     let result = await checker.check(peer, issuer: path[1], policy: RevocationPolicy(order: .crlOnly), validationTime: time,
                                                      options: .init(crlFiles: files, offline: true))
                     if result.status != .good { verdict = "FAILURE" }

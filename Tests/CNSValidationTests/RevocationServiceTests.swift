@@ -27,7 +27,7 @@ import Testing
         func verifier(_ order: RevocationPolicy.Order, softFail: TimeInterval? = nil, clock: TestClock = TestClock(),
                       timeout: TimeInterval = 5, crlSources: [String] = [], cacheDirectory: String? = nil) throws -> CNSVerifier {
             let policy = AnchorPolicy(revocation: RevocationPolicy(order: order, softFailMaxStaleness: softFail, crlSources: crlSources, networkTimeout: timeout))
-            let transport = URLSessionTransport()
+            let transport = GuardedHTTPTransport(allowPrivateAddresses: true)
             let store = CRLStore(configuration: .init(cacheDirectory: cacheDirectory), transport: transport, now: { clock.now })
             return CNSVerifier(trustStore: try TrustStore(anchors: [TrustAnchor(certificate: pki.ca, policy: policy)]),
                                revocation: RevocationChecker(crlStore: store, ocsp: OCSPClient(transport: transport), now: { clock.now }),
@@ -91,7 +91,7 @@ import Testing
         let genuine = try LocalService.openSSLOCSP(pkiDirectory: env.folder, port: env.ocspPort)
         defer { genuine.stop() }
         let policy = AnchorPolicy(revocation: RevocationPolicy(order: .ocspOnly, ocspNonce: false))
-        let transport = URLSessionTransport()
+        let transport = GuardedHTTPTransport(allowPrivateAddresses: true)
         let noNonce = CNSVerifier(trustStore: try TrustStore(anchors: [TrustAnchor(certificate: env.pki.ca, policy: policy)]),
                                   revocation: RevocationChecker(crlStore: CRLStore(configuration: .init(), transport: transport), ocsp: OCSPClient(transport: transport)),
                                   identityMapper: CNSSubjectMapper(registry: nil))
@@ -146,7 +146,7 @@ import Testing
         defer { http.stop() }
         let cache = NSTemporaryDirectory() + "cnsgw-cache-\(UUID().uuidString)"
         let clock = TestClock()
-        let transport = URLSessionTransport()
+        let transport = GuardedHTTPTransport(allowPrivateAddresses: true)
         let store = CRLStore(configuration: .init(cacheDirectory: cache), transport: transport, now: { clock.now })
         let first = try await store.crl(source: env.crlURL, issuer: env.pki.ca, network: true).get()
         #expect(first.entries.entry(forSerial: other.serialNumber) != nil)
