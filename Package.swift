@@ -78,7 +78,7 @@ let package = Package(
         // Private keys and secrets sealed at rest (AES-256-GCM under a key kept outside the database), as a storage decorator.
         .target(name: "KeyProtection", dependencies: ["GatewayStorage", "CodedErrors", .product(name: "Crypto", package: "swift-crypto")]),
         // The gateway's signing keys: made with KeyMaterial, rolled over by compare-and-swap in storage.
-        .target(name: "GatewayKeys", dependencies: ["GatewayStorage", "KeyMaterial"]),
+        .target(name: "GatewayKeys", dependencies: ["GatewayStorage", "KeyMaterial", "HexEncoding"]),
         // The trust store of the CAs an admin trusts, from storage (for the card listener and the admin commands).
         .target(name: "GatewayTrust", dependencies: ["CNSValidation", "GatewayStorage", "KeyMaterial"]),
         .target(name: "GatewayAudit", dependencies: ["HexEncoding", "GatewayStorage", "CodedErrors", .product(name: "Crypto", package: "swift-crypto")]),

@@ -1,5 +1,6 @@
 import Foundation
 import GatewayStorage
+import HexEncoding
 import KeyMaterial
 
 /// Makes the gateway's own keys with libcrypto (KeyMaterial): signing keys for SAML (RSA-2048 with a self-signed
@@ -8,7 +9,7 @@ public enum SigningKeyFactory {
     /// A new signing key record for `use` (`saml`, `oidc`) and `algorithm` (`RS256`, `ES256`), in state `state`.
     public static func make(use: String, algorithm: String, now: Date, state: SigningKeyRecord.State = .next) throws -> SigningKeyRecord {
         var random = SystemRandomNumberGenerator()
-        let kid = Hex(random.next() as UInt64) + Hex(random.next() as UInt64)
+        let kid = Hex.encode((0..<16).map { _ in UInt8.random(in: .min ... .max, using: &random) })   // 128 random bits
         let key = try PrivateKey(algorithm == "ES256" ? .p256 : .rsa2048)
         var certificate: String?
         if use == "saml" {
@@ -35,11 +36,5 @@ public enum SigningKeyFactory {
                          ("extendedKeyUsage", "serverAuth"), ("subjectAltName", "DNS:localhost,IP:127.0.0.1")]
         ).build(key: key, issuer: nil, issuerKey: key)
         return (certificate.pem, key.pemPrivateKey)
-    }
-
-    /// 16 lowercase hex digits.
-    static func Hex(_ value: UInt64) -> String {
-        let digits = String(value, radix: 16)
-        return String(repeating: "0", count: 16 - digits.count) + digits
     }
 }

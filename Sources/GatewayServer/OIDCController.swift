@@ -34,14 +34,7 @@ struct OIDCController: Sendable {
         let answer = try await engine.authorize(parameters, auditFields: ["address": context.clientAddress], now: Date()) { start in
             try await application.startBoundLogin(start, returnPath: "/oidc/continue", cookie: &binding)
         }
-        if case .loginStarted(let loginID, let locale) = answer {
-            var location = application.configuration.cardURL + "/login/card?login=" + loginID
-            if let locale { location += "&lang=" + locale }
-            var response = Response(status: .seeOther, headers: [.location: location, .cacheControl: "no-store"])
-            if let binding { response.setCookie(binding) }
-            return response
-        }
-        return try await respond(answer, client: parameters["client_id"], request: request, context: context)
+        return try await respond(answer, client: parameters["client_id"], request: request, context: context, binding: binding)
     }
 
     /// After the card listener: the code for the login, or the OAuth error for how it ended.
@@ -68,14 +61,18 @@ struct OIDCController: Sendable {
         }
     }
 
-    /// Writes an authorization answer: a redirect to the client, or a page while the client or its redirect URI is not
-    /// trusted; refusals are counted and audited (at a bounded rate).
-    func respond(_ answer: AuthorizationAnswer, client: String?, request: Request, context: PublicRequestContext,
+    /// Writes an authorization answer: to the card step (with the login's binding cookie), a redirect to the client, or a
+    /// page while the client or its redirect URI is not trusted; refusals are counted and audited (at a bounded rate).
+    func respond(_ answer: AuthorizationAnswer, client: String?, request: Request, context: PublicRequestContext, binding: Cookie? = nil,
                  loginState: PendingLoginRecord.State? = nil) async throws -> Response {
         let pages = application.pages(for: request)
         switch answer {
-        case .loginStarted:
-            return application.html(pages.loginFailure(.unknownLogin), status: .badRequest)   // handled by authorize
+        case .loginStarted(let loginID, let locale):
+            var location = application.configuration.cardURL + "/login/card?login=" + loginID
+            if let locale { location += "&lang=" + locale }
+            var response = Response(status: .seeOther, headers: [.location: location, .cacheControl: "no-store"])
+            if let binding { response.setCookie(binding) }
+            return response
         case .redirect(let uri, let parameters):
             return OIDCHTTP.redirect(uri, parameters)
         case .continuationReplayed:

@@ -65,10 +65,12 @@ struct OIDCTokenController: Sendable {
         }
     }
 
+    /// `client`: the client the request names, when the refusal came before it authenticated.
     func refuse(_ error: OIDCError, endpoint: String, client: String?, request: Request, headers: HTTPFields = [:]) async throws -> Response {
         Counter(label: "cnsgw_oidc_requests_refused_total", dimensions: [("reason", error.reason)]).increment()
         try await refusals.append(kind: "oidc", fields: ["result": "refused", "endpoint": endpoint, "reason": error.reason,
-                                                         "error": error.code.rawValue, "detail": error.detail, "client": client ?? ""])
+                                                         "error": error.code.rawValue, "detail": error.detail,
+                                                         "client": error.clientID ?? client ?? ""])
         var headers = headers
         if error.code == .invalidClient, request.headers[.authorization]?.lowercased().hasPrefix("basic ") == true {
             headers[.wwwAuthenticate] = "Basic realm=\"cnsgw\""

@@ -22,7 +22,6 @@ struct SAMLController: Sendable {
     }
 
     func singleSignOn(_ request: Request, _ context: PublicRequestContext) async throws -> Response {
-        let pages = application.pages(for: request)
         var binding: Cookie?
         let answer: SAMLAnswer
         do {
@@ -32,18 +31,8 @@ struct SAMLController: Sendable {
         } catch let error as SAMLRequestError {
             answer = .refused(error)
         }
-        switch answer {
-        case .loginStarted(let loginID):
-            var response = Response(status: .seeOther, headers: [.location: application.configuration.cardURL + "/login/card?login=" + loginID,
-                                                                 .cacheControl: "no-store"])
-            if let binding { response.setCookie(binding) }
-            return response
-        case .post(let message, let refused):
-            if let refused { count(refused) }
-            return application.html(pages.postForm(message), status: .ok)
-        case .refused(let error):
-            return try await refusalPage(error, pages: pages, audit: application.refusals.append)
-        }
+        // No service provider stands behind a page refusal: audited at a bounded rate.
+        return try await write(answer, binding: binding, request: request, audit: application.refusals.append)
     }
 
     /// After the card listener: the Response for the login (success, or the SPID error for how it ended).
@@ -68,22 +57,33 @@ struct SAMLController: Sendable {
 
     /// A service provider's LogoutRequest, or its LogoutResponse to a LogoutRequest the gateway sent.
     func singleLogout(_ request: Request, _ context: PublicRequestContext) async throws -> Response {
-        let pages = application.pages(for: request)
         let answer: SAMLAnswer
         do {
             answer = try await engine.singleLogout(try await Self.incoming(request), auditFields: ["client": context.clientAddress], now: Date())
         } catch let error as SAMLRequestError {
             answer = .refused(error)
         }
+        let audit = application.audit
+        return try await write(answer, binding: nil, request: request) { kind, fields in
+            _ = try await audit.append(kind: kind, fields: fields.merging(["result": "logout_refused"]) { _, own in own })
+        }
+    }
+
+    /// Writes an answer: to the card step (with the login's binding cookie), a message posted to a service, or a page
+    /// for a refusal with no service to answer (audited through `audit`).
+    func write(_ answer: SAMLAnswer, binding: Cookie?, request: Request, audit: (String, [String: String]) async throws -> Void) async throws -> Response {
+        let pages = application.pages(for: request)
         switch answer {
+        case .loginStarted(let loginID):
+            var response = Response(status: .seeOther, headers: [.location: application.configuration.cardURL + "/login/card?login=" + loginID,
+                                                                 .cacheControl: "no-store"])
+            if let binding { response.setCookie(binding) }
+            return response
         case .post(let message, let refused):
             if let refused { count(refused) }
             return application.html(pages.postForm(message), status: .ok)
         case .refused(let error):
-            let audit = application.audit
-            return try await refusalPage(error, pages: pages) { kind, fields in _ = try await audit.append(kind: kind, fields: fields.merging(["result": "logout_refused"]) { _, own in own }) }
-        case .loginStarted:
-            return application.html(pages.loginFailure(.unknownLogin), status: .badRequest)   // single logout starts no login
+            return try await refusalPage(error, pages: pages, audit: audit)
         }
     }
 

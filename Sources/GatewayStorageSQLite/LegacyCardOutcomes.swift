@@ -52,7 +52,7 @@ enum LegacyCardOutcomes {
             let card = CardOutcomeRecord(certificateFingerprint: o.certificateFingerprint, decidedAt: o.report.validationTime,
                                          refusal: o.report.valid ? nil : (o.report.reason ?? "untrusted"), level: o.report.level,
                                          citizen: citizen(o.report.identity), sessionID: o.sessionID)
-            try db.execute(sql: "UPDATE pending_login SET \(SQLiteGatewayStorage.cardColumns.map { $0 + " = ?" }.joined(separator: ", ")) WHERE id = ?",
+            try db.execute(sql: "UPDATE pending_login SET \(SQLText.assignments(SQLiteGatewayStorage.cardColumns)) WHERE id = ?",
                            arguments: StatementArguments(SQLiteGatewayStorage.cardValues(card) + [id]))
         }
         for row in try Row.fetchAll(db, sql: "SELECT id, outcome FROM sso_session") {
@@ -61,7 +61,7 @@ enum LegacyCardOutcomes {
                 try db.execute(sql: "DELETE FROM sso_session WHERE id = ?", arguments: [id])
                 continue
             }
-            try db.execute(sql: "UPDATE sso_session SET \(StorageMigrations.citizenColumns.map { $0 + " = ?" }.joined(separator: ", ")) WHERE id = ?",
+            try db.execute(sql: "UPDATE sso_session SET \(SQLText.assignments(StorageMigrations.citizenColumns)) WHERE id = ?",
                            arguments: StatementArguments(SQLiteGatewayStorage.citizenValues(citizen) + [id]))
         }
     }

@@ -37,8 +37,9 @@ enum LegacyOAuthRows {
             }
             guard let grant = try? JSONDecoder().decode(Grant.self, from: payload) else { continue }
             if namespace == "oidc-grant" {
-                let (userinfo, userinfoValues) = claims(payload, "userinfoClaims")
-                let (idToken, idTokenValues) = claims(payload, "idTokenClaims")
+                let object = (try? JSONSerialization.jsonObject(with: payload)) as? [String: Any]
+                let (userinfo, userinfoValues) = claims(object, "userinfoClaims")
+                let (idToken, idTokenValues) = claims(object, "idTokenClaims")
                 let values = userinfoValues.merging(idTokenValues) { a, _ in a }
                 let place = values["place_of_birth"] as? [String: Any]
                 let record = OAuthGrantRecord(
@@ -50,10 +51,7 @@ enum LegacyOAuthRows {
                                                  birthdate: values["birthdate"] as? String, gender: values["gender"] as? String,
                                                  birthPlace: place?["locality"] as? String, birthProvince: place?["region"] as? String),
                     expiresAt: Date(storageMilliseconds: expiresAt), revokedAt: consumedAt.map(Date.init(storageMilliseconds:)))
-                try db.execute(sql: """
-                    INSERT INTO oauth_grant (\(SQLiteGatewayStorage.grantColumns.joined(separator: ", ")))
-                    VALUES (\(Array(repeating: "?", count: SQLiteGatewayStorage.grantColumns.count).joined(separator: ", "))) ON CONFLICT DO NOTHING
-                    """, arguments: SQLiteGatewayStorage.grantArguments(record))
+                try db.execute(sql: SQLiteGatewayStorage.insertGrantSQL, arguments: SQLiteGatewayStorage.grantArguments(record))
             } else {
                 let kind: OAuthTokenRecord.Kind = namespace == "oidc-code" ? .authorizationCode : .refreshToken
                 try db.execute(sql: "INSERT INTO oauth_token (kind, id, grant_id, expires_at, spent_at) VALUES (?, ?, ?, ?, ?) ON CONFLICT DO NOTHING",
@@ -64,8 +62,8 @@ enum LegacyOAuthRows {
     }
 
     /// A claims object of the legacy JSON: its names (sorted) and values.
-    static func claims(_ payload: Data, _ key: String) -> ([String], [String: Any]) {
-        guard let object = (try? JSONSerialization.jsonObject(with: payload)) as? [String: Any], let claims = object[key] as? [String: Any] else { return ([], [:]) }
+    static func claims(_ object: [String: Any]?, _ key: String) -> ([String], [String: Any]) {
+        guard let claims = object?[key] as? [String: Any] else { return ([], [:]) }
         return (claims.keys.sorted(), claims)
     }
 }

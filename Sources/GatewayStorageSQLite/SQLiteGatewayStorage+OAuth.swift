@@ -6,10 +6,7 @@ import GRDB
 extension SQLiteGatewayStorage {
     public func createGrant(_ g: OAuthGrantRecord, code: OAuthTokenRecord) async throws {
         try await write { db in
-            try db.execute(sql: """
-                INSERT INTO oauth_grant (\(Self.grantColumns.joined(separator: ", "))) VALUES (\(Array(repeating: "?", count: Self.grantColumns.count).joined(separator: ", ")))
-                ON CONFLICT DO NOTHING
-                """, arguments: Self.grantArguments(g))
+            try db.cachedStatement(sql: Self.insertGrantSQL).execute(arguments: Self.grantArguments(g))
             if db.changesCount == 0 { throw StorageError(.alreadyExists, "a grant \(g.id) exists") }
             try Self.insertToken(code, db)
         }
@@ -101,7 +98,8 @@ extension SQLiteGatewayStorage {
     static let grantColumns = ["id", "client_id", "redirect_uri", "code_challenge", "nonce", "scopes", "level", "auth_time", "subject", "session_id",
                                "userinfo_claims", "id_token_claims", "fiscal_number", "given_name", "family_name", "birthdate", "gender", "birth_place",
                                "birth_province", "expires_at", "revoked_at"]
-    static let selectGrant = "SELECT \(grantColumns.joined(separator: ", ")) FROM oauth_grant WHERE id = ?"
+    static let selectGrant = SQLText.select(grantColumns, from: "oauth_grant", where: "id = ?")
+    static let insertGrantSQL = SQLText.insert(into: "oauth_grant", grantColumns, onConflictDoNothing: true)
 
     static func grant(_ row: Row) -> OAuthGrantRecord {
         func list(_ i: Int) -> [String] {

@@ -13,21 +13,19 @@ extension SQLiteGatewayStorage {
             }
             let values: [(any DatabaseValueConvertible)?] = [r.id, r.certificateFingerprint, r.level, r.authenticatedAt.storageMilliseconds,
                                                              r.expiresAt.storageMilliseconds, Self.join(r.participants), r.version]
-            try db.execute(sql: """
-                INSERT INTO sso_session (\(Self.sessionColumns.joined(separator: ", "))) VALUES (\(Array(repeating: "?", count: Self.sessionColumns.count).joined(separator: ", ")))
-                """, arguments: StatementArguments(values + Self.citizenValues(r.citizen)))
+            try db.cachedStatement(sql: Self.insertSessionSQL).execute(arguments: StatementArguments(values + Self.citizenValues(r.citizen)))
         }
     }
 
     public func session(id: String) async throws -> SessionRecord? {
-        try await read { db in try Row.fetchOne(db, sql: "SELECT \(Self.sessionColumns.joined(separator: ", ")) FROM sso_session WHERE id = ?", arguments: [id]).flatMap(Self.session) }
+        try await read { db in try Row.fetchOne(db.cachedStatement(sql: Self.selectSessionSQL), arguments: [id]).flatMap(Self.session) }
     }
 
     public func updateSession(id: String, _ updater: @Sendable (SessionRecord) throws -> SessionRecord) async throws -> SessionRecord {
         try await withoutActuallyEscaping(updater) { updater in
             let box = UncheckedBox(updater)
             return try await write { db in
-                guard let current = try Row.fetchOne(db, sql: "SELECT \(Self.sessionColumns.joined(separator: ", ")) FROM sso_session WHERE id = ?", arguments: [id]).flatMap(Self.session) else {
+                guard let current = try Row.fetchOne(db.cachedStatement(sql: Self.selectSessionSQL), arguments: [id]).flatMap(Self.session) else {
                     throw StorageError(.notFound, "no session with id \(id)")
                 }
                 var next = try box.value(current)
@@ -37,11 +35,7 @@ extension SQLiteGatewayStorage {
                 next.version = current.version + 1
                 let values: [(any DatabaseValueConvertible)?] = [next.level, next.authenticatedAt.storageMilliseconds, next.expiresAt.storageMilliseconds,
                                                                  Self.join(next.participants), next.version]
-                try db.execute(sql: """
-                    UPDATE sso_session SET level = ?, authenticated_at = ?, expires_at = ?, participants = ?, version = ?,
-                      \(StorageMigrations.citizenColumns.map { $0 + " = ?" }.joined(separator: ", "))
-                    WHERE id = ? AND version = ?
-                    """, arguments: StatementArguments(values + Self.citizenValues(next.citizen) + [id, current.version]))
+                try db.cachedStatement(sql: Self.updateSessionSQL).execute(arguments: StatementArguments(values + Self.citizenValues(next.citizen) + [id, current.version]))
                 if db.changesCount == 0 { throw StorageError(.conflict, "session \(id) changed concurrently") }
                 return next
             }
@@ -58,6 +52,9 @@ extension SQLiteGatewayStorage {
     /// A session's columns in the order ``session(_:)`` reads them.
     static let sessionColumns = ["id", "certificate_fingerprint", "level", "authenticated_at", "expires_at", "participants", "version"]
         + StorageMigrations.citizenColumns
+    static let insertSessionSQL = SQLText.insert(into: "sso_session", sessionColumns)
+    static let selectSessionSQL = SQLText.select(sessionColumns, from: "sso_session", where: "id = ?")
+    static let updateSessionSQL = "UPDATE sso_session SET \(SQLText.assignments(Array(sessionColumns.dropFirst(2)))) WHERE id = ? AND version = ?"
 
     static func session(_ row: Row) -> SessionRecord? {
         // Every session has its citizen (a session whose old JSON could not be read was not carried over by step 8).

@@ -131,14 +131,14 @@ public final class SQLiteGatewayStorage: GatewayStorage {
     }
 
     public func pendingLogin(id: String) async throws -> PendingLoginRecord? {
-        try await read { db in try Row.fetchOne(db.cachedStatement(sql: Self.selectPendingLogin), arguments: [id]).map(Self.pendingLogin) }
+        try await read { db in try Row.fetchOne(db.cachedStatement(sql: Self.selectPendingLoginSQL), arguments: [id]).map(Self.pendingLogin) }
     }
 
     public func updatePendingLogin(id: String, _ updater: @Sendable (PendingLoginRecord) throws -> PendingLoginRecord) async throws -> PendingLoginRecord {
         try await withoutActuallyEscaping(updater) { updater in
             let box = UncheckedBox(updater)
             return try await write { db in
-                guard let current = try Row.fetchOne(db.cachedStatement(sql: Self.selectPendingLogin), arguments: [id]).map(Self.pendingLogin) else {
+                guard let current = try Row.fetchOne(db.cachedStatement(sql: Self.selectPendingLoginSQL), arguments: [id]).map(Self.pendingLogin) else {
                     throw StorageError(.notFound, "no pending login with id \(id)")
                 }
                 var next = try box.value(current)
@@ -147,7 +147,7 @@ public final class SQLiteGatewayStorage: GatewayStorage {
                 let values: [(any DatabaseValueConvertible)?] = [next.requester, next.requestedLevel, next.comparison, Self.join(next.attributes), next.forceFresh,
                                                                  next.returnPath, next.state.rawValue, next.expiresAt.storageMilliseconds, next.version,
                                                                  next.browserBinding, next.consentToken, next.continuationHash]
-                try db.cachedStatement(sql: Self.updatePendingLogin).execute(arguments: StatementArguments(values + Self.cardValues(next.card) + [id, current.version]))
+                try db.cachedStatement(sql: Self.updatePendingLoginSQL).execute(arguments: StatementArguments(values + Self.cardValues(next.card) + [id, current.version]))
                 if db.changesCount == 0 { throw StorageError(.conflict, "pending login \(id) changed concurrently") }
                 return next
             }
@@ -165,20 +165,17 @@ public final class SQLiteGatewayStorage: GatewayStorage {
         let values: [(any DatabaseValueConvertible)?] = [r.id, r.requester, r.requestedLevel, r.comparison, join(r.attributes), r.forceFresh, r.returnPath,
                                                          r.state.rawValue, r.createdAt.storageMilliseconds, r.expiresAt.storageMilliseconds, r.version,
                                                          r.browserBinding, r.consentToken, r.continuationHash]
-        try db.cachedStatement(sql: insertPendingLogin).execute(arguments: StatementArguments(values + cardValues(r.card)))
+        try db.cachedStatement(sql: insertPendingLoginSQL).execute(arguments: StatementArguments(values + cardValues(r.card)))
     }
 
     /// A pending login's columns in the order ``pendingLogin(_:)`` reads them.
     static let pendingLoginColumns = ["id", "requester", "requested_level", "comparison", "attributes", "force_fresh", "return_path", "state", "created_at",
                                       "expires_at", "version", "browser_binding", "consent_token", "continuation_hash"] + cardColumns
-    static let selectPendingLogin = "SELECT \(pendingLoginColumns.joined(separator: ", ")) FROM pending_login WHERE id = ?"
-    static let insertPendingLogin = """
-        INSERT INTO pending_login (\(pendingLoginColumns.joined(separator: ", "))) VALUES (\(Array(repeating: "?", count: pendingLoginColumns.count).joined(separator: ", ")))
-        """
-    static let updatePendingLogin = """
-        UPDATE pending_login SET \((["requester", "requested_level", "comparison", "attributes", "force_fresh", "return_path", "state", "expires_at", "version",
-                                     "browser_binding", "consent_token", "continuation_hash"] + cardColumns).map { $0 + " = ?" }.joined(separator: ", "))
-        WHERE id = ? AND version = ?
+    static let selectPendingLoginSQL = SQLText.select(pendingLoginColumns, from: "pending_login", where: "id = ?")
+    static let insertPendingLoginSQL = SQLText.insert(into: "pending_login", pendingLoginColumns)
+    /// Every column but `id` and `created_at`, which never change.
+    static let updatePendingLoginSQL = """
+        UPDATE pending_login SET \(SQLText.assignments(pendingLoginColumns.filter { $0 != "id" && $0 != "created_at" })) WHERE id = ? AND version = ?
         """
 
     static func pendingLogin(_ row: Row) -> PendingLoginRecord {

@@ -19,11 +19,6 @@ public enum IdentityClaims {
     public static var supported: [String] { attributeOfClaim.keys.sorted() }
     /// What `scope=profile` stands for (OIDC Core §5.4), of the claims a card supports.
     public static let profileScope = ["family_name", "given_name", "birthdate", "gender"]
-
-    /// The values of `claims` a card supports, for one identity; claims the card cannot support are left out.
-    public static func values(_ claims: [String], identity: AuthenticatedCitizen) -> JSONObject {
-        ReleasedClaims(claims, identity: identity).values(claims)
-    }
 }
 
 /// The values of the claims a citizen consented to release, one typed field per claim a card supports: what a grant

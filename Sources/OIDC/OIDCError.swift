@@ -38,6 +38,8 @@ public struct OIDCError: CodedError {
     public var delivery: Delivery
     /// A short stable word for the audit log and metrics (`pkce_mismatch`, `code_replayed`, …).
     public let reason: String
+    /// The client the refused request authenticated as, for the audit log (nil when it did not get that far).
+    public var clientID: String?
 
     public init(_ code: Code, reason: String, _ detail: String, delivery: Delivery = .json) {
         self.code = code

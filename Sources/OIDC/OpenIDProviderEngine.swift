@@ -47,6 +47,10 @@ public struct OpenIDProviderEngine: Sendable {
     /// new refresh token.
     public func exchange(_ form: [String: String], authorization: String?, now: Date) async throws -> TokenResponse {
         let client = try await authenticate(form, authorization: authorization, endpoint: provider.tokenEndpoint, now: now)
+        return try await attributed(to: client) { try await issueTokens(form, client: client, now: now) }
+    }
+
+    func issueTokens(_ form: [String: String], client: ClientRegistration, now: Date) async throws -> TokenResponse {
         guard let grantType = form["grant_type"] else { throw OIDCError(.invalidRequest, reason: "no_grant_type", "grant_type is missing") }
         guard let handler = handlers.first(where: { $0.grantType == grantType }) else {
             throw OIDCError(.unsupportedGrantType, reason: "grant_type", "grant_type '\(grantType)' is not supported")
@@ -117,18 +121,24 @@ public struct OpenIDProviderEngine: Sendable {
     /// RFC 7009: the grant behind an access or refresh token of the calling client ends; unknown tokens are not an error.
     public func revocation(_ form: [String: String], authorization: String?, now: Date) async throws {
         let client = try await authenticate(form, authorization: authorization, endpoint: provider.revocationEndpoint, now: now)
-        guard let token = form["token"] else { throw OIDCError(.invalidRequest, reason: "no_token", "token is missing") }
-        guard let (grant, _) = try await grant(of: token, now: now) else { return }
-        guard grant.clientID == client.clientID else {
-            throw OIDCError(.unauthorizedClient, reason: "revoke_other_client", "the token was issued to another client")
+        try await attributed(to: client) {
+            guard let token = form["token"] else { throw OIDCError(.invalidRequest, reason: "no_token", "token is missing") }
+            guard let (grant, _) = try await grant(of: token, now: now) else { return }
+            guard grant.clientID == client.clientID else {
+                throw OIDCError(.unauthorizedClient, reason: "revoke_other_client", "the token was issued to another client")
+            }
+            try await revoke(grantID: grant.grantID, why: "revoked_by_client", now: now)
         }
-        try await revoke(grantID: grant.grantID, why: "revoked_by_client", now: now)
     }
 
     /// RFC 7662, for the client the token was issued to; anything else is `active: false`.
     public func introspection(_ form: [String: String], authorization: String?, now: Date) async throws -> JSONObject {
         let client = try await authenticate(form, authorization: authorization, endpoint: provider.introspectionEndpoint, now: now)
-        guard let token = form["token"] else { throw OIDCError(.invalidRequest, reason: "no_token", "token is missing") }
+        guard let token = form["token"] else {
+            var error = OIDCError(.invalidRequest, reason: "no_token", "token is missing")
+            error.clientID = client.clientID
+            throw error
+        }
         guard let (grant, accessClaims) = try await grant(of: token, now: now), grant.clientID == client.clientID else { return ["active": .bool(false)] }
         var body: JSONObject = ["active": .bool(true), "client_id": .string(grant.clientID), "sub": .string(grant.subject), "iss": .string(provider.issuer),
                                 "scope": .string(grant.scopes.joined(separator: " ")), "acr": .string(grant.level.uri),
@@ -141,6 +151,14 @@ public struct OpenIDProviderEngine: Sendable {
             body["token_type"] = .string("refresh_token")
         }
         return body
+    }
+
+    /// Runs `body` for an authenticated client, naming the client in any refusal it throws.
+    func attributed<T>(to client: ClientRegistration, _ body: () async throws -> T) async throws -> T {
+        do { return try await body() } catch var error as OIDCError {
+            error.clientID = client.clientID
+            throw error
+        }
     }
 
     /// The live grant of an access token (verified; its claims returned) or of an unspent refresh token (not spent).

@@ -81,7 +81,7 @@ public struct IdentityProviderEngine: Sendable {
             let error = SPIDErrorTable.userError(ending)
             xml = try builder.failure(status: SAMLNames.Status.responder, subStatus: error.subStatus, message: error.statusMessage,
                                       to: request.destination, now: now)
-            fields.merge(["result": "error_response", "reason": ending.reason, "errorCode": "nr\(error.code)"]) { _, own in own }
+            fields.merge(["result": "error_response", "reason": ending.reason, "errorCode": SAMLRequestError.errorCode(error.code)]) { _, own in own }
         }
         try await store.audit(fields)
         return .response(PostedMessage(xml: xml, destination: request.destination, parameter: "SAMLResponse"), result: fields["result"]!)

@@ -26,7 +26,11 @@ public struct SAMLRequestError: Error, Sendable, Hashable, CustomStringConvertib
         self.delivery = delivery
     }
 
-    public var statusMessage: String { "ErrorCode nr\(spidCode < 10 ? "0" : "")\(spidCode)" }
+    public var statusMessage: String { Self.statusMessage(spidCode) }
+    /// The SPID `StatusMessage` of an error code: `ErrorCode nr08`, `ErrorCode nr22`.
+    public static func statusMessage(_ code: Int) -> String { "ErrorCode " + errorCode(code) }
+    /// `nr08`, `nr22`: how audit records name a code.
+    public static func errorCode(_ code: Int) -> String { "nr\(code < 10 ? "0" : "")\(code)" }
     public var description: String { "\(statusMessage) (\(reason)): \(detail)" }
 
     func delivered(to destination: ResponseDestination) -> SAMLRequestError {

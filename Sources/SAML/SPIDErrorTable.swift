@@ -6,7 +6,7 @@ public enum SPIDErrorTable {
     public struct Row: Sendable, Hashable {
         public let code: Int
         public let subStatus: String?
-        public var statusMessage: String { "ErrorCode nr\(code)" }
+        public var statusMessage: String { SAMLRequestError.statusMessage(code) }
     }
 
     public static func userError(_ ending: LoginEnding) -> Row {

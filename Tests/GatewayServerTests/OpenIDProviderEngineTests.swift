@@ -87,6 +87,9 @@ import LoginOutcome
     @Test("a code is spent on first use even when the rest is wrong, is bound to its client, and expires on the fixed clock")
     func codeRules() async throws {
         #expect(await refusal { try await exchange(try await code(), client: "other") } == "code_client")
+        // A refusal after authentication names the client, for the audit log (Basic auth sends no client_id in the form).
+        let foreign = try await code()
+        await #expect { _ = try await exchange(foreign, client: "other") } throws: { ($0 as? OIDCError)?.clientID == "other" }
         #expect(await refusal { try await exchange(try await code(), at: Self.now + Self.provider.authorizationCodeLifetime) } == "unknown_code")
         let wrongVerifier = try await code()
         #expect(await refusal {
