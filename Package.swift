@@ -28,6 +28,8 @@ let package = Package(
         .package(url: "https://github.com/jpsim/Yams", "5.0.1"..<"7.0.0"),
         // The gateway's outbound requests (GuardedHTTPTransport), and in tests a second real HTTPS client beside curl.
         .package(url: "https://github.com/swift-server/async-http-client", from: "1.20.0"),
+        // PostgreSQL for several gateway instances (GatewayStoragePostgres): the client, its pool and LISTEN/NOTIFY.
+        .package(url: "https://github.com/vapor/postgres-nio", from: "1.21.0"),
     ],
     targets: [
         // System libcrypto (OpenSSL 3). Used for RFC 5280 path validation, OCSP and signatures: swift-certificates
@@ -75,6 +77,10 @@ let package = Package(
         // Everything persistent behind one protocol; backends below it, the audit chain above it.
         .target(name: "GatewayStorage", dependencies: ["CodedErrors"]),
         .target(name: "GatewayStorageSQLite", dependencies: ["GatewayStorage", .product(name: "GRDB", package: "GRDB.swift")]),
+        // The same protocol on PostgreSQL, for several instances sharing one database (pool, TLS, LISTEN/NOTIFY).
+        .target(name: "GatewayStoragePostgres", dependencies: ["GatewayStorage", .product(name: "PostgresNIO", package: "postgres-nio"),
+                                                                .product(name: "Logging", package: "swift-log"),
+                                                                .product(name: "NIOSSL", package: "swift-nio-ssl")]),
         // Private keys and secrets sealed at rest (AES-256-GCM under a key kept outside the database), as a storage decorator.
         .target(name: "KeyProtection", dependencies: ["GatewayStorage", "CodedErrors", .product(name: "Crypto", package: "swift-crypto")]),
         // The gateway's signing keys: made with KeyMaterial, rolled over by compare-and-swap in storage.
@@ -148,6 +154,7 @@ let package = Package(
                                                              .product(name: "Crypto", package: "swift-crypto"),
                                                              .product(name: "_CryptoExtras", package: "swift-crypto")]),
         .testTarget(name: "GatewayStorageTests", dependencies: ["GatewayStorage", "StorageConformance"]),
+        .testTarget(name: "GatewayStoragePostgresTests", dependencies: ["GatewayStoragePostgres", "StorageConformance", "GatewayAudit", "CNSTestSupport"]),
         .testTarget(name: "KeyProtectionTests", dependencies: ["KeyProtection", "GatewayStorageSQLite", "StorageConformance"]),
         .testTarget(name: "GatewayConfigurationTests", dependencies: ["GatewayConfiguration"]),
         .testTarget(name: "TrustedListTests", dependencies: ["TrustedList", "KeyMaterial", "XMLSecurity", "CNSTestPKI", "CNSValidation", "CNSTestSupport"]),

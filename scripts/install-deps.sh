@@ -6,8 +6,9 @@ mode=${1:-test}
 packages=(libssl-dev libxml2-dev libxmlsec1-dev libxmlsec1-openssl libsqlite3-dev zlib1g-dev pkg-config openssl ca-certificates)
 if [ "$mode" = test ]; then
   # xmlsec1 signs test trusted lists; chromium, its driver and NSS tools run the browser test; curl, sqlite3 and
-  # python3 drive the server tests; nginx and apache2 stand in front of the gateway as the README configures them.
-  packages+=(xmlsec1 sqlite3 python3 python3-pip curl chromium chromium-driver libnss3-tools nginx apache2)
+  # python3 drive the server tests; nginx and apache2 stand in front of the gateway as the README configures them;
+  # postgresql is the shared database of several instances (tests start their own server with scripts/postgres-cluster.sh).
+  packages+=(xmlsec1 sqlite3 python3 python3-pip curl chromium chromium-driver libnss3-tools nginx apache2 postgresql)
 fi
 missing=()
 for p in "${packages[@]}"; do

@@ -12,6 +12,12 @@ import Testing
         try await StorageConformance.run { try SQLiteGatewayStorage(path: Self.freshPath()) }
     }
 
+    @Test("two connections on one database file keep one audit chain and one winner per redemption")
+    func twoConnections() async throws {
+        let path = Self.freshPath()
+        try await StorageConformance.sharedDatabase(try SQLiteGatewayStorage(path: path), try SQLiteGatewayStorage(path: path))
+    }
+
     @Test("WAL mode, and data survives reopening")
     func persistence() async throws {
         let path = Self.freshPath()

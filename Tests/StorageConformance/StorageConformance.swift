@@ -21,7 +21,7 @@ public enum StorageConformance {
         try await signingKeys(make())
     }
 
-    static let t0 = Date(timeIntervalSince1970: 1_790_000_000)
+    public static let t0 = Date(timeIntervalSince1970: 1_790_000_000)
 
     static func trustedCAs(_ s: any GatewayStorage) async throws {
         let ca = TrustedCARecord(id: "ab12", name: "Regione Test", certificateDER: Data([0x30, 1, 2]), policyJSON: Data("{}".utf8), addedAt: t0)
@@ -50,7 +50,7 @@ public enum StorageConformance {
         #expect(try await s.trustedCAs() == [ca])
     }
 
-    static func login(_ id: String, expires: Date = t0 + 600) -> PendingLoginRecord {
+    public static func login(_ id: String, expires: Date = t0 + 600) -> PendingLoginRecord {
         PendingLoginRecord(id: id, requester: "https://sp.example.it", requestedLevel: "SpidL2", comparison: "minimum",
                            attributes: ["fiscalNumber", "name"], forceFresh: true, returnPath: "/saml/continue", createdAt: t0, expiresAt: expires)
     }

@@ -1,0 +1,139 @@
+import Foundation
+import GatewayStorage
+import Logging
+import PostgresNIO
+
+/// ``GatewayStorage`` on PostgreSQL (postgres-nio's pooled client): several gateway instances share one database.
+///
+/// How each operation stays correct with writers in other processes (every statement runs at PostgreSQL's default
+/// READ COMMITTED isolation; none needs SERIALIZABLE, which would make callers retry):
+/// - compare-and-swap updates (pending logins, sessions, registrations, CAs, keys) read the row `FOR UPDATE` inside a
+///   transaction, so a second writer waits and then reads the first one's result; the `UPDATE … WHERE version = $n`
+///   guards the same rule as SQLite does;
+/// - one-time redemptions (codes, refresh tokens) are one conditional `UPDATE … WHERE spent_at IS NULL RETURNING`, and
+///   the front ends' requests one `DELETE … RETURNING`: the row lock makes exactly one of concurrent takers win;
+/// - the replay cache is one `INSERT … ON CONFLICT DO UPDATE … WHERE expired RETURNING`, atomic per key;
+/// - audit appends take a transaction-scoped advisory lock, so several writers form one chain (the sequence's primary
+///   key would refuse a fork in any case);
+/// - housekeeping takes a try-lock, so only one instance collects at a time, and the others skip.
+/// Every operation has a deadline (`timeout` in `storage.url`): when the database is down or the pool is exhausted,
+/// it fails with ``StorageError/Code/unavailable`` in time instead of hanging.
+public final class PostgresGatewayStorage: GatewayStorage {
+    let client: PostgresClient
+    let logger: Logger
+    public let settings: PostgresStorageSettings
+    private let runner: Task<Void, Never>
+
+    /// Connects, and applies pending schema migrations once per database (instances starting together wait on an
+    /// advisory lock; the first applies them).
+    public init(settings: PostgresStorageSettings, logger: Logger = Logger(label: "cnsgw.storage.postgres")) async throws {
+        self.settings = settings
+        self.logger = logger
+        let client = PostgresClient(configuration: try settings.clientConfiguration(), backgroundLogger: logger)
+        self.client = client
+        runner = Task { await client.run() }
+        do { try await migrate() } catch {
+            runner.cancel()
+            throw error
+        }
+    }
+
+    deinit { runner.cancel() }
+
+    /// Closes the pool (and with it the change-notification connection).
+    public func close() { runner.cancel() }
+
+    // MARK: running statements
+
+    /// Runs `body` on a pooled connection within the operation deadline.
+    func read<T: Sendable>(_ what: String, _ body: @escaping @Sendable (PostgresConnection) async throws -> T) async throws -> T {
+        try await withDeadline(what) { [client] in try await client.withConnection { try await body($0) } }
+    }
+
+    /// Runs `body` in a transaction (committed when it returns, rolled back when it throws) within the deadline.
+    func write<T: Sendable>(_ what: String, _ body: @escaping @Sendable (PostgresConnection) async throws -> T) async throws -> T {
+        try await withDeadline(what) { [client, logger] in
+            do {
+                return try await client.withTransaction(logger: logger) { try await body($0) }
+            } catch let error as PostgresTransactionError {
+                // The closure's own error (a conflict, an updater's refusal) reaches the caller as it was thrown.
+                if let closureError = error.closureError { throw closureError }
+                throw error
+            }
+        }
+    }
+
+    /// Races `body` against the deadline, in a task group (so an updater closure never outlives the call): on timeout
+    /// the body is cancelled — a waiting lease is withdrawn at once, and a statement still running is ended by the
+    /// server's `statement_timeout`/`lock_timeout`, set to the same deadline — and the caller gets `.unavailable`.
+    func withDeadline<T: Sendable>(_ what: String, _ body: @escaping @Sendable () async throws -> T) async throws -> T {
+        let timeout = settings.operationTimeout
+        let place = "\(settings.host):\(settings.port)"
+        do {
+            return try await withThrowingTaskGroup(of: T.self) { group in
+                group.addTask { try await body() }
+                group.addTask {
+                    try await Task.sleep(for: timeout)
+                    throw StorageError(.unavailable, "the database did not answer within \(timeout) (\(what)); check that PostgreSQL at \(place) is up and not overloaded")
+                }
+                defer { group.cancelAll() }
+                return try await group.next()!
+            }
+        } catch {
+            throw Self.storageError(error, what: what)
+        }
+    }
+
+    /// Driver and server errors as storage errors; the storage's own errors (and an updater's) as they are.
+    static func storageError(_ error: any Error, what: String) -> any Error {
+        if error is StorageError || error is CancellationError { return error }
+        if let psql = error as? PSQLError {
+            if let state = psql.serverInfo?[.sqlState] {
+                switch state {
+                case "23505": return StorageError(.alreadyExists, "\(what): \(psql.serverInfo?[.message] ?? "a unique key exists")")
+                case "40001", "40P01": return StorageError(.conflict, "\(what): a concurrent transaction won (\(state)); retry")
+                case "57014", "55P03": return StorageError(.unavailable, "\(what): the database ended a statement that ran too long (\(state))")
+                default: return StorageError(.unavailable, "\(what): PostgreSQL error \(state): \(psql.serverInfo?[.message] ?? "")")
+                }
+            }
+            return StorageError(.unavailable, "\(what): the database is unreachable (\(psql.code.description))")
+        }
+        if error is PostgresTransactionError { return StorageError(.unavailable, "\(what): the transaction failed: \(error)") }
+        return error
+    }
+
+    // MARK: migrations
+
+    /// Advisory-lock keys (one namespace, "cnsg"): migrations, audit appends, housekeeping.
+    enum Lock: Int64 {
+        case migrations = 0x636E_7367_0001
+        case audit = 0x636E_7367_0002
+        case housekeeping = 0x636E_7367_0003
+    }
+
+    func migrate() async throws {
+        try await write("schema migration") { conn in
+            try await conn.run("SELECT pg_advisory_xact_lock($1)", [.integer(Lock.migrations.rawValue)])
+            try await conn.run("CREATE TABLE IF NOT EXISTS schema_migrations (id BIGINT PRIMARY KEY)", [])
+            let applied = Set(try await conn.rows("SELECT id FROM schema_migrations", []).map { try $0.requiredInteger(0) })
+            if let newest = applied.max(), newest > Int64(StorageMigrations.steps.map(\.id).max() ?? 0) {
+                throw StorageError(.corrupted, "the database schema (\(newest)) is newer than this cnsgw; upgrade cnsgw")
+            }
+            for step in StorageMigrations.steps where !applied.contains(Int64(step.id)) {
+                for sql in step.postgres { try await conn.run(sql, []) }
+                try await conn.run("INSERT INTO schema_migrations (id) VALUES ($1)", [.integer(Int64(step.id))])
+            }
+        }
+    }
+
+    /// Whether the database holds any gateway records (the migration command refuses to copy into such a database).
+    public func isEmpty() async throws -> Bool {
+        try await read("emptiness check") { conn in
+            for table in ["trusted_ca", "registration", "signing_key", "audit_log", "sso_session", "gateway_secret", "oauth_grant"] {
+                if try await !conn.rows("SELECT 1 FROM \(table) LIMIT 1", []).isEmpty { return false }
+            }
+            return true
+        }
+    }
+}
+

@@ -1,0 +1,129 @@
+import CNSTestSupport
+import Foundation
+import GatewayStorage
+import GatewayStoragePostgres
+import StorageConformance
+import Testing
+
+/// The PostgreSQL backend against a real server started for this suite (Debian's binaries, on 127.0.0.1).
+@Suite(.serialized) final class PostgresGatewayStorageTests: @unchecked Sendable {
+    // @unchecked Sendable: `server` is set once in init.
+    let server: PostgresServer
+
+    init() throws { server = try PostgresServer() }
+    deinit { server.destroy() }
+
+    func storage(_ url: String, passwordFile: String? = nil) async throws -> PostgresGatewayStorage {
+        try await PostgresGatewayStorage(settings: PostgresStorageSettings(url: url, passwordFile: passwordFile))
+    }
+
+    @Test("passes the GatewayStorage conformance suite, concurrent writers included")
+    func conformance() async throws {
+        let server = server
+        try await StorageConformance.run { try await self.storage(try server.createDatabase()) }
+    }
+
+    @Test("two pools on one database (two instances) keep one audit chain and one winner per redemption")
+    func twoInstances() async throws {
+        let url = try server.createDatabase()
+        let a = try await storage(url)
+        let b = try await storage(url)
+        try await StorageConformance.sharedDatabase(a, b)
+    }
+
+    @Test("instances starting together migrate the schema once")
+    func migrationsOnce() async throws {
+        let url = try server.createDatabase()
+        let opened = try await withThrowingTaskGroup(of: Int.self) { group in
+            for _ in 0..<4 { group.addTask { _ = try await self.storage(url); return 1 } }
+            return try await group.reduce(0, +)
+        }
+        #expect(opened == 4)
+        let s = try await storage(url)
+        #expect(try await s.isEmpty())
+        try await s.addTrustedCA(TrustedCARecord(id: "a", name: "A", certificateDER: Data([1]), policyJSON: Data("{}".utf8), addedAt: Date()))
+        #expect(try await !s.isEmpty())
+    }
+
+    @Test("TLS: verify-full against the server's certificate works, a wrong root is refused, the password can come from a file")
+    func transportSecurity() async throws {
+        let url = try server.createDatabase()
+        let verified = try await storage(url + "?sslmode=verify-full&sslrootcert=\(server.certificatePath)")
+        #expect(try await verified.trustedCAs().isEmpty)
+
+        let wrongRoot = NSTemporaryDirectory() + "cnsgw-wrong-root-\(UUID().uuidString).pem"
+        _ = try runCommand("openssl", ["req", "-x509", "-newkey", "ec", "-pkeyopt", "ec_paramgen_curve:P-256", "-nodes", "-days", "1", "-subj", "/CN=other",
+                                       "-keyout", wrongRoot + ".key", "-out", wrongRoot])
+        await #expect(throws: StorageError.self) { _ = try await self.storage(url + "?sslmode=verify-full&sslrootcert=\(wrongRoot)&timeout=3") }
+
+        var components = URLComponents(string: url)!
+        let passwordFile = NSTemporaryDirectory() + "cnsgw-pgpass-\(UUID().uuidString)"
+        try (components.password! + "\n").write(toFile: passwordFile, atomically: true, encoding: .utf8)
+        components.password = "wrong"
+        let fromFile = try await storage(components.string! + "?sslmode=require", passwordFile: passwordFile)
+        #expect(try await fromFile.trustedCAs().isEmpty)
+        await #expect(throws: StorageError.self) { _ = try await self.storage(components.string! + "?timeout=3") }
+    }
+
+    @Test("settings: bad URLs are refused with the reason; the password never appears in messages")
+    func settings() throws {
+        #expect(throws: StorageError.self) { try PostgresStorageSettings(url: "mysql://u:p@h/db") }
+        #expect(throws: StorageError.self) { try PostgresStorageSettings(url: "postgres://u:p@h:5432/") }
+        #expect(throws: StorageError.self) { try PostgresStorageSettings(url: "postgres://u:p@db.example.it/db?sslmode=verify-full") }
+        #expect(throws: StorageError.self) { try PostgresStorageSettings(url: "postgres://u:p@h/db?pool_size=0") }
+        #expect(throws: StorageError.self) { try PostgresStorageSettings(url: "postgres://u:p@h/db?sslmod=require") }
+        let remote = try PostgresStorageSettings(url: "postgres://gw:s3cret@db.example.it:6432/cnsgw?pool_size=20&timeout=2.5")
+        #expect(remote.sslMode == .require && remote.port == 6432 && remote.poolSize == 20 && remote.operationTimeout == .milliseconds(2500))
+        #expect(!remote.description.contains("s3cret"))
+        #expect(PostgresStorageSettings.redacted("postgres://gw:s3cret@db/cnsgw") == "postgres://gw:***@db/cnsgw")
+        do { _ = try PostgresStorageSettings(url: "postgres://gw:s3cret@db.example.it/cnsgw?pool_size=x") } catch let e as StorageError {
+            #expect(!e.detail.contains("s3cret"))
+        }
+    }
+
+    @Test("a stopped database fails operations in time, and the same storage works again when it returns")
+    func outageAndReconnect() async throws {
+        let url = try server.createDatabase()
+        let s = try await storage(url + "?timeout=2")
+        try await s.createPendingLogin(StorageConformance.login("before"))
+        try server.stop(mode: "immediate")
+        let started = ContinuousClock.now
+        await #expect(throws: StorageError(.unavailable, "")) { _ = try await s.pendingLogin(id: "before") }
+        await #expect(throws: StorageError(.unavailable, "")) { _ = try await s.updatePendingLogin(id: "before") { var r = $0; r.state = .completed; return r } }
+        #expect(ContinuousClock.now - started < .seconds(8))
+        try server.start()
+        var record: PendingLoginRecord?
+        for _ in 0..<40 where record == nil {
+            record = try? await s.pendingLogin(id: "before")
+            if record == nil { try await Task.sleep(for: .milliseconds(250)) }
+        }
+        // Nothing was half-written: the failed update left the login as it was.
+        #expect(record?.state == .awaitingCard && record?.version == 0)
+    }
+
+    @Test("a pool exhausted by slow statements gives a timely error, not a hang")
+    func exhaustedPool() async throws {
+        let url = try server.createDatabase()
+        let s = try await storage(url + "?pool_size=1&timeout=1.5")
+        let blocker = try await storage(url + "?timeout=30")
+        try await s.createPendingLogin(StorageConformance.login("locked"))
+        // Another instance holds the row lock: the update waits for it, and the deadline (with lock_timeout) ends the wait.
+        let holding = Task {
+            try await blocker.updatePendingLogin(id: "locked") { r in Thread.sleep(forTimeInterval: 4); return r }
+        }
+        try await Task.sleep(for: .milliseconds(300))
+        let started = ContinuousClock.now
+        let failures = try await withThrowingTaskGroup(of: Bool.self) { group in
+            for _ in 0..<6 {
+                group.addTask {
+                    do { _ = try await s.updatePendingLogin(id: "locked") { $0 }; return false } catch let e as StorageError { return e.code == .unavailable }
+                }
+            }
+            return try await group.reduce(0) { $0 + ($1 ? 1 : 0) }
+        }
+        #expect(failures == 6)
+        #expect(ContinuousClock.now - started < .seconds(4))
+        _ = try await holding.value
+        #expect(try await s.pendingLogin(id: "locked")?.version == 1)
+    }
+}
