@@ -118,7 +118,7 @@ let package = Package(
         .executableTarget(
             name: "cnsgw",
             dependencies: [
-                "CNSValidation", "ItalianIdentity", "CNSTestPKI", "GatewayStorage", "GatewayStorageSQLite", "GatewayAudit", "GatewayServer", "GatewayConfiguration", "GatewayLogin", "TrustedList", "SAML", "OIDC", "KeyProtection", "KeyMaterial", "LoginOutcome", "GatewayKeys", "GatewayTrust", "OutboundHTTP",
+                "CNSValidation", "ItalianIdentity", "CNSTestPKI", "GatewayStorage", "GatewayStorageSQLite", "GatewayStoragePostgres", "GatewayAudit", "GatewayServer", "GatewayConfiguration", "GatewayLogin", "TrustedList", "SAML", "OIDC", "KeyProtection", "KeyMaterial", "LoginOutcome", "GatewayKeys", "GatewayTrust", "OutboundHTTP",
                 .product(name: "ServiceLifecycle", package: "swift-service-lifecycle"),
                 .product(name: "NIOCore", package: "swift-nio"),
                 .product(name: "NIOPosix", package: "swift-nio"),

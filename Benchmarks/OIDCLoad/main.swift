@@ -5,7 +5,8 @@
 // access tokens for SECONDS. Client JWTs are signed before the phase that sends them. Prints one JSON object.
 //
 //   cnsgw-oidc-load keys DIR                  a client key (DIR/client.pem) and its JWKS (DIR/client.jwks)
-//   cnsgw-oidc-load run ISSUER CLIENT_ID REDIRECT_URI DIR CARD_PEM CARD_KEY SECONDS CLIENTS [SERVE_PID]
+//   cnsgw-oidc-load run ISSUER CLIENT_ID REDIRECT_URI DIR CARD_PEM CARD_KEY SECONDS CLIENTS [SERVE_PID[,SERVE_PID…]]
+//   (several PIDs: gateway CPU summed over the instances; CNSGW_LOAD_LOGINS=N: exactly N logins instead of SECONDS)
 import AsyncHTTPClient
 import CNSTestPKI
 import Crypto
@@ -53,10 +54,12 @@ configuration.tlsConfiguration = cardTLS
 let cardClient = HTTPClient(eventLoopGroupProvider: .singleton, configuration: configuration)
 
 @Sendable func serverCPU() -> Double {
-    guard let servePID, let stat = try? String(contentsOfFile: "/proc/\(servePID)/stat", encoding: .utf8),
-          let tail = stat.split(separator: ")").last else { return 0 }
-    let fields = tail.split(separator: " ")
-    return (Double(fields[11])! + Double(fields[12])!) / Double(sysconf(Int32(_SC_CLK_TCK)))
+    guard let servePID else { return 0 }
+    return servePID.split(separator: ",").reduce(0) { total, pid in
+        guard let stat = try? String(contentsOfFile: "/proc/\(pid)/stat", encoding: .utf8), let tail = stat.split(separator: ")").last else { return total }
+        let fields = tail.split(separator: " ")
+        return total + (Double(fields[11])! + Double(fields[12])!) / Double(sysconf(Int32(_SC_CLK_TCK)))
+    }
 }
 
 @Sendable func form(_ fields: [(String, String)]) -> String {
@@ -184,8 +187,10 @@ struct LoadError: Error, CustomStringConvertible {
     return (code, verifier)
 }
 
-let prepared = try (0..<Int(seconds * 400)).map { _ in try authorization() }
-let (logins, codes) = await phase(deadline: Date() + seconds, items: prepared) { try await login($0) }
+// CNSGW_LOAD_LOGINS=N: exactly N logins, however long they take (the scale-out load test); else logins for SECONDS.
+let exactLogins = ProcessInfo.processInfo.environment["CNSGW_LOAD_LOGINS"].flatMap(Int.init)
+let prepared = try (0..<(exactLogins ?? Int(seconds * 400))).map { _ in try authorization() }
+let (logins, codes) = await phase(deadline: exactLogins == nil ? Date() + seconds : nil, items: prepared) { try await login($0) }
 let exchanges = try codes.map { ($0.code, $0.verifier, try assertion()) }
 let (tokens, accessTokens) = await phase(deadline: nil, items: exchanges) { item -> String in
     let (code, verifier, clientAssertion) = item!

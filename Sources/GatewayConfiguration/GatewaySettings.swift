@@ -6,6 +6,12 @@ import Foundation
 public struct GatewaySettings: Sendable, Hashable {
     /// `data_dir`: the database, generated keys and certificates, CRL cache, demo PKI.
     public var dataDirectory = "var"
+    /// `storage.url`: empty for the embedded SQLite database in `data_dir` (one instance); or
+    /// `postgres://USER:PASSWORD@HOST:PORT/DATABASE?sslmode=verify-full&sslrootcert=FILE` for the PostgreSQL database
+    /// several instances share (optional `pool_size`, default 10, and `timeout` in seconds per operation, default 5).
+    public var storageURL: String?
+    /// `storage.password_file`: the database password, first line of this file (instead of in the URL).
+    public var storagePasswordFile: String?
     /// `demo`: create the demo test PKI and trust its CA when no CA is trusted yet.
     public var demo = true
     /// `templates`: a folder of page templates and strings replacing the built-in ones.

@@ -32,6 +32,8 @@ public enum SettingsLoader {
     /// Every key, with how it is applied.
     static let keys: [String: @Sendable (inout GatewaySettings, Raw, String) throws -> Void] = [
         "data_dir": { s, v, k in s.dataDirectory = try nonEmpty(v, k) },
+        "storage.url": { s, v, k in s.storageURL = try optional(v, k) },
+        "storage.password_file": { s, v, k in s.storagePasswordFile = try optional(v, k) },
         "demo": { s, v, k in s.demo = try bool(v, k) },
         "templates": { s, v, k in s.templates = try optional(v, k) },
         "public.host": { s, v, k in s.publicListener.host = try nonEmpty(v, k) },

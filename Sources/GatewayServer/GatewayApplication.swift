@@ -101,7 +101,23 @@ public struct GatewayApplication: Sendable {
     }
 
     /// Both listeners, ready to run in a `ServiceGroup`.
-    public func services() throws -> [any Service] {
+    /// Makes the next request read what `table` holds again (a change notification from storage).
+    public func storageChanged(_ table: String) async {
+        let everything = table == "*"
+        if everything || table == "trusted_ca" { await trust.invalidate() }
+        if everything || table == "registration" {
+            await serviceProviders.invalidate()
+            await oidcClients.invalidate()
+        }
+        if everything || table == "signing_key" {
+            await samlKeys.invalidate()
+            await oidcKeys.invalidate()
+        }
+    }
+
+    /// The listeners and watchers; `changes`, when storage is shared with other instances, makes their trust,
+    /// registration and key changes reach this one at once (polling stays as the fallback).
+    public func services(changes: (any StorageChangeNotifying)? = nil) throws -> [any Service] {
         let chain = try NIOSSLCertificate.fromPEMFile(configuration.certificatePath).map { NIOSSLCertificateSource.certificate($0) }
         let key = NIOSSLPrivateKeySource.privateKey(try NIOSSLPrivateKey(file: configuration.privateKeyPath, format: .pem))
         var publicTLS = TLSConfiguration.makeServerConfiguration(certificateChain: chain, privateKey: key)
@@ -140,6 +156,7 @@ public struct GatewayApplication: Sendable {
             configuration: .init(address: .hostname(configuration.cardHost, port: configuration.cardPort), serverName: "cnsgw"),
             logger: logger)
         var services: [any Service] = [publicApp, cardApp, TrustWatcher(trust: trust, logger: logger)]
+        if let changes { services.append(StorageChangeWatcher(changes: changes, application: self)) }
         if let metrics, let port = configuration.metricsPort {
             // Metrics on their own plain-HTTP address (a scraper inside the network), not on the public listener.
             let router = Router()
@@ -257,6 +274,20 @@ struct TrustWatcher: Service {
             while !Task.isCancelled {
                 do { _ = try await trust.trustStore() } catch { logger.error("cannot read the trusted CAs", metadata: ["error": "\(error)"]) }
                 try? await Task.sleep(nanoseconds: 1_000_000_000)
+            }
+        }
+    }
+}
+
+/// Applies storage change notifications to the application's snapshots.
+struct StorageChangeWatcher: Service {
+    let changes: any StorageChangeNotifying
+    let application: GatewayApplication
+
+    func run() async throws {
+        await cancelWhenGracefulShutdown {
+            for await table in changes.changedTables() {
+                await application.storageChanged(table)
             }
         }
     }

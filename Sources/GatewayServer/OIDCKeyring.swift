@@ -7,6 +7,9 @@ import OIDC
 public struct OIDCKeyring: Sendable {
     private let keys: StoredSnapshot<[SigningKeyRecord], ProviderKeys>
 
+    /// Reads the keys again at the next use (a rotation, here or on another instance).
+    public func invalidate() async { await keys.invalidate() }
+
     public init(storage: any GatewayStorage) {
         keys = StoredSnapshot(maximumAge: .seconds(5), read: { try await storage.signingKeys(use: "oidc") }) { records, _ in
             var signing: [String: JWSSigningKey] = [:]

@@ -22,6 +22,9 @@ public struct RegistrationDirectory<Entry: Sendable>: Sendable {
         }
     }
 
+    /// Reads the registrations again at the next use (another instance or an admin command changed them).
+    public func invalidate() async { await entries.invalidate() }
+
     /// Every entry by registration ID.
     public func snapshot() async throws -> [String: Entry] { try await entries.value() }
 }

@@ -18,6 +18,9 @@ public struct SAMLKeyring: Sendable {
     private let keys: StoredSnapshot<[SigningKeyRecord], Keys>
     private let metadataCache = MetadataCache()
 
+    /// Reads the keys again at the next use (a rotation, here or on another instance).
+    public func invalidate() async { await keys.invalidate() }
+
     public init(storage: any GatewayStorage) {
         keys = StoredSnapshot(maximumAge: .seconds(5), read: { try await storage.signingKeys(use: "saml") }) { records, previous in
             guard let active = records.last(where: { $0.state == .active }), let certificate = active.certificatePEM else {

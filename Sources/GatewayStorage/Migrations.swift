@@ -52,7 +52,24 @@ public enum StorageMigrations {
         Step(id: 8, sqlite: cardOutcomeColumns(integer: "INTEGER"), postgres: cardOutcomeColumns(integer: "BIGINT")),
         Step(id: 9, sqlite: ["ALTER TABLE pending_login DROP COLUMN outcome", "ALTER TABLE sso_session DROP COLUMN outcome"],
              postgres: ["ALTER TABLE pending_login DROP COLUMN outcome", "ALTER TABLE sso_session DROP COLUMN outcome"]),
+        // Step 10: PostgreSQL tells every instance when the trusted CAs, registrations or signing keys change (NOTIFY on
+        // channel `cnsgw_changes`, the table's name as payload, sent at commit whoever wrote: a gateway, an admin command,
+        // psql). SQLite has one instance and needs nothing.
+        Step(id: 10, sqlite: [], postgres: changeNotifications),
     ]
+
+    /// The tables whose changes are announced on ``changeChannel``.
+    public static let announcedTables = ["trusted_ca", "registration", "signing_key"]
+    public static let changeChannel = "cnsgw_changes"
+
+    static let changeNotifications = [
+        """
+        CREATE FUNCTION cnsgw_announce_change() RETURNS trigger LANGUAGE plpgsql AS $$
+        BEGIN PERFORM pg_notify('\(changeChannel)', TG_TABLE_NAME); RETURN NULL; END $$
+        """,
+    ] + announcedTables.map {
+        "CREATE TRIGGER \($0)_announce AFTER INSERT OR UPDATE OR DELETE OR TRUNCATE ON \($0) FOR EACH STATEMENT EXECUTE FUNCTION cnsgw_announce_change()"
+    }
 
     /// The columns of a ``CitizenRecord``, in table `table`.
     public static let citizenColumns = ["citizen_fiscal_number", "citizen_codice_fiscale", "citizen_name", "citizen_family_name", "citizen_date_of_birth",

@@ -16,6 +16,9 @@ public actor StoredSnapshot<Records: Equatable & Sendable, Value: Sendable> {
         self.build = build
     }
 
+    /// Forgets when the records were last read, so the next ``value()`` reads them (a change notification came).
+    public func invalidate() { checkedAt = nil }
+
     /// The value as of at most `maximumAge` ago.
     public func value() async throws -> Value {
         let now = ContinuousClock.now
@@ -27,4 +30,17 @@ public actor StoredSnapshot<Records: Equatable & Sendable, Value: Sendable> {
         current = (records, value)
         return value
     }
+}
+
+/// A backend whose records other processes change (PostgreSQL shared by several instances) and that is told when
+/// they do, so values built from them (``StoredSnapshot``) are read again at once instead of at their next poll.
+public protocol StorageChangeNotifying: Sendable {
+    /// The names of tables as writers commit changes to them, and ``anyTable`` whenever the feed (re)connects, when
+    /// changes may have been missed. The stream ends when the caller stops iterating.
+    func changedTables() -> AsyncStream<String>
+}
+
+extension StorageChangeNotifying {
+    /// The name sent when anything may have changed.
+    public static var anyTable: String { "*" }
 }

@@ -3,16 +3,34 @@ import CNSValidation
 import Foundation
 import GatewayTrust
 import GatewayStorage
+import GatewayStoragePostgres
 import GatewayStorageSQLite
 import KeyProtection
 #if canImport(Glibc)
 import Glibc
 #endif
 
-/// `--data-dir`: where the gateway keeps its SQLite database (and, with the server, keys and caches).
+/// `--data-dir` and `--storage-url`: where the gateway keeps its records — the SQLite database in the data folder, or
+/// the PostgreSQL database several instances share — and, with the server, its local files (keys, caches).
 struct DataDirectoryOptions: ParsableArguments {
     @Option(name: .customLong("data-dir"), help: "The gateway's data folder (SQLite database cnsgw.sqlite). Default $CNSGW_DATA_DIR, else ./var.")
     var dataDirOption: String?
+
+    @Option(name: .customLong("storage-url"), help: ArgumentHelp(
+        "The shared PostgreSQL database, postgres://USER[:PASSWORD]@HOST:PORT/DATABASE?sslmode=verify-full&sslrootcert=FILE (storage.url); default $CNSGW_STORAGE_URL, else the SQLite database in the data folder.",
+        discussion: "The password may instead be the first line of the file named by $CNSGW_STORAGE_PASSWORD_FILE (storage.password_file)."))
+    var storageURLOption: String?
+
+    /// `--storage-url`, else `$CNSGW_STORAGE_URL`; nil (or empty) means SQLite in the data folder. `serve` sets it from its settings.
+    var storageURL: String? {
+        get { (storageURLOption ?? ProcessInfo.processInfo.environment["CNSGW_STORAGE_URL"]).flatMap { $0.isEmpty ? nil : $0 } }
+        set { storageURLOption = newValue ?? "" }
+    }
+
+    /// The database password file (`storage.password_file`, `$CNSGW_STORAGE_PASSWORD_FILE`).
+    var storagePasswordFile: String? = ProcessInfo.processInfo.environment["CNSGW_STORAGE_PASSWORD_FILE"].flatMap { $0.isEmpty ? nil : $0 }
+
+    enum CodingKeys: String, CodingKey { case dataDirOption, storageURLOption }
 
     /// The folder: `--data-dir`, else `$CNSGW_DATA_DIR` (the `data_dir` setting's variable), else `var`.
     var dataDir: String {
@@ -26,11 +44,23 @@ struct DataDirectoryOptions: ParsableArguments {
     /// the key-encryption key (see ``KeyEncryptionKey``); a bad file or a wrong key is a usage error (exit 2).
     /// Everything the process creates is private to it (umask 077): database, WAL and SHM files, keys, caches.
     func openStorage(keyFile: String? = nil, key: String? = nil) async throws -> SealedKeyStorage {
+        try await openSharedStorage(keyFile: keyFile, key: key).storage
+    }
+
+    /// The storage, with the change feed when it is shared with other instances (PostgreSQL).
+    func openSharedStorage(keyFile: String? = nil, key: String? = nil) async throws -> (storage: SealedKeyStorage, changes: (any StorageChangeNotifying)?) {
         umask(0o077)
-        let base: SQLiteGatewayStorage
+        let base: any GatewayStorage
+        var changes: (any StorageChangeNotifying)?
         do {
             try FileManager.default.createDirectory(atPath: dataDir, withIntermediateDirectories: true, attributes: [.posixPermissions: 0o700])
-            base = try SQLiteGatewayStorage(path: databasePath)
+            if let storageURL {
+                let postgres = try await PostgresGatewayStorage(settings: PostgresStorageSettings(url: storageURL, passwordFile: storagePasswordFile))
+                base = postgres
+                changes = postgres
+            } else {
+                base = try SQLiteGatewayStorage(path: databasePath)
+            }
         } catch let e as StorageError {
             throw UsageError("cannot open the gateway database: \(e.detail)")
         } catch {
@@ -44,7 +74,7 @@ struct DataDirectoryOptions: ParsableArguments {
                                                 mayCreate: !(try await SealedKeyStorage.holdsSealedValues(base)))
             let storage = SealedKeyStorage(base, kek: kek)
             try await storage.verifyAndSealAll()
-            return storage
+            return (storage, changes)
         } catch let failure as KeyEncryptionKey.Failure {
             throw UsageError("cnsgw: \(failure.detail)")
         }
@@ -54,7 +84,10 @@ struct DataDirectoryOptions: ParsableArguments {
     func requirePrivateFiles(_ extra: [(path: String, setting: String)]) throws {
         do {
             try FilePermissions.requirePrivate(dataDir, setting: "data_dir", directory: true)
-            for suffix in ["", "-wal", "-shm"] { try FilePermissions.requirePrivate(databasePath + suffix, setting: "data_dir") }
+            if storageURL == nil {
+                for suffix in ["", "-wal", "-shm"] { try FilePermissions.requirePrivate(databasePath + suffix, setting: "data_dir") }
+            }
+            if let storagePasswordFile { try FilePermissions.requirePrivate(storagePasswordFile, setting: "storage.password_file") }
             for (path, setting) in extra { try FilePermissions.requirePrivate(path, setting: setting) }
         } catch let failure as KeyEncryptionKey.Failure {
             throw UsageError("cnsgw serve: \(failure.detail)")

@@ -8,6 +8,7 @@ import GatewayKeys
 import GatewayLogin
 import GatewayServer
 import GatewayStorage
+import GatewayStoragePostgres
 import ItalianIdentity
 import KeyMaterial
 import Logging
@@ -53,6 +54,7 @@ struct ServeCommand: AsyncParsableCommand {
             throw UsageError("cnsgw serve: \(error)")
         }
         if let dir = data.dataDirOption { s.dataDirectory = dir }
+        if let url = data.storageURLOption { s.storageURL = url.isEmpty ? nil : url }
         if let host { s.publicListener.host = host; s.cardListener.host = host }
         if let publicPort { s.publicListener.port = publicPort }
         if let cardPort { s.cardListener.port = cardPort }
@@ -81,6 +83,8 @@ struct ServeCommand: AsyncParsableCommand {
         logger.logLevel = Logger.Level(rawValue: settings.logLevel) ?? .info
         var data = self.data
         data.dataDir = settings.dataDirectory
+        data.storageURL = settings.storageURL
+        if let file = settings.storagePasswordFile { data.storagePasswordFile = file }
         // The process-wide metrics backend, set once here at the top: libraries only emit through swift-metrics.
         let registry = PrometheusCollectorRegistry()
         MetricsSystem.bootstrap(PrometheusMetricsFactory(registry: registry))
@@ -91,7 +95,8 @@ struct ServeCommand: AsyncParsableCommand {
         // before anything is opened or written.
         try data.requirePrivateFiles([(keyPath, "tls.private_key"), (kekPath, "keys.encryption_key_file"),
                                       (settings.inDataDirectory(settings.auditPseudonymKeyFile, default: "audit-pseudonym.key"), "audit.pseudonym_key_file")])
-        let storage = try await data.openStorage(keyFile: kekPath, key: settings.keyEncryptionKey)
+        let (storage, changes) = try await data.openSharedStorage(keyFile: kekPath, key: settings.keyEncryptionKey)
+        logger.info("storage", metadata: ["database": "\(settings.storageURL.map { (try? PostgresStorageSettings(url: $0).description) ?? "PostgreSQL" } ?? data.databasePath)"])
         if settings.tlsCertificate == nil && settings.tlsPrivateKey == nil {
             try ensureServerCertificate(certificatePath: certificatePath, keyPath: keyPath)
         } else {
@@ -146,7 +151,7 @@ struct ServeCommand: AsyncParsableCommand {
                                                  interval: settings.auditCheckpointInterval, logger: logger)
         let clientKeys = RegistrationRefreshService<ClientRegistration>(storage: storage, transport: transport, interval: settings.oidcJWKSRefreshInterval,
                                                                         waitFirst: true, logger: logger)
-        let group = ServiceGroup(configuration: .init(services: try server.services() + [refresher, housekeeping, metadataRefresh, clientKeys, keyRotation, checkpoints], gracefulShutdownSignals: [.sigterm, .sigint],
+        let group = ServiceGroup(configuration: .init(services: try server.services(changes: changes) + [refresher, housekeeping, metadataRefresh, clientKeys, keyRotation, checkpoints], gracefulShutdownSignals: [.sigterm, .sigint],
                                                       logger: logger))
         say("cnsgw: public listener \(server.configuration.publicURL)  card listener \(server.configuration.cardURL)/login/card")
         if settings.demo {

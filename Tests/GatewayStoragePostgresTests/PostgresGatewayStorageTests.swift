@@ -65,6 +65,34 @@ import Testing
         await #expect(throws: StorageError.self) { _ = try await self.storage(components.string! + "?timeout=3") }
     }
 
+    @Test("every instance hears of trust, registration and key changes at once, and again after the database restarts")
+    func changeNotifications() async throws {
+        let url = try server.createDatabase()
+        let listener = try await storage(url + "?timeout=2")
+        let writer = try await storage(url)
+        var changes = listener.changedTables().makeAsyncIterator()
+        #expect(await changes.next() == "*")
+        let started = ContinuousClock.now
+        try await writer.addTrustedCA(TrustedCARecord(id: "n", name: "N", certificateDER: Data([1]), policyJSON: Data("{}".utf8), addedAt: Date()))
+        #expect(await changes.next() == "trusted_ca")
+        #expect(ContinuousClock.now - started < .seconds(1))
+        try await writer.addRegistration(RegistrationRecord(kind: "client", id: "c", json: Data("{}".utf8), createdAt: Date(), updatedAt: Date()))
+        #expect(await changes.next() == "registration")
+        try await writer.addSigningKey(SigningKeyRecord(id: "k", use: "oidc", algorithm: "ES256", privateKeyPEM: "x", state: .next, createdAt: Date()))
+        #expect(await changes.next() == "signing_key")
+        // Writes elsewhere are not announced (they change no snapshot).
+        try await writer.createPendingLogin(StorageConformance.login("quiet"))
+        try await writer.removeTrustedCA(id: "n")
+        #expect(await changes.next() == "trusted_ca")
+
+        try server.stop(mode: "immediate")
+        try await Task.sleep(for: .milliseconds(500))
+        try server.start()
+        #expect(await changes.next() == "*")
+        try await writer.removeRegistration(kind: "client", id: "c")
+        #expect(await changes.next() == "registration")
+    }
+
     @Test("settings: bad URLs are refused with the reason; the password never appears in messages")
     func settings() throws {
         #expect(throws: StorageError.self) { try PostgresStorageSettings(url: "mysql://u:p@h/db") }
