@@ -11,7 +11,7 @@ public protocol GatewayStorage: Sendable {
     func addTrustedCA(_ record: TrustedCARecord) async throws
     func trustedCAs() async throws -> [TrustedCARecord]
     func trustedCA(id: String) async throws -> TrustedCARecord?
-    func updateTrustedCA(id: String, _ updater: @Sendable (TrustedCARecord) throws -> TrustedCARecord) async throws -> TrustedCARecord
+    func updateTrustedCA(id: String, _ updater: @escaping @Sendable (TrustedCARecord) throws -> TrustedCARecord) async throws -> TrustedCARecord
     func removeTrustedCA(id: String) async throws
     /// Adds and removes trusted CAs in one transaction, so no decision ever sees half of a change (a trusted-list
     /// import). Fails with `.alreadyExists` or `.notFound` and changes nothing if any step would.
@@ -22,7 +22,7 @@ public protocol GatewayStorage: Sendable {
     func pendingLogin(id: String) async throws -> PendingLoginRecord?
     /// Applies `updater` to the stored record and stores the result with `version + 1`, unless another writer
     /// updated it in between (`.conflict`).
-    func updatePendingLogin(id: String, _ updater: @Sendable (PendingLoginRecord) throws -> PendingLoginRecord) async throws -> PendingLoginRecord
+    func updatePendingLogin(id: String, _ updater: @escaping @Sendable (PendingLoginRecord) throws -> PendingLoginRecord) async throws -> PendingLoginRecord
     func deletePendingLogin(id: String) async throws
 
     // MARK: replay cache
@@ -37,7 +37,7 @@ public protocol GatewayStorage: Sendable {
     /// Appends the records `build` makes from the current head (nil for an empty log), atomically: no other append
     /// comes between reading the head and writing them, so concurrent writers never retry. Each record must follow
     /// the one before (`sequence + 1`, `previousHash`), the first the head, else `.conflict` and nothing is written.
-    func appendAudit(building build: @Sendable (AuditRecord?) throws -> [AuditRecord]) async throws -> [AuditRecord]
+    func appendAudit(building build: @escaping @Sendable (AuditRecord?) throws -> [AuditRecord]) async throws -> [AuditRecord]
     func lastAuditRecord() async throws -> AuditRecord?
     /// Records in sequence order, optionally from a time on.
     func auditRecords(since: Date?, limit: Int?) async throws -> [AuditRecord]
@@ -46,7 +46,7 @@ public protocol GatewayStorage: Sendable {
     func createSession(_ record: SessionRecord) async throws
     /// The session, whether or not it has expired (callers compare `expiresAt`).
     func session(id: String) async throws -> SessionRecord?
-    func updateSession(id: String, _ updater: @Sendable (SessionRecord) throws -> SessionRecord) async throws -> SessionRecord
+    func updateSession(id: String, _ updater: @escaping @Sendable (SessionRecord) throws -> SessionRecord) async throws -> SessionRecord
     func deleteSession(id: String) async throws
 
     // MARK: the front ends' requests and logout state (each taken once: nil when taken before, unknown or expired)
@@ -83,7 +83,7 @@ public protocol GatewayStorage: Sendable {
     func addRegistration(_ record: RegistrationRecord) async throws
     func registrations(kind: String) async throws -> [RegistrationRecord]
     func registration(kind: String, id: String) async throws -> RegistrationRecord?
-    func updateRegistration(kind: String, id: String, _ updater: @Sendable (RegistrationRecord) throws -> RegistrationRecord) async throws -> RegistrationRecord
+    func updateRegistration(kind: String, id: String, _ updater: @escaping @Sendable (RegistrationRecord) throws -> RegistrationRecord) async throws -> RegistrationRecord
     func removeRegistration(kind: String, id: String) async throws
 
     // MARK: gateway secrets
@@ -97,7 +97,7 @@ public protocol GatewayStorage: Sendable {
     func addSigningKey(_ record: SigningKeyRecord) async throws
     /// Keys of one use, oldest first.
     func signingKeys(use: String) async throws -> [SigningKeyRecord]
-    func updateSigningKey(id: String, _ updater: @Sendable (SigningKeyRecord) throws -> SigningKeyRecord) async throws -> SigningKeyRecord
+    func updateSigningKey(id: String, _ updater: @escaping @Sendable (SigningKeyRecord) throws -> SigningKeyRecord) async throws -> SigningKeyRecord
 
     // MARK: housekeeping
     /// Removes expired pending logins, replay entries, sessions, front-end requests, grants and their tokens, retired signing keys past

@@ -32,7 +32,7 @@ public actor InMemoryGatewayStorage: GatewayStorage {
     }
     public func trustedCAs() -> [TrustedCARecord] { trusted.values.sorted { ($0.addedAt, $0.id) < ($1.addedAt, $1.id) } }
     public func trustedCA(id: String) -> TrustedCARecord? { trusted[id] }
-    public func updateTrustedCA(id: String, _ updater: @Sendable (TrustedCARecord) throws -> TrustedCARecord) throws -> TrustedCARecord {
+    public func updateTrustedCA(id: String, _ updater: @escaping @Sendable (TrustedCARecord) throws -> TrustedCARecord) throws -> TrustedCARecord {
         guard let current = trusted[id] else { throw StorageError(.notFound, "no trusted CA with id \(id)") }
         var next = try updater(current)
         guard next.id == id else { throw StorageError(.conflict, "an update cannot change a trusted CA's id") }
@@ -60,7 +60,7 @@ public actor InMemoryGatewayStorage: GatewayStorage {
         pending[record.id] = record
     }
     public func pendingLogin(id: String) -> PendingLoginRecord? { pending[id] }
-    public func updatePendingLogin(id: String, _ updater: @Sendable (PendingLoginRecord) throws -> PendingLoginRecord) throws -> PendingLoginRecord {
+    public func updatePendingLogin(id: String, _ updater: @escaping @Sendable (PendingLoginRecord) throws -> PendingLoginRecord) throws -> PendingLoginRecord {
         guard let current = pending[id] else { throw StorageError(.notFound, "no pending login with id \(id)") }
         var next = try updater(current)
         guard next.id == id else { throw StorageError(.conflict, "an update cannot change a pending login's id") }
@@ -91,7 +91,7 @@ public actor InMemoryGatewayStorage: GatewayStorage {
         }
         auditLog.append(record)
     }
-    public func appendAudit(building build: @Sendable (AuditRecord?) throws -> [AuditRecord]) throws -> [AuditRecord] {
+    public func appendAudit(building build: @escaping @Sendable (AuditRecord?) throws -> [AuditRecord]) throws -> [AuditRecord] {
         var head = auditLog.last
         let records = try build(head)
         for r in records {
@@ -116,7 +116,7 @@ public actor InMemoryGatewayStorage: GatewayStorage {
         sessions[record.id] = record
     }
     public func session(id: String) -> SessionRecord? { sessions[id] }
-    public func updateSession(id: String, _ updater: @Sendable (SessionRecord) throws -> SessionRecord) throws -> SessionRecord {
+    public func updateSession(id: String, _ updater: @escaping @Sendable (SessionRecord) throws -> SessionRecord) throws -> SessionRecord {
         guard let current = sessions[id] else { throw StorageError(.notFound, "no session with id \(id)") }
         var next = try updater(current)
         guard next.id == id, next.certificateFingerprint == current.certificateFingerprint else {
@@ -211,7 +211,7 @@ public actor InMemoryGatewayStorage: GatewayStorage {
         registrationRecords.values.filter { $0.kind == kind }.sorted { ($0.createdAt, $0.id) < ($1.createdAt, $1.id) }
     }
     public func registration(kind: String, id: String) -> RegistrationRecord? { registrationRecords[Self.key(kind, id)] }
-    public func updateRegistration(kind: String, id: String, _ updater: @Sendable (RegistrationRecord) throws -> RegistrationRecord) throws -> RegistrationRecord {
+    public func updateRegistration(kind: String, id: String, _ updater: @escaping @Sendable (RegistrationRecord) throws -> RegistrationRecord) throws -> RegistrationRecord {
         let k = Self.key(kind, id)
         guard let current = registrationRecords[k] else { throw StorageError(.notFound, "no \(kind) registration \(id)") }
         var next = try updater(current)
@@ -247,7 +247,7 @@ public actor InMemoryGatewayStorage: GatewayStorage {
     public func signingKeys(use: String) -> [SigningKeyRecord] {
         keys.values.filter { $0.use == use }.sorted { ($0.createdAt, $0.id) < ($1.createdAt, $1.id) }
     }
-    public func updateSigningKey(id: String, _ updater: @Sendable (SigningKeyRecord) throws -> SigningKeyRecord) throws -> SigningKeyRecord {
+    public func updateSigningKey(id: String, _ updater: @escaping @Sendable (SigningKeyRecord) throws -> SigningKeyRecord) throws -> SigningKeyRecord {
         guard let current = keys[id] else { throw StorageError(.notFound, "no signing key \(id)") }
         var next = try updater(current)
         guard next.id == id, next.privateKeyPEM == current.privateKeyPEM || SigningKeyRecord.isSealing(from: current.privateKeyPEM, to: next.privateKeyPEM) else {

@@ -11,29 +11,26 @@ extension PostgresGatewayStorage {
     /// transaction and then reads its result), `updater` makes the next record, `check` refuses a change of what must
     /// not change, and the row is written with `version + 1` where it still has the version read.
     func update<R: StoredRow>(_ what: String, key keyColumns: [String], _ keyValues: [SQLValue], fixed: Set<String>, versioned: Bool,
-                              _ updater: @Sendable (R) throws -> R, check: @escaping @Sendable (R, R) -> Bool,
+                              _ updater: @escaping @Sendable (R) throws -> R, check: @escaping @Sendable (R, R) -> Bool,
                               bump: @escaping @Sendable (inout R, R) -> Void) async throws -> R {
         let condition: @Sendable (Int) -> String = { first in
             keyColumns.enumerated().map { "\($1) = $\(first + $0)" }.joined(separator: " AND ")
         }
-        return try await withoutActuallyEscaping(updater) { updater in
-            let box = UncheckedBox(updater)
-            return try await write("update \(what)") { conn in
-                guard let current = try await conn.records(R.self, where: condition(1), keyValues, suffix: " FOR UPDATE").first else {
-                    throw StorageError(.notFound, "no \(what)")
-                }
-                var next = try box.value(current)
-                guard check(current, next) else { throw StorageError(.conflict, "an update cannot change the key or the fixed fields of \(what)") }
-                bump(&next, current)
-                let values = PostgresSQL.changingValues(next, keeping: fixed.union(keyColumns))
-                let versionIndex = values.count + keyValues.count + 1
-                let sql = PostgresSQL.update(R.self, keeping: fixed.union(keyColumns), where: { first in
-                    condition(first) + (versioned ? " AND version = $\(versionIndex)" : "")
-                }) + " RETURNING 1"
-                let versionValue: [SQLValue] = versioned ? [current.values[R.columns.firstIndex(of: "version")!]] : []
-                guard try await conn.count(sql, values + keyValues + versionValue) == 1 else { throw StorageError(.conflict, "\(what) changed concurrently") }
-                return next
+        return try await write("update \(what)") { conn in
+            guard let current = try await conn.records(R.self, where: condition(1), keyValues, suffix: " FOR UPDATE").first else {
+                throw StorageError(.notFound, "no \(what)")
             }
+            var next = try updater(current)
+            guard check(current, next) else { throw StorageError(.conflict, "an update cannot change the key or the fixed fields of \(what)") }
+            bump(&next, current)
+            let values = PostgresSQL.changingValues(next, keeping: fixed.union(keyColumns))
+            let versionIndex = values.count + keyValues.count + 1
+            let sql = PostgresSQL.update(R.self, keeping: fixed.union(keyColumns), where: { first in
+                condition(first) + (versioned ? " AND version = $\(versionIndex)" : "")
+            }) + " RETURNING 1"
+            let versionValue: [SQLValue] = versioned ? [current.values[R.columns.firstIndex(of: "version")!]] : []
+            guard try await conn.count(sql, values + keyValues + versionValue) == 1 else { throw StorageError(.conflict, "\(what) changed concurrently") }
+            return next
         }
     }
 
@@ -53,7 +50,7 @@ extension PostgresGatewayStorage {
         try await read("trusted CA") { try await $0.records(TrustedCARecord.self, where: "id = $1", [.text(id)]).first }
     }
 
-    public func updateTrustedCA(id: String, _ updater: @Sendable (TrustedCARecord) throws -> TrustedCARecord) async throws -> TrustedCARecord {
+    public func updateTrustedCA(id: String, _ updater: @escaping @Sendable (TrustedCARecord) throws -> TrustedCARecord) async throws -> TrustedCARecord {
         try await update("trusted CA \(id)", key: ["id"], [.text(id)], fixed: ["id", "added_at"], versioned: false, updater,
                          check: { $0.id == $1.id }, bump: { _, _ in })
     }
@@ -90,7 +87,7 @@ extension PostgresGatewayStorage {
         try await read("pending login") { try await $0.records(PendingLoginRecord.self, where: "id = $1", [.text(id)]).first }
     }
 
-    public func updatePendingLogin(id: String, _ updater: @Sendable (PendingLoginRecord) throws -> PendingLoginRecord) async throws -> PendingLoginRecord {
+    public func updatePendingLogin(id: String, _ updater: @escaping @Sendable (PendingLoginRecord) throws -> PendingLoginRecord) async throws -> PendingLoginRecord {
         try await update("pending login \(id)", key: ["id"], [.text(id)], fixed: ["id", "created_at"], versioned: true, updater,
                          check: { $0.id == $1.id }, bump: { $0.version = $1.version + 1 })
     }
@@ -126,26 +123,23 @@ extension PostgresGatewayStorage {
         }
     }
 
-    public func appendAudit(building build: @Sendable (AuditRecord?) throws -> [AuditRecord]) async throws -> [AuditRecord] {
-        try await withoutActuallyEscaping(build) { build in
-            let box = UncheckedBox(build)
-            return try await write("audit append") { conn in
-                // Writers of every instance queue on this lock until commit: one chain, no fork, no gap.
-                try await conn.run("SELECT pg_advisory_xact_lock($1)", [.integer(Lock.audit.rawValue)])
-                var head = try await conn.records(AuditRecord.self, where: "TRUE", [], suffix: " ORDER BY sequence DESC LIMIT 1").first
-                let records = try box.value(head)
-                for r in records {
-                    guard r.sequence == (head?.sequence ?? 0) + 1, r.previousHash == (head?.hash ?? "") else {
-                        throw StorageError(.conflict, "record \(r.sequence) does not follow the head of the audit log")
-                    }
-                    head = r
+    public func appendAudit(building build: @escaping @Sendable (AuditRecord?) throws -> [AuditRecord]) async throws -> [AuditRecord] {
+        try await write("audit append") { conn in
+            // Writers of every instance queue on this lock until commit: one chain, no fork, no gap.
+            try await conn.run("SELECT pg_advisory_xact_lock($1)", [.integer(Lock.audit.rawValue)])
+            var head = try await conn.records(AuditRecord.self, where: "TRUE", [], suffix: " ORDER BY sequence DESC LIMIT 1").first
+            let records = try build(head)
+            for r in records {
+                guard r.sequence == (head?.sequence ?? 0) + 1, r.previousHash == (head?.hash ?? "") else {
+                    throw StorageError(.conflict, "record \(r.sequence) does not follow the head of the audit log")
                 }
-                guard !records.isEmpty else { return records }
-                let width = AuditRecord.columns.count
-                let rows = (0..<records.count).map { "(\(PostgresSQL.placeholders(width, from: $0 * width + 1)))" }.joined(separator: ", ")
-                try await conn.run("INSERT INTO audit_log (\(AuditRecord.columns.joined(separator: ", "))) VALUES \(rows)", records.flatMap(\.values))
-                return records
+                head = r
             }
+            guard !records.isEmpty else { return records }
+            let width = AuditRecord.columns.count
+            let rows = (0..<records.count).map { "(\(PostgresSQL.placeholders(width, from: $0 * width + 1)))" }.joined(separator: ", ")
+            try await conn.run("INSERT INTO audit_log (\(AuditRecord.columns.joined(separator: ", "))) VALUES \(rows)", records.flatMap(\.values))
+            return records
         }
     }
 
@@ -172,7 +166,7 @@ extension PostgresGatewayStorage {
         try await read("session") { try await $0.records(SessionRecord.self, where: "id = $1", [.text(id)]).first }
     }
 
-    public func updateSession(id: String, _ updater: @Sendable (SessionRecord) throws -> SessionRecord) async throws -> SessionRecord {
+    public func updateSession(id: String, _ updater: @escaping @Sendable (SessionRecord) throws -> SessionRecord) async throws -> SessionRecord {
         try await update("session \(id)", key: ["id"], [.text(id)], fixed: ["id", "certificate_fingerprint"], versioned: true, updater,
                          check: { $0.id == $1.id && $0.certificateFingerprint == $1.certificateFingerprint }, bump: { $0.version = $1.version + 1 })
     }
@@ -201,7 +195,7 @@ extension PostgresGatewayStorage {
         try await read("registration") { try await $0.records(RegistrationRecord.self, where: "kind = $1 AND id = $2", [.text(kind), .text(id)]).first }
     }
 
-    public func updateRegistration(kind: String, id: String, _ updater: @Sendable (RegistrationRecord) throws -> RegistrationRecord) async throws -> RegistrationRecord {
+    public func updateRegistration(kind: String, id: String, _ updater: @escaping @Sendable (RegistrationRecord) throws -> RegistrationRecord) async throws -> RegistrationRecord {
         try await update("\(kind) registration \(id)", key: ["kind", "id"], [.text(kind), .text(id)], fixed: ["kind", "id", "created_at"],
                          versioned: true, updater, check: { $0.id == $1.id && $0.kind == $1.kind }, bump: { $0.version = $1.version + 1 })
     }
@@ -226,7 +220,7 @@ extension PostgresGatewayStorage {
         try await read("signing keys") { try await $0.records(SigningKeyRecord.self, where: "use = $1", [.text(use)], suffix: " ORDER BY created_at, id") }
     }
 
-    public func updateSigningKey(id: String, _ updater: @Sendable (SigningKeyRecord) throws -> SigningKeyRecord) async throws -> SigningKeyRecord {
+    public func updateSigningKey(id: String, _ updater: @escaping @Sendable (SigningKeyRecord) throws -> SigningKeyRecord) async throws -> SigningKeyRecord {
         try await update("signing key \(id)", key: ["id"], [.text(id)], fixed: ["id", "use", "algorithm", "created_at"], versioned: true, updater,
                          check: { old, new in
                              new.id == old.id && (new.privateKeyPEM == old.privateKeyPEM || SigningKeyRecord.isSealing(from: old.privateKeyPEM, to: new.privateKeyPEM))
@@ -250,10 +244,4 @@ extension PostgresGatewayStorage {
             try await conn.count("UPDATE gateway_secret SET value = $1 WHERE name = $2 AND value = $3 RETURNING 1", [.blob(value), .text(name), .blob(expected)]) == 1
         }
     }
-}
-
-/// Carries a non-escaping closure into the transaction's closure, which runs before the call returns.
-struct UncheckedBox<T>: @unchecked Sendable {
-    let value: T
-    init(_ value: T) { self.value = value }
 }

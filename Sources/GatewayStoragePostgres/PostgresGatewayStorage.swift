@@ -63,24 +63,27 @@ public final class PostgresGatewayStorage: GatewayStorage {
         }
     }
 
-    /// Races `body` against the deadline, in a task group (so an updater closure never outlives the call): on timeout
-    /// the body is cancelled — a waiting lease is withdrawn at once, and a statement still running is ended by the
-    /// server's `statement_timeout`/`lock_timeout`, set to the same deadline — and the caller gets `.unavailable`.
+    /// Races `body` against the deadline. The body runs in a task of its own, so that an operation stuck on a
+    /// connection that stopped answering cannot hold the caller: on timeout the task is cancelled (a waiting lease is
+    /// withdrawn; a statement still running is ended by the server's `statement_timeout`/`lock_timeout`, set to the
+    /// same deadline) and the caller gets `.unavailable` at once.
     func withDeadline<T: Sendable>(_ what: String, _ body: @escaping @Sendable () async throws -> T) async throws -> T {
         let timeout = settings.operationTimeout
         let place = "\(settings.host):\(settings.port)"
-        do {
-            return try await withThrowingTaskGroup(of: T.self) { group in
-                group.addTask { try await body() }
-                group.addTask {
-                    try await Task.sleep(for: timeout)
-                    throw StorageError(.unavailable, "the database did not answer within \(timeout) (\(what)); check that PostgreSQL at \(place) is up and not overloaded")
-                }
-                defer { group.cancelAll() }
-                return try await group.next()!
-            }
-        } catch {
-            throw Self.storageError(error, what: what)
+        let race = DeadlineRace<T>()
+        let work = Task { race.finish(await Result(catching: body).mapError { Self.storageError($0, what: what) }) }
+        let timer = Task {
+            try? await Task.sleep(for: timeout)
+            race.finish(.failure(StorageError(.unavailable, "the database did not answer within \(timeout) (\(what)); check that PostgreSQL at \(place) is up and not overloaded")))
+        }
+        defer {
+            work.cancel()
+            timer.cancel()
+        }
+        return try await withTaskCancellationHandler {
+            try await race.wait()
+        } onCancel: {
+            race.finish(.failure(CancellationError()))
         }
     }
 
@@ -125,15 +128,41 @@ public final class PostgresGatewayStorage: GatewayStorage {
             }
         }
     }
+}
 
-    /// Whether the database holds any gateway records (the migration command refuses to copy into such a database).
-    public func isEmpty() async throws -> Bool {
-        try await read("emptiness check") { conn in
-            for table in ["trusted_ca", "registration", "signing_key", "audit_log", "sso_session", "gateway_secret", "oauth_grant"] {
-                if try await !conn.rows("SELECT 1 FROM \(table) LIMIT 1", []).isEmpty { return false }
+/// The first of several results, for one waiter.
+final class DeadlineRace<T: Sendable>: @unchecked Sendable {
+    // @unchecked Sendable: `result` and `waiter` are only touched under `lock`.
+    private let lock = NSLock()
+    private var result: Result<T, any Error>?
+    private var waiter: CheckedContinuation<T, any Error>?
+
+    func finish(_ outcome: Result<T, any Error>) {
+        lock.lock()
+        guard result == nil else { lock.unlock(); return }
+        result = outcome
+        let waiter = self.waiter
+        self.waiter = nil
+        lock.unlock()
+        waiter?.resume(with: outcome)
+    }
+
+    func wait() async throws -> T {
+        try await withCheckedThrowingContinuation { continuation in
+            lock.lock()
+            if let result {
+                lock.unlock()
+                continuation.resume(with: result)
+            } else {
+                waiter = continuation
+                lock.unlock()
             }
-            return true
         }
     }
 }
 
+extension Result where Failure == any Error {
+    init(catching body: () async throws -> Success) async {
+        do { self = .success(try await body()) } catch { self = .failure(error) }
+    }
+}

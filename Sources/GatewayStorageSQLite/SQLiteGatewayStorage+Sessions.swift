@@ -21,7 +21,7 @@ extension SQLiteGatewayStorage {
         try await read { db in try Row.fetchOne(db.cachedStatement(sql: Self.selectSessionSQL), arguments: [id]).flatMap(Self.session) }
     }
 
-    public func updateSession(id: String, _ updater: @Sendable (SessionRecord) throws -> SessionRecord) async throws -> SessionRecord {
+    public func updateSession(id: String, _ updater: @escaping @Sendable (SessionRecord) throws -> SessionRecord) async throws -> SessionRecord {
         try await withoutActuallyEscaping(updater) { updater in
             let box = UncheckedBox(updater)
             return try await write { db in
@@ -88,7 +88,7 @@ extension SQLiteGatewayStorage {
         }
     }
 
-    public func updateRegistration(kind: String, id: String, _ updater: @Sendable (RegistrationRecord) throws -> RegistrationRecord) async throws -> RegistrationRecord {
+    public func updateRegistration(kind: String, id: String, _ updater: @escaping @Sendable (RegistrationRecord) throws -> RegistrationRecord) async throws -> RegistrationRecord {
         try await withoutActuallyEscaping(updater) { updater in
             let box = UncheckedBox(updater)
             return try await write { db in
@@ -136,7 +136,7 @@ extension SQLiteGatewayStorage {
         }
     }
 
-    public func updateSigningKey(id: String, _ updater: @Sendable (SigningKeyRecord) throws -> SigningKeyRecord) async throws -> SigningKeyRecord {
+    public func updateSigningKey(id: String, _ updater: @escaping @Sendable (SigningKeyRecord) throws -> SigningKeyRecord) async throws -> SigningKeyRecord {
         try await withoutActuallyEscaping(updater) { updater in
             let box = UncheckedBox(updater)
             return try await write { db in

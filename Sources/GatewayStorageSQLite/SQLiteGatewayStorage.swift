@@ -74,7 +74,7 @@ public final class SQLiteGatewayStorage: GatewayStorage {
         try await read { db in try Row.fetchOne(db, sql: "SELECT * FROM trusted_ca WHERE id = ?", arguments: [id]).map(Self.trustedCA) }
     }
 
-    public func updateTrustedCA(id: String, _ updater: @Sendable (TrustedCARecord) throws -> TrustedCARecord) async throws -> TrustedCARecord {
+    public func updateTrustedCA(id: String, _ updater: @escaping @Sendable (TrustedCARecord) throws -> TrustedCARecord) async throws -> TrustedCARecord {
         try await withoutActuallyEscaping(updater) { updater in
             let box = UncheckedBox(updater)
             return try await write { db in
@@ -134,7 +134,7 @@ public final class SQLiteGatewayStorage: GatewayStorage {
         try await read { db in try Row.fetchOne(db.cachedStatement(sql: Self.selectPendingLoginSQL), arguments: [id]).map(Self.pendingLogin) }
     }
 
-    public func updatePendingLogin(id: String, _ updater: @Sendable (PendingLoginRecord) throws -> PendingLoginRecord) async throws -> PendingLoginRecord {
+    public func updatePendingLogin(id: String, _ updater: @escaping @Sendable (PendingLoginRecord) throws -> PendingLoginRecord) async throws -> PendingLoginRecord {
         try await withoutActuallyEscaping(updater) { updater in
             let box = UncheckedBox(updater)
             return try await write { db in
@@ -217,7 +217,7 @@ public final class SQLiteGatewayStorage: GatewayStorage {
         }
     }
 
-    public func appendAudit(building build: @Sendable (AuditRecord?) throws -> [AuditRecord]) async throws -> [AuditRecord] {
+    public func appendAudit(building build: @escaping @Sendable (AuditRecord?) throws -> [AuditRecord]) async throws -> [AuditRecord] {
         try await withoutActuallyEscaping(build) { build in
             let box = UncheckedBox(build)
             return try await write { db in

@@ -90,7 +90,7 @@ public struct SealedKeyStorage: GatewayStorage {
 
     public func addSigningKey(_ record: SigningKeyRecord) async throws { try await base.addSigningKey(try sealed(record)) }
     public func signingKeys(use: String) async throws -> [SigningKeyRecord] { try await base.signingKeys(use: use).map(opened) }
-    public func updateSigningKey(id: String, _ updater: @Sendable (SigningKeyRecord) throws -> SigningKeyRecord) async throws -> SigningKeyRecord {
+    public func updateSigningKey(id: String, _ updater: @escaping @Sendable (SigningKeyRecord) throws -> SigningKeyRecord) async throws -> SigningKeyRecord {
         try await withoutActuallyEscaping(updater) { updater in
             let box = UnsafeSendable(updater)
             return try opened(try await base.updateSigningKey(id: id) { stored in
@@ -115,7 +115,7 @@ public struct SealedKeyStorage: GatewayStorage {
     public func addRegistration(_ record: RegistrationRecord) async throws { try await base.addRegistration(record) }
     public func registrations(kind: String) async throws -> [RegistrationRecord] { try await base.registrations(kind: kind) }
     public func registration(kind: String, id: String) async throws -> RegistrationRecord? { try await base.registration(kind: kind, id: id) }
-    public func updateRegistration(kind: String, id: String, _ updater: @Sendable (RegistrationRecord) throws -> RegistrationRecord) async throws -> RegistrationRecord {
+    public func updateRegistration(kind: String, id: String, _ updater: @escaping @Sendable (RegistrationRecord) throws -> RegistrationRecord) async throws -> RegistrationRecord {
         try await base.updateRegistration(kind: kind, id: id, updater)
     }
     public func removeRegistration(kind: String, id: String) async throws { try await base.removeRegistration(kind: kind, id: id) }
@@ -125,14 +125,14 @@ public struct SealedKeyStorage: GatewayStorage {
     public func addTrustedCA(_ record: TrustedCARecord) async throws { try await base.addTrustedCA(record) }
     public func trustedCAs() async throws -> [TrustedCARecord] { try await base.trustedCAs() }
     public func trustedCA(id: String) async throws -> TrustedCARecord? { try await base.trustedCA(id: id) }
-    public func updateTrustedCA(id: String, _ updater: @Sendable (TrustedCARecord) throws -> TrustedCARecord) async throws -> TrustedCARecord {
+    public func updateTrustedCA(id: String, _ updater: @escaping @Sendable (TrustedCARecord) throws -> TrustedCARecord) async throws -> TrustedCARecord {
         try await base.updateTrustedCA(id: id, updater)
     }
     public func removeTrustedCA(id: String) async throws { try await base.removeTrustedCA(id: id) }
     public func applyTrustChanges(adding: [TrustedCARecord], removing: [String]) async throws { try await base.applyTrustChanges(adding: adding, removing: removing) }
     public func createPendingLogin(_ record: PendingLoginRecord) async throws { try await base.createPendingLogin(record) }
     public func pendingLogin(id: String) async throws -> PendingLoginRecord? { try await base.pendingLogin(id: id) }
-    public func updatePendingLogin(id: String, _ updater: @Sendable (PendingLoginRecord) throws -> PendingLoginRecord) async throws -> PendingLoginRecord {
+    public func updatePendingLogin(id: String, _ updater: @escaping @Sendable (PendingLoginRecord) throws -> PendingLoginRecord) async throws -> PendingLoginRecord {
         try await base.updatePendingLogin(id: id, updater)
     }
     public func deletePendingLogin(id: String) async throws { try await base.deletePendingLogin(id: id) }
@@ -140,14 +140,14 @@ public struct SealedKeyStorage: GatewayStorage {
         try await base.rememberOnce(namespace: namespace, key: key, now: now, expiresAt: expiresAt)
     }
     public func appendAudit(_ record: AuditRecord) async throws { try await base.appendAudit(record) }
-    public func appendAudit(building build: @Sendable (AuditRecord?) throws -> [AuditRecord]) async throws -> [AuditRecord] {
+    public func appendAudit(building build: @escaping @Sendable (AuditRecord?) throws -> [AuditRecord]) async throws -> [AuditRecord] {
         try await base.appendAudit(building: build)
     }
     public func lastAuditRecord() async throws -> AuditRecord? { try await base.lastAuditRecord() }
     public func auditRecords(since: Date?, limit: Int?) async throws -> [AuditRecord] { try await base.auditRecords(since: since, limit: limit) }
     public func createSession(_ record: SessionRecord) async throws { try await base.createSession(record) }
     public func session(id: String) async throws -> SessionRecord? { try await base.session(id: id) }
-    public func updateSession(id: String, _ updater: @Sendable (SessionRecord) throws -> SessionRecord) async throws -> SessionRecord {
+    public func updateSession(id: String, _ updater: @escaping @Sendable (SessionRecord) throws -> SessionRecord) async throws -> SessionRecord {
         try await base.updateSession(id: id, updater)
     }
     public func deleteSession(id: String) async throws { try await base.deleteSession(id: id) }

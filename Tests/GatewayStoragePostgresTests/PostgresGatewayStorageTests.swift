@@ -40,9 +40,9 @@ import Testing
         }
         #expect(opened == 4)
         let s = try await storage(url)
-        #expect(try await s.isEmpty())
+        #expect(try await s.holdsNoRecords())
         try await s.addTrustedCA(TrustedCARecord(id: "a", name: "A", certificateDER: Data([1]), policyJSON: Data("{}".utf8), addedAt: Date()))
-        #expect(try await !s.isEmpty())
+        #expect(try await !s.holdsNoRecords())
     }
 
     @Test("TLS: verify-full against the server's certificate works, a wrong root is refused, the password can come from a file")
@@ -127,6 +127,44 @@ import Testing
         }
         // Nothing was half-written: the failed update left the login as it was.
         #expect(record?.state == .awaitingCard && record?.version == 0)
+    }
+
+    @Test("a ten-second outage under concurrent load: every operation fails in time, and all work again soon after the database returns")
+    func outageUnderLoad() async throws {
+        let url = try server.createDatabase()
+        let s = try await storage(url + "?timeout=2&pool_size=4")
+        try await s.createPendingLogin(StorageConformance.login("busy"))
+        let stop = ContinuousClock.now + .seconds(16)
+        let server = server
+        let outage = Task.detached {
+            try await Task.sleep(for: .seconds(2))
+            try server.stop(mode: "immediate")
+            try await Task.sleep(for: .seconds(10))
+            try server.start()
+        }
+        let slowest = try await withThrowingTaskGroup(of: Duration.self) { group in
+            for _ in 0..<16 {
+                group.addTask {
+                    var slowest = Duration.zero
+                    while ContinuousClock.now < stop {
+                        let started = ContinuousClock.now
+                        _ = try? await s.updatePendingLogin(id: "busy") { $0 }
+                        slowest = max(slowest, ContinuousClock.now - started)
+                    }
+                    return slowest
+                }
+            }
+            return try await group.reduce(Duration.zero) { max($0, $1) }
+        }
+        try await outage.value
+        #expect(slowest < .seconds(4), "an operation took \(slowest)")
+        var recovered: ContinuousClock.Instant?
+        let back = ContinuousClock.now
+        while recovered == nil && ContinuousClock.now - back < .seconds(30) {
+            if (try? await s.pendingLogin(id: "busy")) != nil { recovered = .now } else { try await Task.sleep(for: .milliseconds(200)) }
+        }
+        #expect(recovered != nil, "the storage did not reconnect within 30 s of the database's return")
+        print("outage under load: slowest operation \(slowest), back \(recovered.map { $0 - back } ?? .seconds(-1)) after the checks began")
     }
 
     @Test("a pool exhausted by slow statements gives a timely error, not a hang")
