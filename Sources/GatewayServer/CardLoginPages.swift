@@ -36,6 +36,9 @@ struct CardLoginPages {
 
     func loggedOut() -> String { message("loggedOut") }
 
+    /// The database could not be reached: nothing was completed; try again shortly.
+    func unavailable() -> String { message("unavailable", code: "storage_unavailable") }
+
     /// The self-submitting form that carries a SAML message to a service (HTTP-POST binding).
     func postForm(_ message: PostedMessage) -> String {
         PostForm.html(action: message.destination.assertionConsumerServiceURL, parameter: message.parameter, message: message.xml,

@@ -185,6 +185,7 @@ public struct GatewayApplication: Sendable {
     func publicRouter() -> Router<PublicRequestContext> {
         let router = Router(context: PublicRequestContext.self)
         router.add(middleware: RequestGuard(proxies: configuration.proxies, limiter: requestLimiter, limitedPaths: Self.limitedPaths, refusals: refusals))
+        router.add(middleware: StorageOutageGuard(application: self))
         router.get("/healthz") { _, _ in "ok\n" }
         router.get("/readyz") { _, _ -> Response in
             do {
@@ -240,6 +241,7 @@ public struct GatewayApplication: Sendable {
     func cardRouter() -> Router<CardRequestContext> {
         let router = Router(context: CardRequestContext.self)
         router.add(middleware: RequestGuard(proxies: configuration.proxies, limiter: requestLimiter, limitedPaths: Self.limitedPaths, refusals: refusals))
+        router.add(middleware: StorageOutageGuard(application: self))
         let controller = CardLoginController(application: self)
         router.get("/login/card") { request, context in try await controller.card(request, context) }
         let consent = ConsentController(application: self)

@@ -77,14 +77,19 @@ import Testing
         try two.database.stop(mode: "immediate")
         let outage = Date()
         var duringOutage: [(Int, Int, Int)] = []
+        var page = ""
         while Date().timeIntervalSince(outage) < 10 {
-            // Neither a good nor a revoked card logs in while decisions cannot be recorded; readiness fails.
-            duringOutage.append((ready(two, 0), two.cardLogin(1).0, (try? two.cardLogin(0, card: TwoInstances.revokedCard).0) ?? 0))
+            // Neither a good nor a revoked card logs in while decisions cannot be recorded (the citizen gets a page that
+            // says so); readiness fails.
+            let good = two.cardLogin(1)
+            page = good.1
+            duringOutage.append((ready(two, 0), good.0, (try? two.cardLogin(0, card: TwoInstances.revokedCard).0) ?? 0))
             usleep(1_000_000)
         }
+        #expect(page.contains("Servizio momentaneamente non disponibile") && page.contains("storage_unavailable"), "\(page.suffix(600))")
         try two.database.start()
         let result = try running.result()
-        #expect(!duringOutage.isEmpty && duringOutage.allSatisfy { $0.0 == 503 && $0.1 != 200 && $0.2 != 200 }, "\(duringOutage)")
+        #expect(!duringOutage.isEmpty && duringOutage.allSatisfy { $0.0 == 503 && $0.1 == 503 && $0.2 != 200 }, "\(duringOutage)")
         let logins = result["logins"] ?? [:]
         #expect((logins["ok"] as? Int ?? 0) > 0 && (logins["ok"] as? Int ?? 0) + (logins["failed"] as? Int ?? 0) == 600, "\(result)")
         // Back by itself: both ready, a login works on each, the revoked card is still refused.

@@ -90,6 +90,43 @@ import Testing
     }
 }
 
+extension ScaleOutTests {
+    @Test("the embedded default moves to PostgreSQL: everything copied once, the chain verifies, the same keys sign, a second copy is refused")
+    func migrateEmbeddedDefault() throws {
+        let embedded = try ServeCommandTests.Server()
+        let (status, _) = try embedded.login(card: "rccmnl83s18d969h")
+        #expect(status == 200)
+        let jwks = try runCommand("curl", ["-sk", "https://127.0.0.1:\(embedded.publicPort)/oidc/jwks"]).stdout
+        _ = embedded.process.terminate(timeout: 20)
+        let before = try runCommand(VerifyCommandTests.binary, ["audit", "verify", "--data-dir", embedded.data]).stdout
+
+        let database = try PostgresServer()
+        defer { database.destroy() }
+        let url = try database.createDatabase()
+        let migrate = ["storage", "migrate", "--from", "sqlite:\(embedded.data)/cnsgw.sqlite", "--to", url]
+        let copied = try runCommand(VerifyCommandTests.binary, migrate)
+        #expect(copied.status == 0 && copied.stdout.contains("audit log intact") && copied.stdout.contains("trusted_ca: 1"), "\(copied.stdout) \(copied.stderr)")
+        let again = try runCommand(VerifyCommandTests.binary, migrate)
+        #expect(again.status == 2 && again.stderr.contains("already holds gateway records"), "\(again.stdout) \(again.stderr)")
+        #expect(try runCommand(VerifyCommandTests.binary, migrate + ["--replace"]).status == 0)
+
+        let kek = try #require(FileManager.default.contents(atPath: embedded.data + "/keys.kek")).base64EncodedString()
+        let shared = ["CNSGW_STORAGE_URL=\(url)", "CNSGW_KEYS_ENCRYPTION_KEY=\(kek)"]
+        let after = try runCommand("/usr/bin/env", shared + [VerifyCommandTests.binary, "audit", "verify", "--data-dir", embedded.data + "-admin"])
+        #expect(after.status == 0 && after.stdout == before, "SQLite: \(before) PostgreSQL: \(after.stdout) \(after.stderr)")
+        // A wrong key-encryption key opens nothing.
+        let wrong = try runCommand("/usr/bin/env", ["CNSGW_STORAGE_URL=\(url)", "CNSGW_KEYS_ENCRYPTION_KEY=\(Data(repeating: 7, count: 32).base64EncodedString())",
+                                                   VerifyCommandTests.binary, "ca", "list", "--data-dir", embedded.data + "-admin"])
+        #expect(wrong.status != 0)
+
+        let moved = try ServeCommandTests.Server(["--no-demo"], data: embedded.data + "-postgres", environment: shared)
+        defer { moved.process.stop() }
+        #expect(try moved.login(card: "rccmnl83s18d969h", pki: embedded.demo).0 == 200)
+        #expect(try moved.login(card: "rssmra80a01h501u", pki: embedded.demo).0 == 403)
+        #expect(try runCommand("curl", ["-sk", "https://127.0.0.1:\(moved.publicPort)/oidc/jwks"]).stdout == jwks, "the same signing keys")
+    }
+}
+
 extension TwoInstances {
     func cardLogin(_ n: Int) -> (Int, String) { (try? cardLogin(n, card: TwoInstances.card)) ?? (0, "") }
 }
