@@ -88,21 +88,29 @@ final class TwoInstances: @unchecked Sendable {
         return (Int(r.stdout.split(separator: "\n").last ?? "") ?? 0, r.stdout)
     }
 
-    /// The balancer: nginx round-robin over both instances' listeners, each upstream connection from 127.0.0.2
-    /// with the README's certificate-header rules on the card side.
+    /// The balancer: docker/nginx-balancer.conf as docker/compose.yaml mounts it, with this machine's addresses in
+    /// place of the containers' (nginx connects to the instances from 127.0.0.2, their one trusted proxy).
     func startBalancer() throws {
-        let site = try ProxyDeploymentTests.snippet("nginx")
-        guard let body = site.range(of: "location / {"), let end = site.range(of: "proxy_pass", range: body.upperBound..<site.endIndex) else {
-            throw ServiceError("the README's nginx block changed shape")
+        var site = try String(contentsOf: BrowserTests.repository.appendingPathComponent("docker/nginx-balancer.conf"), encoding: .utf8)
+        let replacements = [
+            ("gateway-a:8443", "127.0.0.1:\(instances[0].publicPort)"), ("gateway-b:8443", "127.0.0.1:\(instances[1].publicPort)"),
+            ("gateway-a:8444", "127.0.0.1:\(instances[0].cardPort)"), ("gateway-b:8444", "127.0.0.1:\(instances[1].cardPort)"),
+            ("proxy_bind 172.28.0.10;", "proxy_bind 127.0.0.2;"), ("/etc/nginx/tls/login.pem", folder + "/proxy.pem"),
+            ("/etc/nginx/tls/login.key", folder + "/proxy.key"),
+        ]
+        for (from, to) in replacements {
+            guard site.contains(from) else { throw ServiceError("docker/nginx-balancer.conf no longer has \(from)") }
+            site = site.replacingOccurrences(of: from, with: to)
         }
-        let headerRules = String(site[body.upperBound..<end.lowerBound])
+        // The two `listen 443 ssl;`: the public server first, then the card server.
+        for port in [balancerPublic, balancerCard] {
+            guard let listen = site.range(of: "listen 443 ssl;") else { throw ServiceError("docker/nginx-balancer.conf lost a listen line") }
+            site.replaceSubrange(listen, with: "listen 127.0.0.1:\(port) ssl;")
+        }
         _ = try runCommand("openssl", ["req", "-x509", "-newkey", "ec", "-pkeyopt", "ec_paramgen_curve:P-256", "-nodes", "-days", "2", "-subj", "/CN=cns.example.it",
                                        "-keyout", folder + "/proxy.key", "-out", folder + "/proxy.pem"])
-        try FileManager.default.createDirectory(atPath: folder + "/nginx/logs", withIntermediateDirectories: true)
-        let upstream = { (name: String, port: (ServeCommandTests.Server) -> Int) in
-            "upstream \(name) { \(self.instances.map { "server 127.0.0.1:\(port($0)) max_fails=0;" }.joined(separator: " ")) keepalive 64; }"
-        }
         let n = folder + "/nginx"
+        try FileManager.default.createDirectory(atPath: n + "/logs", withIntermediateDirectories: true)
         let conf = """
             daemon off;
             pid \(n)/nginx.pid;
@@ -112,35 +120,7 @@ final class TwoInstances: @unchecked Sendable {
             http {
                 access_log off;
                 client_body_temp_path \(n)/body; proxy_temp_path \(n)/proxy; fastcgi_temp_path \(n)/fastcgi; uwsgi_temp_path \(n)/uwsgi; scgi_temp_path \(n)/scgi;
-                \(upstream("gateway_public", \.publicPort))
-                \(upstream("gateway_card", \.cardPort))
-                proxy_http_version 1.1;
-                proxy_bind 127.0.0.2;
-                proxy_next_upstream error timeout;
-                server {
-                    listen 127.0.0.1:\(balancerPublic) ssl;
-                    ssl_certificate \(folder)/proxy.pem; ssl_certificate_key \(folder)/proxy.key;
-                    location / {
-                        proxy_set_header Connection "";
-                        proxy_set_header X-Forwarded-For $remote_addr;
-                        proxy_set_header Host $http_host;
-                        proxy_pass https://gateway_public;
-                    }
-                }
-                server {
-                    listen 127.0.0.1:\(balancerCard) ssl;
-                    ssl_certificate \(folder)/proxy.pem; ssl_certificate_key \(folder)/proxy.key;
-                    ssl_verify_client optional_no_ca;
-                    ssl_verify_depth 3;
-                    ssl_session_tickets off;
-                    underscores_in_headers off;
-                    location / {
-                        proxy_set_header Connection "";
-                        proxy_set_header Host $http_host;
-                        \(headerRules)
-                        proxy_pass https://gateway_card;
-                    }
-                }
+            \(site)
             }
             """
         try conf.write(toFile: n + "/nginx.conf", atomically: true, encoding: .utf8)
