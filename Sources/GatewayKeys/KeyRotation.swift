@@ -42,8 +42,12 @@ public struct KeyRotation: Sendable {
             for algorithm in Set(keys.filter { $0.state == .active }.map(\.algorithm)).sorted()
             where !keys.contains(where: { $0.algorithm == algorithm && $0.state == .next }) {
                 let key = try generate(use, algorithm, now)
-                try await storage.addSigningKey(key)
-                added.append(key)
+                do {
+                    try await storage.addSigningKey(key)
+                    added.append(key)
+                } catch let error as StorageError where error.code == .alreadyExists {
+                    continue   // another instance published a next key of this kind a moment ago: it stands
+                }
             }
         }
         return added

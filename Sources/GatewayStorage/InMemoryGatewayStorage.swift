@@ -242,6 +242,9 @@ public actor InMemoryGatewayStorage: GatewayStorage {
 
     public func addSigningKey(_ record: SigningKeyRecord) throws {
         guard keys[record.id] == nil else { throw StorageError(.alreadyExists, "a signing key \(record.id) exists") }
+        if record.state == .next, keys.values.contains(where: { $0.use == record.use && $0.algorithm == record.algorithm && $0.state == .next }) {
+            throw StorageError(.alreadyExists, "a next \(record.use) \(record.algorithm) key exists")
+        }
         keys[record.id] = record
     }
     public func signingKeys(use: String) -> [SigningKeyRecord] {

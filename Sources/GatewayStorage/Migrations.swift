@@ -56,7 +56,12 @@ public enum StorageMigrations {
         // channel `cnsgw_changes`, the table's name as payload, sent at commit whoever wrote: a gateway, an admin command,
         // psql). SQLite has one instance and needs nothing.
         Step(id: 10, sqlite: [], postgres: changeNotifications),
+        // Step 11: at most one published-but-not-signing key per use and algorithm, so instances that rotate at the
+        // same moment publish one next key between them (the second insert is refused; it uses the first's).
+        Step(id: 11, sqlite: [oneNextKey], postgres: [oneNextKey]),
     ]
+
+    static let oneNextKey = "CREATE UNIQUE INDEX signing_key_one_next ON signing_key (use, algorithm) WHERE state = 'next'"
 
     /// The tables whose changes are announced on ``changeChannel``.
     public static let announcedTables = ["trusted_ca", "registration", "signing_key"]

@@ -98,6 +98,9 @@ extension StorageConformance {
         let saml = SigningKeyRecord(id: "s1", use: "saml", algorithm: "RS256", privateKeyPEM: "pem3", certificatePEM: "cert", state: .active, createdAt: t0)
         for key in [active, next, saml] { try await s.addSigningKey(key) }
         await #expect(throws: StorageError(.alreadyExists, "")) { try await s.addSigningKey(active) }
+        // One next key per use and algorithm: a second instance rotating at the same moment uses the first one's.
+        let rival = SigningKeyRecord(id: "k3", use: "oidc", algorithm: "RS256", privateKeyPEM: "pem4", state: .next, createdAt: t0 + 11)
+        await #expect(throws: StorageError(.alreadyExists, "")) { try await s.addSigningKey(rival) }
         #expect(try await s.signingKeys(use: "oidc") == [active, next])
         #expect(try await s.signingKeys(use: "saml") == [saml])
         let retired = try await s.updateSigningKey(id: "k1") { var r = $0; r.state = .retired; r.removeAfter = t0 + 100; return r }

@@ -55,6 +55,19 @@ extension StorageConformance {
         }
         #expect(takers == 1)
 
+        // Two instances rotating at once publish one next key between them.
+        let published = try await withThrowingTaskGroup(of: Bool.self) { group in
+            for i in 0..<6 {
+                group.addTask {
+                    let key = SigningKeyRecord(id: "next-\(i)", use: "saml", algorithm: "RS256", privateKeyPEM: "pem", state: .next, createdAt: t0)
+                    do { try await instances[i % 2].addSigningKey(key); return true } catch let e as StorageError where e.code == .alreadyExists { return false }
+                }
+            }
+            return try await group.reduce(0) { $0 + ($1 ? 1 : 0) }
+        }
+        #expect(published == 1)
+        #expect(try await b.signingKeys(use: "saml").filter { $0.state == .next }.count == 1)
+
         let ca = TrustedCARecord(id: "seen-by-both", name: "CA", certificateDER: Data([1]), policyJSON: Data("{}".utf8), addedAt: t0)
         try await b.addTrustedCA(ca)
         #expect(try await a.trustedCA(id: "seen-by-both") == ca)
