@@ -122,4 +122,54 @@ import Testing
         #expect(two.cardLogin(0).0 == 200)
         #expect(try auditVerify(two).contains("intact"))
     }
+
+    @Test("revocation sources fail during load: the last good CRL is kept, a CRL past nextUpdate fails closed, trust changes break no login")
+    func revocationFaults() throws {
+        // A CRL valid for 65 s: both instances ask for it again every second (crl.refresh_interval) from the start.
+        let two = try TwoInstances(crlValidity: 65)
+        defer { two.stop() }
+        let port = two.crlServer.port
+        func decisions() throws -> [Int] {
+            [two.cardLogin(0).0, two.cardLogin(1).0, try two.cardLogin(0, card: TwoInstances.revokedCard).0, try two.cardLogin(1, card: TwoInstances.revokedCard).0]
+        }
+        let running = try load(two, logins: 300, clients: 8)
+        usleep(1_500_000)
+        // The CRL server answers 500: each instance keeps the CRL it holds (and waits its retry interval before asking
+        // again); decisions go on, the revoked card still refused. (A garbage body is kept out the same way:
+        // RevocationServiceTests, "bad download keeps the last good copy".)
+        two.crlServer.stop()
+        let script = """
+            import http.server, sys
+            class H(http.server.BaseHTTPRequestHandler):
+                def do_GET(self):
+                    self.send_response(500); self.end_headers()
+                def log_message(self, *a): pass
+            http.server.HTTPServer(("127.0.0.1", int(sys.argv[1])), H).serve_forever()
+            """
+        let failing = try LocalService(["python3", "-c", script, "\(port)"], port: port)
+        defer { failing.stop() }
+        try failing.waitUntilListening()
+        usleep(2_500_000)
+        for instance in two.instances {   // both asked the failing server (their CRL status names the failure)
+            let status = (try? String(contentsOfFile: instance.data + "/crl-status.json", encoding: .utf8)) ?? ""
+            #expect(status.contains("500"), "\(instance.data): \(status.prefix(600))")
+        }
+        #expect(try decisions() == [200, 200, 403, 403])
+        // Trust changes during the load: another CA comes and goes; no login of the trusted one fails for it.
+        try TwoInstances.cnsgw(["testpki", "init", two.folder + "/other", "--ca-name", "Altra Regione - CA Cittadini"])
+        try two.admin(["ca", "add", two.folder + "/other/ca.pem", "--revocation", "none"])
+        let other = try two.admin(["ca", "list"]).stdout.split(separator: "\n").first { $0.contains("Altra Regione") }.map { String($0.prefix { $0 != " " }) }
+        try two.admin(["ca", "remove", try #require(other)])
+        let result = try running.result()
+        #expect(result["logins"]?["ok"] as? Int == 300 && result["logins"]?["failed"] as? Int == 0, "\(result)")
+        #expect(result["token"]?["failed"] as? Int == 0, "\(result)")
+
+        // The CRL held passes its nextUpdate with no newer one to be had: no card logs in (crl-only without soft-fail:
+        // the anchor's policy fails closed), and readiness says why.
+        let stale = try #require(two.crlNextUpdate)
+        if stale > Date() { usleep(useconds_t((stale.timeIntervalSinceNow + 1.5) * 1_000_000)) }
+        #expect(try decisions() == [403, 403, 403, 403])
+        #expect(ready(two, 0) == 503 && ready(two, 1) == 503)
+        #expect(try auditVerify(two).contains("intact"))
+    }
 }

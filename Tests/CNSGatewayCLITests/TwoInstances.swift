@@ -28,7 +28,12 @@ final class TwoInstances: @unchecked Sendable {
          "CNSGW_LIMITS_REQUESTS_PER_SECOND=0", "CNSGW_LIMITS_MAX_CONNECTIONS_PER_ADDRESS=1000000", "CNSGW_OIDC_CODE_LIFETIME=900"]
     }
 
-    init(extraEnvironment: [String] = []) throws {
+    /// When the served CRL stops being valid (nil: the test PKI's own, valid for a day).
+    private(set) var crlNextUpdate: Date?
+
+    /// `crlValidity`: seconds the served CRL is valid; at most a minute makes the instances fetch it again every
+    /// `crl.refresh_interval` (1 s here), which the revocation fault test needs.
+    init(extraEnvironment: [String] = [], crlValidity: TimeInterval? = nil) throws {
         database = try PostgresServer()
         url = try database.createDatabase(query: "timeout=3")
         kek = Data((0..<32).map { _ in UInt8.random(in: 0...255) }).base64EncodedString()
@@ -38,6 +43,10 @@ final class TwoInstances: @unchecked Sendable {
         try Self.cnsgw(["testpki", "init", pki, "--crl-url", "http://127.0.0.1:\(crlPort)/crl.der"])
         try Self.cnsgw(["testpki", "card", pki, "--cf", "RCCMNL83S18D969H", "--given-name", "Mario", "--surname", "Rossi"])
         try Self.cnsgw(["testpki", "card", pki, "--cf", "RSSMRA80A01H501U", "--given-name", "Maria", "--surname", "Verdi", "--revoked"])
+        if let crlValidity {
+            try Self.cnsgw(["testpki", "big-crl", pki, "--entries", "0", "--hours", "\(crlValidity / 3600)", "--out", pki + "/crl.der"])
+            crlNextUpdate = Date() + crlValidity
+        }
         crlServer = try LocalService.httpServer(directory: pki, port: crlPort)
         try crlServer.waitUntilListening()
         balancerPublic = LocalService.freePort()
