@@ -29,6 +29,7 @@ public final class PostgresGatewayStorage: GatewayStorage {
     public init(settings: PostgresStorageSettings, logger: Logger = Logger(label: "cnsgw.storage.postgres")) async throws {
         self.settings = settings
         self.logger = logger
+        try await Self.checkConnection(settings, logger: logger)
         let client = PostgresClient(configuration: try settings.clientConfiguration(), backgroundLogger: logger)
         self.client = client
         runner = Task { await client.run() }
@@ -51,8 +52,8 @@ public final class PostgresGatewayStorage: GatewayStorage {
     }
 
     /// Runs `body` in a transaction (committed when it returns, rolled back when it throws) within the deadline.
-    func write<T: Sendable>(_ what: String, _ body: @escaping @Sendable (PostgresConnection) async throws -> T) async throws -> T {
-        try await withDeadline(what) { [client, logger] in
+    func write<T: Sendable>(_ what: String, timeout: Duration? = nil, _ body: @escaping @Sendable (PostgresConnection) async throws -> T) async throws -> T {
+        try await withDeadline(what, timeout: timeout) { [client, logger] in
             do {
                 return try await client.withTransaction(logger: logger) { try await body($0) }
             } catch let error as PostgresTransactionError {
@@ -67,8 +68,8 @@ public final class PostgresGatewayStorage: GatewayStorage {
     /// connection that stopped answering cannot hold the caller: on timeout the task is cancelled (a waiting lease is
     /// withdrawn; a statement still running is ended by the server's `statement_timeout`/`lock_timeout`, set to the
     /// same deadline) and the caller gets `.unavailable` at once.
-    func withDeadline<T: Sendable>(_ what: String, _ body: @escaping @Sendable () async throws -> T) async throws -> T {
-        let timeout = settings.operationTimeout
+    func withDeadline<T: Sendable>(_ what: String, timeout: Duration? = nil, _ body: @escaping @Sendable () async throws -> T) async throws -> T {
+        let timeout = timeout ?? settings.operationTimeout
         let place = "\(settings.host):\(settings.port)"
         let race = DeadlineRace<T>()
         let work = Task { race.finish(await Result(catching: body).mapError { Self.storageError($0, what: what) }) }
@@ -114,8 +115,29 @@ public final class PostgresGatewayStorage: GatewayStorage {
         case housekeeping = 0x636E_7367_0003
     }
 
+    static let migrationTimeout = Duration.seconds(120)
+
+    /// One connection, opened and closed: the address, TLS and password are right, or the error says which is wrong.
+    static func checkConnection(_ settings: PostgresStorageSettings, logger: Logger) async throws {
+        do {
+            let connection = try await PostgresConnection.connect(on: PostgresClient.defaultEventLoopGroup.next(), configuration: try settings.connectionConfiguration(),
+                                                                  id: 0, logger: logger)
+            try await connection.close()
+        } catch let error as PSQLError {
+            let reason = error.serverInfo?[.message] ?? error.underlying.map { "\($0)" } ?? error.code.description
+            throw StorageError(.unavailable, "cannot connect to \(settings.description): \(reason)")
+        } catch let error as StorageError {
+            throw error
+        } catch {
+            throw StorageError(.unavailable, "cannot connect to \(settings.description): \(error)")
+        }
+    }
+
     func migrate() async throws {
-        try await write("schema migration") { conn in
+        // Start-up only: another instance may hold the lock while it migrates, and DDL on a busy database takes its time.
+        try await write("schema migration", timeout: Self.migrationTimeout) { conn in
+            try await conn.run("SET LOCAL lock_timeout = '\(Self.migrationTimeout.components.seconds)s'", [])
+            try await conn.run("SET LOCAL statement_timeout = '\(Self.migrationTimeout.components.seconds)s'", [])
             try await conn.run("SELECT pg_advisory_xact_lock($1)", [.integer(Lock.migrations.rawValue)])
             try await conn.run("CREATE TABLE IF NOT EXISTS schema_migrations (id BIGINT PRIMARY KEY)", [])
             let applied = Set(try await conn.rows("SELECT id FROM schema_migrations", []).map { try $0.requiredInteger(0) })

@@ -96,7 +96,7 @@ public struct PostgresStorageSettings: Sendable, Hashable {
     /// What the log may say about this database.
     public var description: String { "postgres://\(username)@\(host):\(port)/\(database) (sslmode=\(sslMode.rawValue))" }
 
-    func clientConfiguration() throws -> PostgresClient.Configuration {
+    func tlsConfiguration() throws -> TLSConfiguration {
         var tls = TLSConfiguration.makeClientConfiguration()
         tls.minimumTLSVersion = .tlsv12
         switch sslMode {
@@ -110,6 +110,26 @@ public struct PostgresStorageSettings: Sendable, Hashable {
                 throw StorageError(.unavailable, "cannot read sslrootcert \(rootCertificateFile): \(error)")
             }
         }
+        return tls
+    }
+
+    /// One connection's settings, for the check `PostgresGatewayStorage` makes before it starts its pool (a wrong
+    /// password or certificate is then an error at once instead of a pool retrying until the deadline).
+    func connectionConfiguration() throws -> PostgresConnection.Configuration {
+        let context = try NIOSSLContext(configuration: try tlsConfiguration())
+        let mode: PostgresConnection.Configuration.TLS
+        switch sslMode {
+        case .disable: mode = .disable
+        case .prefer: mode = .prefer(context)
+        case .require, .verifyCA, .verifyFull: mode = .require(context)
+        }
+        var configuration = PostgresConnection.Configuration(host: host, port: port, username: username, password: password, database: database, tls: mode)
+        configuration.options.connectTimeout = .milliseconds(operationTimeout.components.seconds * 1000 + operationTimeout.components.attoseconds / 1_000_000_000_000_000)
+        return configuration
+    }
+
+    func clientConfiguration() throws -> PostgresClient.Configuration {
+        let tls = try tlsConfiguration()
         let mode: PostgresClient.Configuration.TLS
         switch sslMode {
         case .disable: mode = .disable

@@ -32,6 +32,15 @@ struct DataDirectoryOptions: ParsableArguments {
 
     enum CodingKeys: String, CodingKey { case dataDirOption, storageURLOption }
 
+    init() {}
+
+    /// Options made in code rather than parsed (an @Option that was not parsed cannot be read).
+    init(dataDir: String, storageURL: String?) {
+        self.init()
+        dataDirOption = dataDir
+        storageURLOption = storageURL
+    }
+
     /// The folder: `--data-dir`, else `$CNSGW_DATA_DIR` (the `data_dir` setting's variable), else `var`.
     var dataDir: String {
         get { dataDirOption ?? ProcessInfo.processInfo.environment["CNSGW_DATA_DIR"] ?? "var" }

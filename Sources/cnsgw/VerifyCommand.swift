@@ -67,6 +67,8 @@ struct VerifyCommand: AsyncParsableCommand {
 
     @Option(name: .customLong("data-dir"), help: "Also trust the CAs added with `cnsgw ca add` to this data folder, each with its stored policy.")
     var dataDir: String?
+    @Option(name: .customLong("storage-url"), help: "With --data-dir: the CAs of this shared PostgreSQL database instead (storage.url; default $CNSGW_STORAGE_URL).")
+    var storageURL: String?
 
     func run() async throws {
         guard !trust.isEmpty || dataDir != nil else {
@@ -89,8 +91,7 @@ struct VerifyCommand: AsyncParsableCommand {
             throw UsageError("cannot load the trusted CAs: \(error)")
         }
         if let dataDir {
-            var data = DataDirectoryOptions()
-            data.dataDir = dataDir
+            let data = DataDirectoryOptions(dataDir: dataDir, storageURL: storageURL)
             let stored = try await data.trustStore(data.openStorage())
             trustStore = try TrustStore(anchors: trustStore.anchors + stored.anchors)
         }

@@ -33,9 +33,11 @@ final class TwoInstances: @unchecked Sendable {
 
     /// `crlValidity`: seconds the served CRL is valid; at most a minute makes the instances fetch it again every
     /// `crl.refresh_interval` (1 s here), which the revocation fault test needs.
-    init(extraEnvironment: [String] = [], crlValidity: TimeInterval? = nil) throws {
+    /// `storageTimeout`: the instances' deadline per storage operation (a short one for the outage test; the others
+    /// run beside the whole suite on two cores).
+    init(extraEnvironment: [String] = [], crlValidity: TimeInterval? = nil, storageTimeout: Int = 15) throws {
         database = try PostgresServer()
-        url = try database.createDatabase(query: "timeout=3")
+        url = try database.createDatabase(query: "timeout=\(storageTimeout)")
         kek = Data((0..<32).map { _ in UInt8.random(in: 0...255) }).base64EncodedString()
         folder = NSTemporaryDirectory() + "cnsgw-two-\(UUID().uuidString.prefix(8))"
         pki = folder + "/pki"

@@ -13,8 +13,11 @@ import Testing
     init() throws { server = try PostgresServer() }
     deinit { server.destroy() }
 
+    /// A storage on `url`; operations get 30 s unless the URL sets its own `timeout` (the whole suite runs in parallel
+    /// on two cores, where a connection's TLS and SCRAM handshake alone can take seconds).
     func storage(_ url: String, passwordFile: String? = nil) async throws -> PostgresGatewayStorage {
-        try await PostgresGatewayStorage(settings: PostgresStorageSettings(url: url, passwordFile: passwordFile))
+        let url = url.contains("timeout=") ? url : url + (url.contains("?") ? "&" : "?") + "timeout=30"
+        return try await PostgresGatewayStorage(settings: PostgresStorageSettings(url: url, passwordFile: passwordFile))
     }
 
     @Test("passes the GatewayStorage conformance suite, concurrent writers included")
@@ -174,10 +177,11 @@ import Testing
         let blocker = try await storage(url + "?timeout=30")
         try await s.createPendingLogin(StorageConformance.login("locked"))
         // Another instance holds the row lock: the update waits for it, and the deadline (with lock_timeout) ends the wait.
+        let holds = Flag()
         let holding = Task {
-            try await blocker.updatePendingLogin(id: "locked") { r in Thread.sleep(forTimeInterval: 4); return r }
+            try await blocker.updatePendingLogin(id: "locked") { r in holds.raise(); Thread.sleep(forTimeInterval: 4); return r }
         }
-        try await Task.sleep(for: .milliseconds(300))
+        while !holds.isRaised { try await Task.sleep(for: .milliseconds(20)) }   // the row is locked from here on
         let started = ContinuousClock.now
         let failures = try await withThrowingTaskGroup(of: Bool.self) { group in
             for _ in 0..<6 {
@@ -192,4 +196,13 @@ import Testing
         _ = try await holding.value
         #expect(try await s.pendingLogin(id: "locked")?.version == 1)
     }
+}
+
+/// A flag one task raises and another watches.
+final class Flag: @unchecked Sendable {
+    // @unchecked Sendable: `raised` is only touched under `lock`.
+    private let lock = NSLock()
+    private var raised = false
+    func raise() { lock.lock(); raised = true; lock.unlock() }
+    var isRaised: Bool { lock.lock(); defer { lock.unlock() }; return raised }
 }
