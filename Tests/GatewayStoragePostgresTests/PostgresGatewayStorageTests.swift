@@ -174,14 +174,23 @@ import Testing
     func exhaustedPool() async throws {
         let url = try server.createDatabase()
         let s = try await storage(url + "?pool_size=1&timeout=1.5")
-        let blocker = try await storage(url + "?timeout=30")
         try await s.createPendingLogin(StorageConformance.login("locked"))
-        // Another instance holds the row lock: the update waits for it, and the deadline (with lock_timeout) ends the wait.
-        let holds = Flag()
-        let holding = Task {
-            try await blocker.updatePendingLogin(id: "locked") { r in holds.raise(); Thread.sleep(forTimeInterval: 4); return r }
-        }
-        while !holds.isRaised { try await Task.sleep(for: .milliseconds(20)) }   // the row is locked from here on
+        // Another client holds the row lock with a slow transaction (psql, a separate process): the updates wait for
+        // it, and the deadline (with lock_timeout) ends the wait.
+        let script = NSTemporaryDirectory() + "cnsgw-slow-\(UUID().uuidString).sql"
+        try """
+            BEGIN;
+            SELECT id FROM pending_login WHERE id = 'locked' FOR UPDATE;
+            SELECT 'row-lock-held';
+            SELECT pg_sleep(5);
+            COMMIT;
+            """.write(toFile: script, atomically: true, encoding: .utf8)
+        let slow = try LocalService(["env", "PGPASSWORD=\(server.password)", "psql", "-h", "127.0.0.1", "-p", "\(server.port)", "-U", "cnsgw", "-d",
+                                     URLComponents(string: url)!.path.replacingOccurrences(of: "/", with: ""), "-f", script], port: 0)
+        defer { slow.stop() }
+        let waitUntil = ContinuousClock.now + .seconds(30)
+        while !slow.log.contains("row-lock-held") && ContinuousClock.now < waitUntil { try await Task.sleep(for: .milliseconds(50)) }
+        #expect(slow.log.contains("row-lock-held"), "\(slow.log)")
         let started = ContinuousClock.now
         let failures = try await withThrowingTaskGroup(of: Bool.self) { group in
             for _ in 0..<6 {
@@ -193,16 +202,10 @@ import Testing
         }
         #expect(failures == 6)
         #expect(ContinuousClock.now - started < .seconds(4))
-        _ = try await holding.value
-        #expect(try await s.pendingLogin(id: "locked")?.version == 1)
+        while slow.isRunning { try await Task.sleep(for: .milliseconds(100)) }
+        // Nothing was written by the updates that gave up; one made now succeeds.
+        #expect(try await s.pendingLogin(id: "locked")?.version == 0)
+        #expect(try await s.updatePendingLogin(id: "locked") { $0 }.version == 1)
     }
 }
 
-/// A flag one task raises and another watches.
-final class Flag: @unchecked Sendable {
-    // @unchecked Sendable: `raised` is only touched under `lock`.
-    private let lock = NSLock()
-    private var raised = false
-    func raise() { lock.lock(); raised = true; lock.unlock() }
-    var isRaised: Bool { lock.lock(); defer { lock.unlock() }; return raised }
-}
