@@ -5,7 +5,7 @@ import PostgresNIO
 // Reading and writing every row, for `cnsgw storage migrate`.
 extension PostgresGatewayStorage: StorageRowCopying {
     public func allRecords<R: StoredRow>(_ type: R.Type) async throws -> [R] {
-        try await read("copy \(R.table)") { try await $0.records(R.self, where: "TRUE", []) }
+        try await autocommit("copy \(R.table)") { try await $0.records(R.self, where: "TRUE", []) }
     }
 
     /// One transaction, without the per-operation deadline's usual few seconds: a large audit log takes longer.
@@ -28,7 +28,7 @@ extension PostgresGatewayStorage: StorageRowCopying {
     }
 
     public func holdsNoRecords() async throws -> Bool {
-        try await read("emptiness check") { conn in
+        try await autocommit("emptiness check") { conn in
             for table in StorageCopy.tables where try await !conn.rows("SELECT 1 FROM \(table) LIMIT 1", []).isEmpty { return false }
             return true
         }

@@ -12,7 +12,7 @@ extension PostgresGatewayStorage {
     }
 
     public func storeGrantToken(_ token: OAuthTokenRecord) async throws {
-        try await write("store grant token") { conn in
+        try await autocommit("store grant token") { conn in
             guard try await conn.insertIfAbsent(token) else { throw StorageError(.alreadyExists, "a \(token.kind.rawValue) token \(token.id) exists") }
         }
     }
@@ -38,31 +38,31 @@ extension PostgresGatewayStorage {
     }
 
     public func grant(id: String, now: Date) async throws -> OAuthGrantRecord? {
-        try await read("grant") { try await $0.records(OAuthGrantRecord.self, where: "id = $1 AND expires_at > $2", [.text(id), .instant(now)]).first }
+        try await autocommit("grant") { try await $0.records(OAuthGrantRecord.self, where: "id = $1 AND expires_at > $2", [.text(id), .instant(now)]).first }
     }
 
     public func grantToken(_ kind: OAuthTokenRecord.Kind, id: String, now: Date) async throws -> OAuthTokenRecord? {
-        try await read("grant token") { conn in
+        try await autocommit("grant token") { conn in
             try await conn.records(OAuthTokenRecord.self, where: "kind = $1 AND id = $2 AND expires_at > $3", [.text(kind.rawValue), .text(id), .instant(now)]).first
         }
     }
 
     public func revokeGrant(id: String, now: Date) async throws -> Bool {
-        try await read("revoke grant") { conn in
+        try await autocommit("revoke grant") { conn in
             try await conn.count("UPDATE oauth_grant SET revoked_at = $2 WHERE id = $1 AND expires_at > $2 AND revoked_at IS NULL RETURNING 1",
                                  [.text(id), .instant(now)]) == 1
         }
     }
 
     public func recordSessionIdentifier(_ sid: String, sessionID: String, expiresAt: Date) async throws {
-        try await read("record sid") { conn in
+        try await autocommit("record sid") { conn in
             try await conn.run("INSERT INTO oidc_session_identifier (sid, session_id, expires_at) VALUES ($1, $2, $3) ON CONFLICT DO NOTHING",
                                [.text(sid), .text(sessionID), .instant(expiresAt)])
         }
     }
 
     public func sessionID(forSessionIdentifier sid: String, now: Date) async throws -> String? {
-        try await read("sid") { conn in
+        try await autocommit("sid") { conn in
             try await conn.rows("SELECT session_id FROM oidc_session_identifier WHERE sid = $1 AND expires_at > $2", [.text(sid), .instant(now)])
                 .first?.requiredText(0)
         }
@@ -71,14 +71,14 @@ extension PostgresGatewayStorage {
     // MARK: the front ends' records, each taken once (DELETE … RETURNING: of two takers one gets the row)
 
     func store<R: StoredRow>(_ record: R, _ what: String) async throws {
-        try await write("store \(what)") { conn in
+        try await autocommit("store \(what)") { conn in
             guard try await conn.insertIfAbsent(record) else { throw StorageError(.alreadyExists, "\(what) exists") }
         }
     }
 
     /// Deletes the row and returns it unless it had expired at `now` (an expired row is deleted all the same).
     func take<R: StoredRow>(_ type: R.Type, where condition: String, _ values: [SQLValue], now: Date, expiresAt: (R) -> Date) async throws -> R? {
-        let record = try await read("take \(R.table)") { conn in
+        let record = try await autocommit("take \(R.table)") { conn in
             try await conn.rows("DELETE FROM \(R.table) WHERE \(condition) RETURNING \(R.columns.joined(separator: ", "))", values).first.map { try R(row: $0) }
         }
         guard let record, expiresAt(record) > now else { return nil }
@@ -98,7 +98,7 @@ extension PostgresGatewayStorage {
     }
 
     public func recordSAMLNameID(_ r: SAMLNameIDRecord) async throws {
-        try await read("record NameID") { conn in _ = try await conn.insertIfAbsent(r) }
+        try await autocommit("record NameID") { conn in _ = try await conn.insertIfAbsent(r) }
     }
 
     public func takeSAMLNameID(sessionID: String, serviceProvider: String, now: Date) async throws -> SAMLNameIDRecord? {

@@ -37,17 +37,17 @@ extension PostgresGatewayStorage {
     // MARK: trusted CAs
 
     public func addTrustedCA(_ r: TrustedCARecord) async throws {
-        try await write("add trusted CA") { conn in
+        try await autocommit("add trusted CA") { conn in
             guard try await conn.insertIfAbsent(r) else { throw StorageError(.alreadyExists, "a trusted CA with id \(r.id) exists") }
         }
     }
 
     public func trustedCAs() async throws -> [TrustedCARecord] {
-        try await read("trusted CAs") { try await $0.records(TrustedCARecord.self, where: "TRUE", [], suffix: " ORDER BY added_at, id") }
+        try await autocommit("trusted CAs") { try await $0.records(TrustedCARecord.self, where: "TRUE", [], suffix: " ORDER BY added_at, id") }
     }
 
     public func trustedCA(id: String) async throws -> TrustedCARecord? {
-        try await read("trusted CA") { try await $0.records(TrustedCARecord.self, where: "id = $1", [.text(id)]).first }
+        try await autocommit("trusted CA") { try await $0.records(TrustedCARecord.self, where: "id = $1", [.text(id)]).first }
     }
 
     public func updateTrustedCA(id: String, _ updater: @escaping @Sendable (TrustedCARecord) throws -> TrustedCARecord) async throws -> TrustedCARecord {
@@ -56,7 +56,7 @@ extension PostgresGatewayStorage {
     }
 
     public func removeTrustedCA(id: String) async throws {
-        try await write("remove trusted CA") { conn in
+        try await autocommit("remove trusted CA") { conn in
             guard try await conn.count("DELETE FROM trusted_ca WHERE id = $1 RETURNING 1", [.text(id)]) == 1 else {
                 throw StorageError(.notFound, "no trusted CA with id \(id)")
             }
@@ -78,13 +78,13 @@ extension PostgresGatewayStorage {
     // MARK: pending logins
 
     public func createPendingLogin(_ r: PendingLoginRecord) async throws {
-        try await write("create pending login") { conn in
+        try await autocommit("create pending login") { conn in
             guard try await conn.insertIfAbsent(r) else { throw StorageError(.alreadyExists, "a pending login with id \(r.id) exists") }
         }
     }
 
     public func pendingLogin(id: String) async throws -> PendingLoginRecord? {
-        try await read("pending login") { try await $0.records(PendingLoginRecord.self, where: "id = $1", [.text(id)]).first }
+        try await autocommit("pending login") { try await $0.records(PendingLoginRecord.self, where: "id = $1", [.text(id)]).first }
     }
 
     public func updatePendingLogin(id: String, _ updater: @escaping @Sendable (PendingLoginRecord) throws -> PendingLoginRecord) async throws -> PendingLoginRecord {
@@ -93,7 +93,7 @@ extension PostgresGatewayStorage {
     }
 
     public func deletePendingLogin(id: String) async throws {
-        try await write("delete pending login") { conn in
+        try await autocommit("delete pending login") { conn in
             guard try await conn.count("DELETE FROM pending_login WHERE id = $1 RETURNING 1", [.text(id)]) == 1 else {
                 throw StorageError(.notFound, "no pending login with id \(id)")
             }
@@ -104,7 +104,7 @@ extension PostgresGatewayStorage {
 
     public func rememberOnce(namespace: String, key: String, now: Date, expiresAt: Date) async throws -> Bool {
         // One statement: a new key is inserted, an expired one taken over, a live one left (no row returned: a replay).
-        try await read("replay cache") { conn in
+        try await autocommit("replay cache") { conn in
             try await conn.count("""
                 INSERT INTO replay_cache (namespace, key, expires_at) VALUES ($1, $2, $3)
                 ON CONFLICT (namespace, key) DO UPDATE SET expires_at = EXCLUDED.expires_at WHERE replay_cache.expires_at <= $4 RETURNING 1
@@ -144,11 +144,11 @@ extension PostgresGatewayStorage {
     }
 
     public func lastAuditRecord() async throws -> AuditRecord? {
-        try await read("audit head") { try await $0.records(AuditRecord.self, where: "TRUE", [], suffix: " ORDER BY sequence DESC LIMIT 1").first }
+        try await autocommit("audit head") { try await $0.records(AuditRecord.self, where: "TRUE", [], suffix: " ORDER BY sequence DESC LIMIT 1").first }
     }
 
     public func auditRecords(since: Date?, limit: Int?) async throws -> [AuditRecord] {
-        try await read("audit records") { conn in
+        try await autocommit("audit records") { conn in
             try await conn.records(AuditRecord.self, where: "time >= $1", [.integer(since?.storageMilliseconds ?? Int64.min)],
                                    suffix: " ORDER BY sequence" + (limit.map { " LIMIT \(max(0, $0))" } ?? ""))
         }
@@ -157,13 +157,13 @@ extension PostgresGatewayStorage {
     // MARK: sessions
 
     public func createSession(_ r: SessionRecord) async throws {
-        try await write("create session") { conn in
+        try await autocommit("create session") { conn in
             guard try await conn.insertIfAbsent(r) else { throw StorageError(.alreadyExists, "a session with id \(r.id) exists") }
         }
     }
 
     public func session(id: String) async throws -> SessionRecord? {
-        try await read("session") { try await $0.records(SessionRecord.self, where: "id = $1", [.text(id)]).first }
+        try await autocommit("session") { try await $0.records(SessionRecord.self, where: "id = $1", [.text(id)]).first }
     }
 
     public func updateSession(id: String, _ updater: @escaping @Sendable (SessionRecord) throws -> SessionRecord) async throws -> SessionRecord {
@@ -172,7 +172,7 @@ extension PostgresGatewayStorage {
     }
 
     public func deleteSession(id: String) async throws {
-        try await write("delete session") { conn in
+        try await autocommit("delete session") { conn in
             guard try await conn.count("DELETE FROM sso_session WHERE id = $1 RETURNING 1", [.text(id)]) == 1 else {
                 throw StorageError(.notFound, "no session with id \(id)")
             }
@@ -182,17 +182,17 @@ extension PostgresGatewayStorage {
     // MARK: registrations
 
     public func addRegistration(_ r: RegistrationRecord) async throws {
-        try await write("add registration") { conn in
+        try await autocommit("add registration") { conn in
             guard try await conn.insertIfAbsent(r) else { throw StorageError(.alreadyExists, "a \(r.kind) registration \(r.id) exists") }
         }
     }
 
     public func registrations(kind: String) async throws -> [RegistrationRecord] {
-        try await read("registrations") { try await $0.records(RegistrationRecord.self, where: "kind = $1", [.text(kind)], suffix: " ORDER BY created_at, id") }
+        try await autocommit("registrations") { try await $0.records(RegistrationRecord.self, where: "kind = $1", [.text(kind)], suffix: " ORDER BY created_at, id") }
     }
 
     public func registration(kind: String, id: String) async throws -> RegistrationRecord? {
-        try await read("registration") { try await $0.records(RegistrationRecord.self, where: "kind = $1 AND id = $2", [.text(kind), .text(id)]).first }
+        try await autocommit("registration") { try await $0.records(RegistrationRecord.self, where: "kind = $1 AND id = $2", [.text(kind), .text(id)]).first }
     }
 
     public func updateRegistration(kind: String, id: String, _ updater: @escaping @Sendable (RegistrationRecord) throws -> RegistrationRecord) async throws -> RegistrationRecord {
@@ -201,7 +201,7 @@ extension PostgresGatewayStorage {
     }
 
     public func removeRegistration(kind: String, id: String) async throws {
-        try await write("remove registration") { conn in
+        try await autocommit("remove registration") { conn in
             guard try await conn.count("DELETE FROM registration WHERE kind = $1 AND id = $2 RETURNING 1", [.text(kind), .text(id)]) == 1 else {
                 throw StorageError(.notFound, "no \(kind) registration \(id)")
             }
@@ -211,13 +211,13 @@ extension PostgresGatewayStorage {
     // MARK: signing keys
 
     public func addSigningKey(_ r: SigningKeyRecord) async throws {
-        try await write("add signing key") { conn in
+        try await autocommit("add signing key") { conn in
             guard try await conn.insertIfAbsent(r) else { throw StorageError(.alreadyExists, "a signing key \(r.id) exists") }
         }
     }
 
     public func signingKeys(use: String) async throws -> [SigningKeyRecord] {
-        try await read("signing keys") { try await $0.records(SigningKeyRecord.self, where: "use = $1", [.text(use)], suffix: " ORDER BY created_at, id") }
+        try await autocommit("signing keys") { try await $0.records(SigningKeyRecord.self, where: "use = $1", [.text(use)], suffix: " ORDER BY created_at, id") }
     }
 
     public func updateSigningKey(id: String, _ updater: @escaping @Sendable (SigningKeyRecord) throws -> SigningKeyRecord) async throws -> SigningKeyRecord {
@@ -230,17 +230,17 @@ extension PostgresGatewayStorage {
     // MARK: gateway secrets
 
     public func createGatewaySecret(_ r: GatewaySecretRecord) async throws {
-        try await write("create gateway secret") { conn in
+        try await autocommit("create gateway secret") { conn in
             guard try await conn.insertIfAbsent(r) else { throw StorageError(.alreadyExists, "a gateway secret \(r.name) exists") }
         }
     }
 
     public func gatewaySecret(name: String) async throws -> GatewaySecretRecord? {
-        try await read("gateway secret") { try await $0.records(GatewaySecretRecord.self, where: "name = $1", [.text(name)]).first }
+        try await autocommit("gateway secret") { try await $0.records(GatewaySecretRecord.self, where: "name = $1", [.text(name)]).first }
     }
 
     public func replaceGatewaySecretValue(name: String, expected: Data, with value: Data) async throws -> Bool {
-        try await read("replace gateway secret") { conn in
+        try await autocommit("replace gateway secret") { conn in
             try await conn.count("UPDATE gateway_secret SET value = $1 WHERE name = $2 AND value = $3 RETURNING 1", [.blob(value), .text(name), .blob(expected)]) == 1
         }
     }

@@ -46,8 +46,9 @@ public final class PostgresGatewayStorage: GatewayStorage {
 
     // MARK: running statements
 
-    /// Runs `body` on a pooled connection within the operation deadline.
-    func read<T: Sendable>(_ what: String, _ body: @escaping @Sendable (PostgresConnection) async throws -> T) async throws -> T {
+    /// Runs `body` on a pooled connection within the operation deadline, without an explicit transaction: each statement
+    /// commits by itself (reads, and writes of one statement, which save the BEGIN and COMMIT round trips).
+    func autocommit<T: Sendable>(_ what: String, _ body: @escaping @Sendable (PostgresConnection) async throws -> T) async throws -> T {
         try await withDeadline(what) { [client] in try await client.withConnection { try await body($0) } }
     }
 

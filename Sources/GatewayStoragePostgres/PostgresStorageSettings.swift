@@ -96,6 +96,8 @@ public struct PostgresStorageSettings: Sendable, Hashable {
     /// What the log may say about this database.
     public var description: String { "postgres://\(username)@\(host):\(port)/\(database) (sslmode=\(sslMode.rawValue))" }
 
+    var timeoutMilliseconds: Int64 { operationTimeout.components.seconds * 1000 + operationTimeout.components.attoseconds / 1_000_000_000_000_000 }
+
     func tlsConfiguration() throws -> TLSConfiguration {
         var tls = TLSConfiguration.makeClientConfiguration()
         tls.minimumTLSVersion = .tlsv12
@@ -117,31 +119,21 @@ public struct PostgresStorageSettings: Sendable, Hashable {
     /// password or certificate is then an error at once instead of a pool retrying until the deadline).
     func connectionConfiguration() throws -> PostgresConnection.Configuration {
         let context = try NIOSSLContext(configuration: try tlsConfiguration())
-        let mode: PostgresConnection.Configuration.TLS
-        switch sslMode {
-        case .disable: mode = .disable
-        case .prefer: mode = .prefer(context)
-        case .require, .verifyCA, .verifyFull: mode = .require(context)
-        }
+        let mode: PostgresConnection.Configuration.TLS = sslMode == .disable ? .disable : sslMode == .prefer ? .prefer(context) : .require(context)
         var configuration = PostgresConnection.Configuration(host: host, port: port, username: username, password: password, database: database, tls: mode)
-        configuration.options.connectTimeout = .milliseconds(operationTimeout.components.seconds * 1000 + operationTimeout.components.attoseconds / 1_000_000_000_000_000)
+        configuration.options.connectTimeout = .milliseconds(timeoutMilliseconds)
         return configuration
     }
 
     func clientConfiguration() throws -> PostgresClient.Configuration {
         let tls = try tlsConfiguration()
-        let mode: PostgresClient.Configuration.TLS
-        switch sslMode {
-        case .disable: mode = .disable
-        case .prefer: mode = .prefer(tls)
-        case .require, .verifyCA, .verifyFull: mode = .require(tls)
-        }
+        let mode: PostgresClient.Configuration.TLS = sslMode == .disable ? .disable : sslMode == .prefer ? .prefer(tls) : .require(tls)
         var configuration = PostgresClient.Configuration(host: host, port: port, username: username, password: password, database: database, tls: mode)
         configuration.options.maximumConnections = poolSize + 1
         configuration.options.connectTimeout = operationTimeout
         // The server ends what would outlive the operation's deadline, so a slow statement or a lock wait cannot hold a
         // pooled connection after its caller gave up.
-        let milliseconds = String(operationTimeout.components.seconds * 1000 + operationTimeout.components.attoseconds / 1_000_000_000_000_000)
+        let milliseconds = String(timeoutMilliseconds)
         configuration.options.additionalStartupParameters = [("statement_timeout", milliseconds), ("lock_timeout", milliseconds),
                                                              ("idle_in_transaction_session_timeout", milliseconds), ("application_name", "cnsgw")]
         configuration.options.keepAliveBehavior = .init(frequency: .seconds(15))

@@ -17,13 +17,7 @@ extension StorageConformance {
                 let log = AuditLog(storage: s)
                 for w in 0..<4 {
                     group.addTask { for i in 0..<25 { try await log.append(kind: "login", fields: ["instance": "\(n)", "writer": "\(w)", "i": "\(i)"]) } }
-                    group.addTask {
-                        for _ in 0..<10 {
-                            while true {
-                                do { _ = try await s.updatePendingLogin(id: "both") { $0 }; break } catch let e as StorageError where e.code == .conflict { continue }
-                            }
-                        }
-                    }
+                    group.addTask { try await updateTenTimes(s, id: "both") }
                 }
             }
             try await group.waitForAll()

@@ -139,14 +139,7 @@ public enum StorageConformance {
                 group.addTask {
                     for i in 0..<25 { try await log.append(kind: "login", fields: ["writer": "\(w)", "i": "\(i)"]) }
                 }
-                group.addTask {
-                    for _ in 0..<10 {
-                        while true {
-                            do { _ = try await s.updatePendingLogin(id: "shared") { $0 }; break }
-                            catch let e as StorageError where e.code == .conflict { continue }
-                        }
-                    }
-                }
+                group.addTask { try await updateTenTimes(s, id: "shared") }
             }
             try await group.waitForAll()
         }
@@ -159,5 +152,14 @@ public enum StorageConformance {
             return try await group.reduce(into: 0) { $0 += $1 ? 1 : 0 }
         }
         #expect(firsts == 1)
+    }
+
+    /// Ten compare-and-swap updates of one pending login, each retried on `.conflict` until it lands.
+    static func updateTenTimes(_ s: any GatewayStorage, id: String) async throws {
+        for _ in 0..<10 {
+            while true {
+                do { _ = try await s.updatePendingLogin(id: id) { $0 }; break } catch let e as StorageError where e.code == .conflict { continue }
+            }
+        }
     }
 }
