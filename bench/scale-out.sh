@@ -158,8 +158,13 @@ b=$(start b "$url" 19831 "$lb" "$lbcard")
 balancer 19900 19901 19821 19831
 if [ -n "${LOGINS:-}" ]; then
   before="$(rss "$a") $(rss "$b")"
+  # Resident memory every 15 s during the run: growth that stops after warm-up is flat, growth that goes on is a leak.
+  (while sleep 15; do echo "$(date +%s) $(rss "$a") $(rss "$b")"; done >"$work/rss.log") &
+  sampler=$!
   CNSGW_LOAD_LOGINS=$LOGINS measure postgres-nginx-2 "$lb" "$a,$b"
+  kill "$sampler" 2>/dev/null || true
   echo "[postgres-nginx-2] $LOGINS logins: resident memory (kB) of the two instances before: $before; after: $(rss "$a") $(rss "$b")"
+  echo "[postgres-nginx-2] samples every 15 s (kB, instance A, instance B): $(awk '{printf "%s/%s ", $2, $3}' "$work/rss.log")"
 else
   measure postgres-nginx-2 "$lb" "$a,$b"
 fi
