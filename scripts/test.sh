@@ -8,8 +8,19 @@ swift build --build-tests
 log=$(mktemp)
 trap 'rm -f "$log"' EXIT
 set +e
-swift test "$@" 2>&1 | tee "$log"
-status=${PIPESTATUS[0]}
+if [ $# -eq 0 ]; then
+  # Two runs. The PostgreSQL storage tests check deadlines of a few seconds inside the test process; beside the
+  # rest of the suite, whose synchronous tests hold both cooperative threads of a 2-core machine for minutes while
+  # they wait on real servers, their async work could not be scheduled in time. So they run alone, afterwards.
+  swift test --skip-build --skip PostgresGatewayStorageTests 2>&1 | tee "$log"
+  status=${PIPESTATUS[0]}
+  swift test --skip-build --filter PostgresGatewayStorageTests 2>&1 | tee -a "$log"
+  second=${PIPESTATUS[0]}
+  [ "$status" -eq 0 ] && status=$second
+else
+  swift test "$@" 2>&1 | tee "$log"
+  status=${PIPESTATUS[0]}
+fi
 set -e
 # One plain closing line for CI (swift-testing's own summary is the line above it).
 passed=$(grep -cE '^.{0,12}✔ Test "' "$log" || true)
