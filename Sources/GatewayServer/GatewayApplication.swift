@@ -103,7 +103,7 @@ public struct GatewayApplication: Sendable {
     /// Both listeners, ready to run in a `ServiceGroup`.
     /// Makes the next request read what `table` holds again (a change notification from storage).
     public func storageChanged(_ table: String) async {
-        let everything = table == "*"
+        let everything = table == StorageChanges.anyTable
         if everything || table == "trusted_ca" { await trust.invalidate() }
         if everything || table == "registration" {
             await serviceProviders.invalidate()

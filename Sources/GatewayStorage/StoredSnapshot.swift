@@ -35,12 +35,13 @@ public actor StoredSnapshot<Records: Equatable & Sendable, Value: Sendable> {
 /// A backend whose records other processes change (PostgreSQL shared by several instances) and that is told when
 /// they do, so values built from them (``StoredSnapshot``) are read again at once instead of at their next poll.
 public protocol StorageChangeNotifying: Sendable {
-    /// The names of tables as writers commit changes to them, and ``anyTable`` whenever the feed (re)connects, when
+    /// The names of tables as writers commit changes to them, and ``StorageChanges/anyTable`` whenever the feed (re)connects, when
     /// changes may have been missed. The stream ends when the caller stops iterating.
     func changedTables() -> AsyncStream<String>
 }
 
-extension StorageChangeNotifying {
-    /// The name sent when anything may have changed.
-    public static var anyTable: String { "*" }
+/// What a change feed sends.
+public enum StorageChanges {
+    /// The name sent when anything may have changed (the feed (re)connected).
+    public static let anyTable = "*"
 }

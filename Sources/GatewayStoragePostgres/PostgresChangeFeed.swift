@@ -6,7 +6,7 @@ import PostgresNIO
 // Change notifications (LISTEN on the channel the schema's triggers NOTIFY, see StorageMigrations step 10).
 extension PostgresGatewayStorage: StorageChangeNotifying {
     /// Listens on one pooled connection. When that connection is lost (the database restarted, a network cut), the
-    /// feed sends ``StorageChangeNotifying/anyTable`` once it listens again, so nothing missed in between is kept stale,
+    /// feed sends ``StorageChanges/anyTable`` once it listens again, so nothing missed in between is kept stale,
     /// and retries every second meanwhile; the snapshots' own polling covers that gap.
     public func changedTables() -> AsyncStream<String> {
         let (stream, continuation) = AsyncStream.makeStream(of: String.self, bufferingPolicy: .bufferingNewest(64))
@@ -17,7 +17,7 @@ extension PostgresGatewayStorage: StorageChangeNotifying {
                     try await client.withConnection { connection in
                         try await connection.listen(on: StorageMigrations.changeChannel) { notifications in
                             failures = 0
-                            continuation.yield(Self.anyTable)
+                            continuation.yield(StorageChanges.anyTable)
                             for try await notification in notifications { continuation.yield(notification.payload) }
                         }
                     }

@@ -22,23 +22,20 @@ extension SQLiteGatewayStorage {
     }
 
     public func updateSession(id: String, _ updater: @escaping @Sendable (SessionRecord) throws -> SessionRecord) async throws -> SessionRecord {
-        try await withoutActuallyEscaping(updater) { updater in
-            let box = UncheckedBox(updater)
-            return try await write { db in
-                guard let current = try Row.fetchOne(db.cachedStatement(sql: Self.selectSessionSQL), arguments: [id]).flatMap(Self.session) else {
-                    throw StorageError(.notFound, "no session with id \(id)")
-                }
-                var next = try box.value(current)
-                guard next.id == id, next.certificateFingerprint == current.certificateFingerprint else {
-                    throw StorageError(.conflict, "an update cannot change a session's id or card")
-                }
-                next.version = current.version + 1
-                let values: [(any DatabaseValueConvertible)?] = [next.level, next.authenticatedAt.storageMilliseconds, next.expiresAt.storageMilliseconds,
-                                                                 Self.join(next.participants), next.version]
-                try db.cachedStatement(sql: Self.updateSessionSQL).execute(arguments: StatementArguments(values + Self.citizenValues(next.citizen) + [id, current.version]))
-                if db.changesCount == 0 { throw StorageError(.conflict, "session \(id) changed concurrently") }
-                return next
+        try await write { db in
+            guard let current = try Row.fetchOne(db.cachedStatement(sql: Self.selectSessionSQL), arguments: [id]).flatMap(Self.session) else {
+                throw StorageError(.notFound, "no session with id \(id)")
             }
+            var next = try updater(current)
+            guard next.id == id, next.certificateFingerprint == current.certificateFingerprint else {
+                throw StorageError(.conflict, "an update cannot change a session's id or card")
+            }
+            next.version = current.version + 1
+            let values: [(any DatabaseValueConvertible)?] = [next.level, next.authenticatedAt.storageMilliseconds, next.expiresAt.storageMilliseconds,
+                                                             Self.join(next.participants), next.version]
+            try db.cachedStatement(sql: Self.updateSessionSQL).execute(arguments: StatementArguments(values + Self.citizenValues(next.citizen) + [id, current.version]))
+            if db.changesCount == 0 { throw StorageError(.conflict, "session \(id) changed concurrently") }
+            return next
         }
     }
 
@@ -89,19 +86,16 @@ extension SQLiteGatewayStorage {
     }
 
     public func updateRegistration(kind: String, id: String, _ updater: @escaping @Sendable (RegistrationRecord) throws -> RegistrationRecord) async throws -> RegistrationRecord {
-        try await withoutActuallyEscaping(updater) { updater in
-            let box = UncheckedBox(updater)
-            return try await write { db in
-                guard let current = try Row.fetchOne(db, sql: "SELECT * FROM registration WHERE kind = ? AND id = ?", arguments: [kind, id])
-                    .map(Self.registration) else { throw StorageError(.notFound, "no \(kind) registration \(id)") }
-                var next = try box.value(current)
-                guard next.id == id, next.kind == kind else { throw StorageError(.conflict, "an update cannot change a registration's kind or id") }
-                next.version = current.version + 1
-                try db.execute(sql: "UPDATE registration SET json = ?, updated_at = ?, version = ? WHERE kind = ? AND id = ? AND version = ?",
-                               arguments: [next.json, next.updatedAt.storageMilliseconds, next.version, kind, id, current.version])
-                if db.changesCount == 0 { throw StorageError(.conflict, "registration \(id) changed concurrently") }
-                return next
-            }
+        try await write { db in
+            guard let current = try Row.fetchOne(db, sql: "SELECT * FROM registration WHERE kind = ? AND id = ?", arguments: [kind, id])
+                .map(Self.registration) else { throw StorageError(.notFound, "no \(kind) registration \(id)") }
+            var next = try updater(current)
+            guard next.id == id, next.kind == kind else { throw StorageError(.conflict, "an update cannot change a registration's kind or id") }
+            next.version = current.version + 1
+            try db.execute(sql: "UPDATE registration SET json = ?, updated_at = ?, version = ? WHERE kind = ? AND id = ? AND version = ?",
+                           arguments: [next.json, next.updatedAt.storageMilliseconds, next.version, kind, id, current.version])
+            if db.changesCount == 0 { throw StorageError(.conflict, "registration \(id) changed concurrently") }
+            return next
         }
     }
 
@@ -137,23 +131,20 @@ extension SQLiteGatewayStorage {
     }
 
     public func updateSigningKey(id: String, _ updater: @escaping @Sendable (SigningKeyRecord) throws -> SigningKeyRecord) async throws -> SigningKeyRecord {
-        try await withoutActuallyEscaping(updater) { updater in
-            let box = UncheckedBox(updater)
-            return try await write { db in
-                guard let current = try Row.fetchOne(db, sql: "SELECT * FROM signing_key WHERE id = ?", arguments: [id]).map(Self.signingKey) else {
-                    throw StorageError(.notFound, "no signing key \(id)")
-                }
-                var next = try box.value(current)
-                guard next.id == id, next.privateKeyPEM == current.privateKeyPEM || SigningKeyRecord.isSealing(from: current.privateKeyPEM, to: next.privateKeyPEM) else {
-                    throw StorageError(.conflict, "an update cannot change a signing key's id or key material")
-                }
-                next.version = current.version + 1
-                try db.execute(sql: "UPDATE signing_key SET state = ?, certificate = ?, remove_after = ?, version = ?, private_key = ? WHERE id = ? AND version = ?",
-                               arguments: [next.state.rawValue, next.certificatePEM, next.removeAfter?.storageMilliseconds, next.version, next.privateKeyPEM,
-                                           id, current.version])
-                if db.changesCount == 0 { throw StorageError(.conflict, "signing key \(id) changed concurrently") }
-                return next
+        try await write { db in
+            guard let current = try Row.fetchOne(db, sql: "SELECT * FROM signing_key WHERE id = ?", arguments: [id]).map(Self.signingKey) else {
+                throw StorageError(.notFound, "no signing key \(id)")
             }
+            var next = try updater(current)
+            guard next.id == id, next.privateKeyPEM == current.privateKeyPEM || SigningKeyRecord.isSealing(from: current.privateKeyPEM, to: next.privateKeyPEM) else {
+                throw StorageError(.conflict, "an update cannot change a signing key's id or key material")
+            }
+            next.version = current.version + 1
+            try db.execute(sql: "UPDATE signing_key SET state = ?, certificate = ?, remove_after = ?, version = ?, private_key = ? WHERE id = ? AND version = ?",
+                           arguments: [next.state.rawValue, next.certificatePEM, next.removeAfter?.storageMilliseconds, next.version, next.privateKeyPEM,
+                                       id, current.version])
+            if db.changesCount == 0 { throw StorageError(.conflict, "signing key \(id) changed concurrently") }
+            return next
         }
     }
 

@@ -75,18 +75,15 @@ public final class SQLiteGatewayStorage: GatewayStorage {
     }
 
     public func updateTrustedCA(id: String, _ updater: @escaping @Sendable (TrustedCARecord) throws -> TrustedCARecord) async throws -> TrustedCARecord {
-        try await withoutActuallyEscaping(updater) { updater in
-            let box = UncheckedBox(updater)
-            return try await write { db in
-                guard let current = try Row.fetchOne(db, sql: "SELECT * FROM trusted_ca WHERE id = ?", arguments: [id]).map(Self.trustedCA) else {
-                    throw StorageError(.notFound, "no trusted CA with id \(id)")
-                }
-                let next = try box.value(current)
-                guard next.id == id else { throw StorageError(.conflict, "an update cannot change a trusted CA's id") }
-                try db.execute(sql: "UPDATE trusted_ca SET name = ?, certificate = ?, policy = ? WHERE id = ?",
-                               arguments: [next.name, next.certificateDER, next.policyJSON, id])
-                return next
+        try await write { db in
+            guard let current = try Row.fetchOne(db, sql: "SELECT * FROM trusted_ca WHERE id = ?", arguments: [id]).map(Self.trustedCA) else {
+                throw StorageError(.notFound, "no trusted CA with id \(id)")
             }
+            let next = try updater(current)
+            guard next.id == id else { throw StorageError(.conflict, "an update cannot change a trusted CA's id") }
+            try db.execute(sql: "UPDATE trusted_ca SET name = ?, certificate = ?, policy = ? WHERE id = ?",
+                           arguments: [next.name, next.certificateDER, next.policyJSON, id])
+            return next
         }
     }
 
@@ -135,22 +132,19 @@ public final class SQLiteGatewayStorage: GatewayStorage {
     }
 
     public func updatePendingLogin(id: String, _ updater: @escaping @Sendable (PendingLoginRecord) throws -> PendingLoginRecord) async throws -> PendingLoginRecord {
-        try await withoutActuallyEscaping(updater) { updater in
-            let box = UncheckedBox(updater)
-            return try await write { db in
-                guard let current = try Row.fetchOne(db.cachedStatement(sql: Self.selectPendingLoginSQL), arguments: [id]).map(Self.pendingLogin) else {
-                    throw StorageError(.notFound, "no pending login with id \(id)")
-                }
-                var next = try box.value(current)
-                guard next.id == id else { throw StorageError(.conflict, "an update cannot change a pending login's id") }
-                next.version = current.version + 1
-                let values: [(any DatabaseValueConvertible)?] = [next.requester, next.requestedLevel, next.comparison, Self.join(next.attributes), next.forceFresh,
-                                                                 next.returnPath, next.state.rawValue, next.expiresAt.storageMilliseconds, next.version,
-                                                                 next.browserBinding, next.consentToken, next.continuationHash]
-                try db.cachedStatement(sql: Self.updatePendingLoginSQL).execute(arguments: StatementArguments(values + Self.cardValues(next.card) + [id, current.version]))
-                if db.changesCount == 0 { throw StorageError(.conflict, "pending login \(id) changed concurrently") }
-                return next
+        try await write { db in
+            guard let current = try Row.fetchOne(db.cachedStatement(sql: Self.selectPendingLoginSQL), arguments: [id]).map(Self.pendingLogin) else {
+                throw StorageError(.notFound, "no pending login with id \(id)")
             }
+            var next = try updater(current)
+            guard next.id == id else { throw StorageError(.conflict, "an update cannot change a pending login's id") }
+            next.version = current.version + 1
+            let values: [(any DatabaseValueConvertible)?] = [next.requester, next.requestedLevel, next.comparison, Self.join(next.attributes), next.forceFresh,
+                                                             next.returnPath, next.state.rawValue, next.expiresAt.storageMilliseconds, next.version,
+                                                             next.browserBinding, next.consentToken, next.continuationHash]
+            try db.cachedStatement(sql: Self.updatePendingLoginSQL).execute(arguments: StatementArguments(values + Self.cardValues(next.card) + [id, current.version]))
+            if db.changesCount == 0 { throw StorageError(.conflict, "pending login \(id) changed concurrently") }
+            return next
         }
     }
 
@@ -218,23 +212,20 @@ public final class SQLiteGatewayStorage: GatewayStorage {
     }
 
     public func appendAudit(building build: @escaping @Sendable (AuditRecord?) throws -> [AuditRecord]) async throws -> [AuditRecord] {
-        try await withoutActuallyEscaping(build) { build in
-            let box = UncheckedBox(build)
-            return try await write { db in
-                // Cached statements: this runs for every login.
-                let headStatement = try db.cachedStatement(sql: "SELECT \(Self.auditColumns) FROM audit_log ORDER BY sequence DESC LIMIT 1")
-                let insert = try db.cachedStatement(sql: "INSERT INTO audit_log (sequence, time, kind, payload, previous_hash, hash) VALUES (?, ?, ?, ?, ?, ?)")
-                var head = try Row.fetchOne(headStatement).map(Self.audit)
-                let records = try box.value(head)
-                for r in records {
-                    guard r.sequence == (head?.sequence ?? 0) + 1, r.previousHash == (head?.hash ?? "") else {
-                        throw StorageError(.conflict, "record \(r.sequence) does not follow the head of the audit log")
-                    }
-                    try insert.execute(arguments: [r.sequence, r.time.storageMilliseconds, r.kind, r.payload, r.previousHash, r.hash])
-                    head = r
+        try await write { db in
+            // Cached statements: this runs for every login.
+            let headStatement = try db.cachedStatement(sql: "SELECT \(Self.auditColumns) FROM audit_log ORDER BY sequence DESC LIMIT 1")
+            let insert = try db.cachedStatement(sql: "INSERT INTO audit_log (sequence, time, kind, payload, previous_hash, hash) VALUES (?, ?, ?, ?, ?, ?)")
+            var head = try Row.fetchOne(headStatement).map(Self.audit)
+            let records = try build(head)
+            for r in records {
+                guard r.sequence == (head?.sequence ?? 0) + 1, r.previousHash == (head?.hash ?? "") else {
+                    throw StorageError(.conflict, "record \(r.sequence) does not follow the head of the audit log")
                 }
-                return records
+                try insert.execute(arguments: [r.sequence, r.time.storageMilliseconds, r.kind, r.payload, r.previousHash, r.hash])
+                head = r
             }
+            return records
         }
     }
 
@@ -282,8 +273,3 @@ public final class SQLiteGatewayStorage: GatewayStorage {
     }
 }
 
-/// Carries a non-escaping updater into GRDB's write closure, which runs before `write` returns.
-struct UncheckedBox<T>: @unchecked Sendable {
-    let value: T
-    init(_ value: T) { self.value = value }
-}

@@ -91,16 +91,13 @@ public struct SealedKeyStorage: GatewayStorage {
     public func addSigningKey(_ record: SigningKeyRecord) async throws { try await base.addSigningKey(try sealed(record)) }
     public func signingKeys(use: String) async throws -> [SigningKeyRecord] { try await base.signingKeys(use: use).map(opened) }
     public func updateSigningKey(id: String, _ updater: @escaping @Sendable (SigningKeyRecord) throws -> SigningKeyRecord) async throws -> SigningKeyRecord {
-        try await withoutActuallyEscaping(updater) { updater in
-            let box = UnsafeSendable(updater)
-            return try opened(try await base.updateSigningKey(id: id) { stored in
-                let open = try opened(stored)
-                var next = try box.value(open)
-                // The key itself never changes: keep the stored form (already sealed), or seal a key stored in the clear.
-                if next.privateKeyPEM == open.privateKeyPEM { next.privateKeyPEM = stored.privateKeyPEM }
-                return try sealed(next)
-            })
-        }
+        try opened(try await base.updateSigningKey(id: id) { stored in
+            let open = try opened(stored)
+            var next = try updater(open)
+            // The key itself never changes: keep the stored form (already sealed), or seal a key stored in the clear.
+            if next.privateKeyPEM == open.privateKeyPEM { next.privateKeyPEM = stored.privateKeyPEM }
+            return try sealed(next)
+        })
     }
 
     public func createGatewaySecret(_ record: GatewaySecretRecord) async throws { try await base.createGatewaySecret(try sealed(record)) }
@@ -182,11 +179,4 @@ public struct SealedKeyStorage: GatewayStorage {
     public func garbageCollect(now: Date, auditRetention: TimeInterval?) async throws -> GarbageCollectionResult {
         try await base.garbageCollect(now: now, auditRetention: auditRetention)
     }
-}
-
-/// Carries a non-escaping updater into the base storage's `@Sendable` updater; the base calls it synchronously
-/// within the call, as the protocol's updaters are.
-struct UnsafeSendable<T>: @unchecked Sendable {
-    let value: T
-    init(_ value: T) { self.value = value }
 }

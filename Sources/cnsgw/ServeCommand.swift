@@ -96,7 +96,7 @@ struct ServeCommand: AsyncParsableCommand {
         try data.requirePrivateFiles([(keyPath, "tls.private_key"), (kekPath, "keys.encryption_key_file"),
                                       (settings.inDataDirectory(settings.auditPseudonymKeyFile, default: "audit-pseudonym.key"), "audit.pseudonym_key_file")])
         let (storage, changes) = try await data.openSharedStorage(keyFile: kekPath, key: settings.keyEncryptionKey)
-        logger.info("storage", metadata: ["database": "\(settings.storageURL.map { (try? PostgresStorageSettings(url: $0).description) ?? "PostgreSQL" } ?? data.databasePath)"])
+        logger.info("storage", metadata: ["database": "\(settings.storageURL.map(PostgresStorageSettings.redacted) ?? data.databasePath)"])
         if settings.tlsCertificate == nil && settings.tlsPrivateKey == nil {
             try ensureServerCertificate(certificatePath: certificatePath, keyPath: keyPath)
         } else {

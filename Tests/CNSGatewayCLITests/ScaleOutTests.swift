@@ -126,7 +126,3 @@ extension ScaleOutTests {
         #expect(try runCommand("curl", ["-sk", "https://127.0.0.1:\(moved.publicPort)/oidc/jwks"]).stdout == jwks, "the same signing keys")
     }
 }
-
-extension TwoInstances {
-    func cardLogin(_ n: Int) -> (Int, String) { (try? cardLogin(n, card: TwoInstances.card)) ?? (0, "") }
-}

@@ -92,10 +92,10 @@ final class TwoInstances: @unchecked Sendable {
                                                     environment: environment)
     }
 
-    /// A card login straight to instance `n`'s card listener: (status, body).
-    func cardLogin(_ n: Int, card: String = TwoInstances.card) throws -> (Int, String) {
-        let r = try runCommand("curl", ["-sk", "-o", "-", "-w", "\n%{http_code}", "--max-time", "20", "--cert", "\(pki)/cards/\(card).pem",
-                                        "--key", "\(pki)/cards/\(card).key", "https://127.0.0.1:\(instances[n].cardPort)/login/card"])
+    /// A card login straight to instance `n`'s card listener: (status, body); status 0 when curl could not run.
+    func cardLogin(_ n: Int, card: String = TwoInstances.card) -> (Int, String) {
+        guard let r = try? runCommand("curl", ["-sk", "-o", "-", "-w", "\n%{http_code}", "--max-time", "20", "--cert", "\(pki)/cards/\(card).pem",
+                                        "--key", "\(pki)/cards/\(card).key", "https://127.0.0.1:\(instances[n].cardPort)/login/card"]) else { return (0, "") }
         return (Int(r.stdout.split(separator: "\n").last ?? "") ?? 0, r.stdout)
     }
 
