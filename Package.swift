@@ -45,6 +45,9 @@ let package = Package(
         // The OpenID Connect provider with the SPID/CIE profile: JOSE, requests, tokens. No HTTP, no storage.
         .target(name: "OIDC", dependencies: ["HexEncoding", "LoginOutcome", "ItalianIdentity", "CodedErrors", "COpenSSL", .product(name: "Crypto", package: "swift-crypto"),
                                              .product(name: "_CryptoExtras", package: "swift-crypto")]),
+        // OpenID Federation 1.0 as the SPID/CIE OIDC profile uses it: entity statements, trust chains to pinned anchors,
+        // metadata policies, trust marks, the gateway's own Entity Configuration. Fetches through OutboundHTTP's protocol.
+        .target(name: "OpenIDFederation", dependencies: ["OIDC", "OutboundHTTP", "LoginOutcome", "CodedErrors"]),
         // ETSI TS 119 612 trusted lists (the AgID TSL), signature-verified.
         .target(name: "TrustedList", dependencies: ["XMLSecurity", "CNSValidation", "KeyMaterial", "CodedErrors"]),
         // The error shape shared by every library (a stable code plus a sentence).
@@ -96,7 +99,7 @@ let package = Package(
         .target(
             name: "GatewayServer",
             dependencies: [
-                "CNSValidation", "ItalianIdentity", "GatewayStorage", "GatewayAudit", "GatewayLogin", "CodedErrors", "SAML", "XMLSecurity", "OIDC",
+                "CNSValidation", "ItalianIdentity", "GatewayStorage", "GatewayAudit", "GatewayLogin", "CodedErrors", "SAML", "XMLSecurity", "OIDC", "OpenIDFederation",
                 "GatewayConfiguration", "LoginOutcome", "KeyMaterial", "GatewayKeys", "GatewayTrust", "HexEncoding",
                 .product(name: "Hummingbird", package: "hummingbird"),
                 .product(name: "HummingbirdCore", package: "hummingbird"),
@@ -118,7 +121,7 @@ let package = Package(
         .executableTarget(
             name: "cnsgw",
             dependencies: [
-                "CNSValidation", "ItalianIdentity", "CNSTestPKI", "GatewayStorage", "GatewayStorageSQLite", "GatewayStoragePostgres", "GatewayAudit", "GatewayServer", "GatewayConfiguration", "GatewayLogin", "TrustedList", "SAML", "OIDC", "KeyProtection", "KeyMaterial", "LoginOutcome", "GatewayKeys", "GatewayTrust", "OutboundHTTP",
+                "CNSValidation", "ItalianIdentity", "CNSTestPKI", "GatewayStorage", "GatewayStorageSQLite", "GatewayStoragePostgres", "GatewayAudit", "GatewayServer", "GatewayConfiguration", "GatewayLogin", "TrustedList", "SAML", "OIDC", "OpenIDFederation", "KeyProtection", "KeyMaterial", "LoginOutcome", "GatewayKeys", "GatewayTrust", "OutboundHTTP",
                 .product(name: "ServiceLifecycle", package: "swift-service-lifecycle"),
                 .product(name: "NIOCore", package: "swift-nio"),
                 .product(name: "NIOPosix", package: "swift-nio"),
@@ -163,6 +166,8 @@ let package = Package(
         .testTarget(name: "SAMLTests", dependencies: ["SAML", "SAMLTestSupport", "KeyMaterial", "LoginOutcome", "XMLSecurity", "CNSTestPKI", "CNSValidation", "ItalianIdentity"], resources: [.copy("Fixtures")]),
         .testTarget(name: "OIDCTests", dependencies: ["OIDC", "CNSValidation", .product(name: "Crypto", package: "swift-crypto"),
                                                       .product(name: "_CryptoExtras", package: "swift-crypto")]),
+        .testTarget(name: "OpenIDFederationTests", dependencies: ["OpenIDFederation", "OIDC", "OutboundHTTP", "CNSTestSupport",
+                                                                  .product(name: "Crypto", package: "swift-crypto")]),
         .testTarget(name: "ItalianIdentityTests", dependencies: ["ItalianIdentity"]),
         .testTarget(name: "CNSValidationTests", dependencies: ["CNSValidation", "KeyMaterial", "OutboundHTTP", "CNSTestPKI", "ItalianIdentity", "CNSTestSupport"]),
         .testTarget(name: "CNSGatewayCLITests", dependencies: [

@@ -2,6 +2,28 @@ import Crypto
 import Foundation
 import LoginOutcome
 
+/// How an automatically registered relying party is trusted: through which anchor, until when, as whom.
+public struct FederationMembership: Sendable, Hashable, Codable {
+    public var trustAnchor: String
+    /// The earliest expiry on its trust chain (and of the trust marks checked).
+    public var expiresAt: Date
+    public var resolvedAt: Date
+    /// The organisation's name from its `federation_entity` metadata (or its `client_name`).
+    public var organizationName: String?
+    public var trustMarks: [String]
+    /// Entity identifiers from the relying party up to the anchor.
+    public var path: [String]
+
+    public init(trustAnchor: String, expiresAt: Date, resolvedAt: Date, organizationName: String?, trustMarks: [String], path: [String]) {
+        self.trustAnchor = trustAnchor
+        self.expiresAt = expiresAt
+        self.resolvedAt = resolvedAt
+        self.organizationName = organizationName
+        self.trustMarks = trustMarks
+        self.path = path
+    }
+}
+
 /// A registered OIDC relying party, as `cnsgw client add` stores it (storage kind `oidc-client`).
 public struct ClientRegistration: Sendable, Hashable, Codable {
     public static let storageKind = "oidc-client"
@@ -45,6 +67,9 @@ public struct ClientRegistration: Sendable, Hashable, Codable {
     /// PKCE on every authorization request (default). Only a plain client may be registered without it (`--pkce
     /// optional`), for relying parties or test suites that cannot send it; `plain` challenges are refused regardless.
     public var pkceRequired: Bool
+    /// Set for a relying party registered automatically from its OpenID Federation trust chain; nil for one an
+    /// admin added. Such a registration holds until `federation.expiresAt`, then the chain is resolved again.
+    public var federation: FederationMembership?
 
     public init(clientID: String, profile: Profile, redirectURIs: [String], postLogoutRedirectURIs: [String] = [], authentication: Authentication,
                 jwks: JSONWebKeySet? = nil, jwksURI: String? = nil, secretHash: String? = nil, subjectType: SubjectType = .pairwise,
@@ -88,6 +113,7 @@ public struct ClientRegistration: Sendable, Hashable, Codable {
         idTokenSigningAlgorithm = try c.decodeIfPresent(String.self, forKey: .idTokenSigningAlgorithm) ?? "RS256"
         encryptIDToken = try c.decodeIfPresent(Bool.self, forKey: .encryptIDToken) ?? false
         pkceRequired = try c.decodeIfPresent(Bool.self, forKey: .pkceRequired) ?? true
+        federation = try c.decodeIfPresent(FederationMembership.self, forKey: .federation)
     }
 
     /// Checks a registration before it is stored: what the profile requires and what makes a client unusable.

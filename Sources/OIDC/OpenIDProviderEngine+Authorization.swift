@@ -9,9 +9,9 @@ extension OpenIDProviderEngine {
     /// or show as its delivery says (and to audit, at a bounded rate while no trusted client stands behind it).
     public func authorize(_ parameters: [String: String], auditFields: [String: String], now: Date,
                           startLogin: (LoginStart) async throws -> StartedLogin) async throws -> AuthorizationAnswer {
-        let clients = try await clients()
         var request: ValidatedAuthorization
         do {
+            let clients = try await clients(resolving: parameters["client_id"], mayResolve: true, now: now)
             request = try AuthorizationRequestValidator(provider: provider) { clients[$0] }.validate(parameters, now: now)
             if let id = request.requestObjectID {
                 let expiry = (request.requestObjectExpiry ?? now) + provider.clockSkew
@@ -41,7 +41,12 @@ extension OpenIDProviderEngine {
             try await store.audit(["result": "refused", "reason": "continuation_replayed", "login": loginID])
             return .continuationReplayed
         }
-        guard let client = try await clients()[request.clientID] else {
+        let current: ClientRegistration?
+        do { current = try await clients(resolving: request.clientID, mayResolve: true, now: now)[request.clientID] } catch let error as OIDCError {
+            try await store.audit(["result": "refused", "reason": error.reason, "client": request.clientID, "login": loginID])
+            return .refused(error.delivered(.page))
+        }
+        guard let client = current else {
             try await store.audit(["result": "refused", "reason": "client_removed", "client": request.clientID])
             return .clientRemoved
         }

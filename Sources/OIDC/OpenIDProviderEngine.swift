@@ -16,10 +16,14 @@ public struct OpenIDProviderEngine: Sendable {
     /// The grant types the token endpoint accepts, by `grant_type`.
     public let handlers: [any GrantHandler]
     public let tokens: TokenSource
+    /// Automatic registration through OpenID Federation; nil when the gateway is in no federation.
+    public let federation: (any FederatedClientRegistrar)?
 
     public init(provider: ProviderConfiguration, store: any OIDCStore, clients: @escaping @Sendable () async throws -> [String: ClientRegistration],
                 keys: @escaping @Sendable () async throws -> ProviderKeys,
-                handlers: [any GrantHandler] = [AuthorizationCodeGrantHandler(), RefreshTokenGrantHandler()], tokens: TokenSource = .system) {
+                handlers: [any GrantHandler] = [AuthorizationCodeGrantHandler(), RefreshTokenGrantHandler()], tokens: TokenSource = .system,
+                federation: (any FederatedClientRegistrar)? = nil) {
+        self.federation = federation
         self.provider = provider
         self.store = store
         self.clients = clients
@@ -30,7 +34,11 @@ public struct OpenIDProviderEngine: Sendable {
 
     /// The client a back-channel request authenticates as, with a client assertion accepted once.
     public func authenticate(_ form: [String: String], authorization: String?, endpoint: String, now: Date) async throws -> ClientRegistration {
-        let clients = try await clients()
+        // A federation client is looked up (and its expired chain resolved again) but never newly resolved here:
+        // relying parties are admitted at the authorization endpoint.
+        let claimed = form["client_id"] ?? form["client_assertion"].flatMap(JWS.unverifiedClaims)?["sub"]?.string
+        let clients: [String: ClientRegistration]
+        do { clients = try await self.clients(resolving: claimed, mayResolve: false, now: now) } catch let error as OIDCError { throw error.delivered(.json) }
         let authenticated = try ClientAuthenticator(provider: provider) { clients[$0] }
             .authenticate(form: form, authorization: authorization, endpoint: endpoint, now: now)
         if let id = authenticated.assertionID {
@@ -106,7 +114,7 @@ public struct OpenIDProviderEngine: Sendable {
               grant.clientID == claims["client_id"]?.string else {
             throw OIDCError(.invalidToken, reason: "grant_revoked", "the access token was revoked")
         }
-        guard let client = try await clients()[grant.clientID] else {
+        guard let client = try await clients(resolving: grant.clientID, mayResolve: false, now: now)[grant.clientID] else {
             throw OIDCError(.invalidToken, reason: "client_removed", "the client of this token is no longer registered")
         }
         try await store.audit(["result": "userinfo", "client": client.clientID, "grant": grant.grantID,
