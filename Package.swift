@@ -47,7 +47,7 @@ let package = Package(
                                              .product(name: "_CryptoExtras", package: "swift-crypto")]),
         // OpenID Federation 1.0 as the SPID/CIE OIDC profile uses it: entity statements, trust chains to pinned anchors,
         // metadata policies, trust marks, the gateway's own Entity Configuration. Fetches through OutboundHTTP's protocol.
-        .target(name: "OpenIDFederation", dependencies: ["OIDC", "OutboundHTTP", "LoginOutcome", "CodedErrors"]),
+        .target(name: "OpenIDFederation", dependencies: ["OIDC", "OutboundHTTP", "LoginOutcome", "CodedErrors", .product(name: "Crypto", package: "swift-crypto")]),
         // ETSI TS 119 612 trusted lists (the AgID TSL), signature-verified.
         .target(name: "TrustedList", dependencies: ["XMLSecurity", "CNSValidation", "KeyMaterial", "CodedErrors"]),
         // The error shape shared by every library (a stable code plus a sentence).

@@ -101,6 +101,24 @@ public struct GatewaySettings: Sendable, Hashable {
     /// `oidc.jwks_refresh_interval`: how often the keys of clients registered with a JWKS URL are fetched again.
     public var oidcJWKSRefreshInterval: TimeInterval = 3600
 
+    /// `federation.authority_hints`: the gateway's superiors in the OpenID Federation (its trust anchor).
+    public var federationAuthorityHints: [String] = []
+    /// `federation.organization_name`, `homepage_uri`, `policy_uri`, `logo_uri`, `contacts`: the organisation named in the
+    /// gateway's Entity Configuration.
+    public var federationOrganizationName = "cnsgw"
+    public var federationHomepageURI: String?
+    public var federationPolicyURI: String?
+    public var federationLogoURI: String?
+    public var federationContacts: [String] = []
+    /// `federation.configuration_lifetime`: how long the gateway's Entity Configuration is valid.
+    public var federationConfigurationLifetime: TimeInterval = 86_400
+    /// `federation.max_intermediates`, `max_fetches`, `fetch_timeout`: bounds on resolving a relying party's trust chain.
+    public var federationMaximumIntermediates = 1
+    public var federationMaximumFetches = 12
+    public var federationFetchTimeout: TimeInterval = 5
+    /// `federation.refusal_cache`: how long a relying party whose chain failed is refused without fetching again.
+    public var federationRefusalCache: TimeInterval = 30
+
     /// `metrics.host`, `metrics.port`: serve `/metrics` over plain HTTP on this address instead of the public
     /// listener (0: on the public listener).
     public var metricsHost = "127.0.0.1"

@@ -75,6 +75,17 @@ public enum SettingsLoader {
         "oidc.access_token_lifetime": { s, v, k in s.oidcAccessTokenLifetime = try duration(v, k, minimum: 60) },
         "oidc.refresh_token_lifetime": { s, v, k in s.oidcRefreshTokenLifetime = try duration(v, k, minimum: 60) },
         "oidc.jwks_refresh_interval": { s, v, k in s.oidcJWKSRefreshInterval = try duration(v, k, minimum: 1) },
+        "federation.authority_hints": { s, v, k in s.federationAuthorityHints = try list(v).map { try entityIdentifier($0, k) } },
+        "federation.organization_name": { s, v, k in s.federationOrganizationName = try nonEmpty(v, k) },
+        "federation.homepage_uri": { s, v, k in s.federationHomepageURI = try optional(v, k) },
+        "federation.policy_uri": { s, v, k in s.federationPolicyURI = try optional(v, k) },
+        "federation.logo_uri": { s, v, k in s.federationLogoURI = try optional(v, k) },
+        "federation.contacts": { s, v, k in s.federationContacts = try list(v) },
+        "federation.configuration_lifetime": { s, v, k in s.federationConfigurationLifetime = try duration(v, k, minimum: 60) },
+        "federation.max_intermediates": { s, v, k in s.federationMaximumIntermediates = try count(v, k, maximum: 8) },
+        "federation.max_fetches": { s, v, k in s.federationMaximumFetches = try count(v, k, maximum: 100) },
+        "federation.fetch_timeout": { s, v, k in s.federationFetchTimeout = try duration(v, k, minimum: 1) },
+        "federation.refusal_cache": { s, v, k in s.federationRefusalCache = try duration(v, k, minimum: 0) },
         "metrics.host": { s, v, k in s.metricsHost = try nonEmpty(v, k) },
         "metrics.port": { s, v, k in s.metricsPort = try count(v, k, maximum: 65_535) },
         "outbound.allow_private_addresses": { s, v, k in s.outboundAllowPrivateAddresses = try bool(v, k) },
@@ -104,7 +115,7 @@ public enum SettingsLoader {
             guard let key = byName[name] else {
                 throw SettingsError(setting: name, message: "unknown environment variable; known: \(byName.keys.sorted().joined(separator: ", "))")
             }
-            let raw: Raw = key == "card.trusted_proxies" || key == "sso.levels"
+            let raw: Raw = ["card.trusted_proxies", "sso.levels", "federation.authority_hints", "federation.contacts"].contains(key)
                 ? .list(value.split(separator: ",").map { $0.trimmingCharacters(in: .whitespaces) }.filter { !$0.isEmpty }) : .scalar(value)
             try apply(key, raw, origin: .environment(name), to: &settings)
         }
@@ -204,6 +215,15 @@ public enum SettingsLoader {
             throw SettingsError(setting: key, message: "'\(s)' is not an https URL without query (for example https://login.example.it)")
         }
         return s.hasSuffix("/") ? String(s.dropLast()) : s
+    }
+    /// An OpenID Federation entity identifier, kept exactly as written (a trailing slash is part of it): https, or
+    /// http on a loopback address for tests and development.
+    static func entityIdentifier(_ s: String, _ key: String) throws -> String {
+        guard let c = URLComponents(string: s), let scheme = c.scheme?.lowercased(), let host = c.host, !host.isEmpty, c.query == nil, c.fragment == nil,
+              scheme == "https" || (scheme == "http" && ["127.0.0.1", "localhost", "::1"].contains(host.lowercased())) else {
+            throw SettingsError(setting: key, message: "'\(s)' is not an entity identifier (an https URL without query or fragment)")
+        }
+        return s
     }
     static func oneOf(_ v: Raw, _ key: String, _ allowed: [String]) throws -> String {
         let s = try scalar(v, key)

@@ -13,6 +13,7 @@ import Metrics
 import NIOCore
 import NIOSSL
 import OIDC
+import OpenIDFederation
 import OutboundHTTP
 import Prometheus
 import SAML
@@ -42,6 +43,10 @@ public struct GatewayApplication: Sendable {
     public let oidcClients: OIDCClientDirectory
     let oidcKeys: OIDCKeyring
     let oidcSubjects: OIDCSubjectKey
+    /// OpenID Federation: the gateway's federation keys, the anchors an admin pinned, and its own trust marks.
+    let federationKeys: OIDCKeyring
+    public let trustAnchors: RegistrationDirectory<FederationTrustAnchor>
+    let trustMarks: RegistrationDirectory<InstalledTrustMark>
     /// The protocol engines, and the logout coordinator both reach through their session seams.
     let oidcEngine: OpenIDProviderEngine
     let samlEngine: IdentityProviderEngine
@@ -74,8 +79,17 @@ public struct GatewayApplication: Sendable {
         self.refusals = RefusalAudit(audit: audit, perMinute: configuration.limits.refusalAuditsPerMinute)
         let clients = oidcClients, subjects = oidcSubjects, serviceProviders = serviceProviders, samlKeys = samlKeys
         let oidcStore = GatewayOIDCStore(storage: storage, audit: audit)
+        self.federationKeys = OIDCKeyring(storage: storage, use: "federation")
+        let anchors = RegistrationDirectory<FederationTrustAnchor>(trustAnchorsIn: storage, logger: logger)
+        self.trustAnchors = anchors
+        self.trustMarks = RegistrationDirectory<InstalledTrustMark>(trustMarksIn: storage, logger: logger)
+        let federation = configuration.federationSettings
+        let registrar = GatewayFederationRegistrar(storage: storage, anchors: anchors, transport: backchannel, limits: federation.limits,
+                                                   refusalCache: configuration.federationRefusalCache, audit: audit, logger: logger) {
+            await clients.invalidate()
+        }
         self.oidcEngine = OpenIDProviderEngine(provider: Self.oidcProvider(configuration), store: oidcStore, clients: { try await clients.snapshot() },
-                                               keys: { try await oidcKeys.current() })
+                                               keys: { try await oidcKeys.current() }, federation: registrar)
         let sender = BackChannelLogoutSender(provider: Self.oidcProvider(configuration), clients: { try await clients.snapshot() },
                                              keys: { try await oidcKeys.current() }, subjects: { try await subjects.identifiers() }, store: oidcStore) { url, form, timeout in
             _ = try await backchannel.post(url: url, body: Array(form.utf8), contentType: "application/x-www-form-urlencoded", accept: "*/*",
@@ -108,10 +122,13 @@ public struct GatewayApplication: Sendable {
         if everything || table == "registration" {
             await serviceProviders.invalidate()
             await oidcClients.invalidate()
+            await trustAnchors.invalidate()
+            await trustMarks.invalidate()
         }
         if everything || table == "signing_key" {
             await samlKeys.invalidate()
             await oidcKeys.invalidate()
+            await federationKeys.invalidate()
         }
     }
 
@@ -193,7 +210,7 @@ public struct GatewayApplication: Sendable {
                 guard !store.anchors.isEmpty else {
                     return Response(status: .serviceUnavailable, body: .init(byteBuffer: ByteBuffer(string: "no trusted CA configured\n")))
                 }
-                for use in ["saml", "oidc"] where try await !storage.signingKeys(use: use).contains(where: { $0.state == .active }) {
+                for use in ["saml", "oidc", "federation"] where try await !storage.signingKeys(use: use).contains(where: { $0.state == .active }) {
                     return Response(status: .serviceUnavailable, body: .init(byteBuffer: ByteBuffer(string: "no active \(use) signing key\n")))
                 }
                 let now = Date()
@@ -224,6 +241,9 @@ public struct GatewayApplication: Sendable {
         let oidc = OIDCController(engine: oidcEngine, sessions: sessionEnding, application: self)
         let tokens = OIDCTokenController(engine: oidcEngine, refusals: refusals)
         router.get("/.well-known/openid-configuration") { request, _ in try await oidc.discovery(request) }
+        let federation = FederationController(settings: configuration.federationSettings, provider: oidcProvider, federationKeys: federationKeys,
+                                              providerKeys: oidcKeys, trustMarks: trustMarks)
+        router.get("/.well-known/openid-federation") { request, _ in try await federation.entityConfiguration(request) }
         router.get("/oidc/jwks") { request, _ in try await oidc.jwks(request) }
         router.get("/oidc/authorize") { request, context in try await oidc.authorize(request, context) }
         router.post("/oidc/authorize") { request, context in try await oidc.authorize(request, context) }

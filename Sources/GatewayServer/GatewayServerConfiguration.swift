@@ -2,6 +2,7 @@ import Foundation
 import GatewayConfiguration
 import GatewayLogin
 import NIOSSL
+import OpenIDFederation
 
 /// How `cnsgw serve` listens.
 public struct GatewayServerConfiguration: Sendable {
@@ -42,6 +43,16 @@ public struct GatewayServerConfiguration: Sendable {
     public var oidcRefreshTokenLifetime: TimeInterval = 30 * 86_400
     /// When single-sign-on sessions are opened and reused (default: SpidL1 requests only, 30 minutes).
     public var sessions: SessionPolicy
+    /// How the gateway presents itself in an OpenID Federation (nil: a standalone entity named after `publicURL`).
+    public var federation: FederationSettings?
+    /// Seconds a relying party whose trust chain failed is refused without fetching again.
+    public var federationRefusalCache: TimeInterval = 30
+    /// The federation settings in force; the entity identifier is always the OIDC issuer (the public URL).
+    public var federationSettings: FederationSettings {
+        var settings = federation ?? FederationSettings(entityID: publicURL, organizationName: "cnsgw")
+        settings.entityID = publicURL
+        return settings
+    }
 
     public init(publicHost: String = "127.0.0.1", publicPort: Int = 8443, cardHost: String = "127.0.0.1", cardPort: Int = 8444,
                 certificatePath: String, privateKeyPath: String, cardMaximumTLSVersion: TLSVersion = .tlsv13,

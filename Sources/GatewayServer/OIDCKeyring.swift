@@ -2,7 +2,7 @@ import Foundation
 import GatewayStorage
 import OIDC
 
-/// The gateway's OIDC signing keys from storage, from a ``StoredSnapshot`` read every five seconds (a rollover done by
+/// The gateway's OIDC signing keys (or, with `use: "federation"`, its OpenID Federation keys) from storage, from a ``StoredSnapshot`` read every five seconds (a rollover done by
 /// another instance is seen): the active ones sign, every stored one (next, active, retired) is published in the JWKS.
 public struct OIDCKeyring: Sendable {
     private let keys: StoredSnapshot<[SigningKeyRecord], ProviderKeys>
@@ -10,8 +10,8 @@ public struct OIDCKeyring: Sendable {
     /// Reads the keys again at the next use (a rotation, here or on another instance).
     public func invalidate() async { await keys.invalidate() }
 
-    public init(storage: any GatewayStorage) {
-        keys = StoredSnapshot(maximumAge: .seconds(5), read: { try await storage.signingKeys(use: "oidc") }) { records, _ in
+    public init(storage: any GatewayStorage, use: String = "oidc") {
+        keys = StoredSnapshot(maximumAge: .seconds(5), read: { try await storage.signingKeys(use: use) }) { records, _ in
             var signing: [String: JWSSigningKey] = [:]
             var published: [JSONWebKey] = []
             for record in records {

@@ -1,3 +1,4 @@
+import Crypto
 import Foundation
 import OIDC
 
@@ -109,5 +110,17 @@ public enum FederationEndpoints {
               let host = url.host, !host.isEmpty, url.query == nil, url.fragment == nil, url.user == nil else { return false }
         let loopback = ["127.0.0.1", "localhost", "::1", "[::1]"].contains(host.lowercased())
         return scheme == "https" || (scheme == "http" && loopback)
+    }
+}
+
+/// The JWK thumbprint (RFC 7638, SHA-256, base64url) an admin compares when pinning an anchor's keys.
+public enum JSONWebKeyThumbprint {
+    public static func sha256(_ key: JSONWebKey) -> String {
+        let members: JSONObject = key.kty == "EC"
+            ? ["crv": .string(key.crv ?? ""), "kty": .string("EC"), "x": .string(key.x ?? ""), "y": .string(key.y ?? "")]
+            : ["e": .string(key.e ?? ""), "kty": .string(key.kty), "n": .string(key.n ?? "")]
+        // RFC 7638 §3: the required members in lexicographic order, no whitespace (the writer sorts keys).
+        let data = (try? members.jsonData()) ?? Data()
+        return Base64URL.encode(Data(SHA256.hash(data: data)))
     }
 }

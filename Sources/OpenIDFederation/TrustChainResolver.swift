@@ -4,7 +4,7 @@ import OutboundHTTP
 
 /// A trust anchor the admin pinned: its entity identifier and federation keys (never fetched unchecked), and the
 /// trust marks a relying party below it must carry.
-public struct TrustAnchor: Sendable, Hashable, Codable {
+public struct FederationTrustAnchor: Sendable, Hashable, Codable {
     public static let storageKind = "federation-anchor"
 
     public var entityID: String
@@ -69,11 +69,11 @@ public struct TrustChainResolver: Sendable {
 
     public static let trustMarkType = "trust-mark+jwt"
 
-    public let anchors: [String: TrustAnchor]
+    public let anchors: [String: FederationTrustAnchor]
     public let transport: any HTTPTransport
     public let limits: Limits
 
-    public init(anchors: [TrustAnchor], transport: any HTTPTransport, limits: Limits = Limits()) {
+    public init(anchors: [FederationTrustAnchor], transport: any HTTPTransport, limits: Limits = Limits()) {
         self.anchors = Dictionary(anchors.map { ($0.entityID, $0) }, uniquingKeysWith: { first, _ in first })
         self.transport = transport
         self.limits = limits
@@ -161,7 +161,7 @@ struct Resolution {
     }
 
     /// The superiors from `subject` up to a pinned anchor, following `authority_hints` depth-first.
-    mutating func climb(from subject: EntityStatement, intermediates: Int) async throws -> ([ChainStep], TrustAnchor) {
+    mutating func climb(from subject: EntityStatement, intermediates: Int) async throws -> ([ChainStep], FederationTrustAnchor) {
         let hints = subject.authorityHints
         guard !hints.isEmpty else {
             throw FederationError(.noTrustAnchor, "\(subject.subject) names no authority_hints and is not a pinned trust anchor")
@@ -215,7 +215,7 @@ struct Resolution {
 
     /// Checks that `leaf` carries a valid trust mark of `type`: issued to it by the anchor or an issuer the anchor
     /// lists for that type (whose own chain reaches the same anchor), signed, and unexpired. Returns its expiry.
-    mutating func trustMark(_ type: String, of leaf: EntityStatement, anchor: TrustAnchor, anchorConfiguration: EntityStatement) async throws -> Date? {
+    mutating func trustMark(_ type: String, of leaf: EntityStatement, anchor: FederationTrustAnchor, anchorConfiguration: EntityStatement) async throws -> Date? {
         let candidates = leaf.trustMarks.filter { $0.type == type }
         guard !candidates.isEmpty else { throw FederationError(.trustMark, "\(leaf.subject) carries no trust mark of type \(type)") }
         var failure: FederationError?
@@ -226,7 +226,7 @@ struct Resolution {
         throw failure!
     }
 
-    mutating func verifyTrustMark(_ jwt: String, type: String, subject: String, anchor: TrustAnchor, anchorConfiguration: EntityStatement) async throws -> Date? {
+    mutating func verifyTrustMark(_ jwt: String, type: String, subject: String, anchor: FederationTrustAnchor, anchorConfiguration: EntityStatement) async throws -> Date? {
         func fail(_ why: String) -> FederationError { FederationError(.trustMark, "the \(type) trust mark of \(subject) \(why)") }
         guard let issuer = JWS.unverifiedClaims(jwt)?["iss"]?.string else { throw fail("is not a JWT with an iss") }
         let keys: [JSONWebKey]

@@ -14,7 +14,7 @@ struct CNSGW: AsyncParsableCommand {
         Exit status: 0 success (a valid certificate or code), 1 a negative decision (not valid), \
         2 a bad invocation or an unreadable file.
         """,
-        subcommands: [VerifyCommand.self, CodiceFiscaleCommand.self, TestPKICommand.self, CACommand.self, AuditCommand.self, CRLCommand.self, SPCommand.self, ClientCommand.self, KeysCommand.self, StorageCommand.self, ServeCommand.self]
+        subcommands: [VerifyCommand.self, CodiceFiscaleCommand.self, TestPKICommand.self, CACommand.self, AuditCommand.self, CRLCommand.self, SPCommand.self, ClientCommand.self, FederationCommand.self, KeysCommand.self, StorageCommand.self, ServeCommand.self]
     )
 
     /// Runs the command and maps every outcome onto the documented exit statuses (ArgumentParser's own

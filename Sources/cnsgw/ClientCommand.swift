@@ -114,11 +114,20 @@ struct ClientCommand: AsyncParsableCommand {
              "backchannelLogoutURI": c.backchannelLogoutURI as Any? ?? NSNull(), "signingAlg": c.idTokenSigningAlgorithm,
              "pkce": c.pkceRequired ? "required" : "optional", "encryptIDToken": c.encryptIDToken, "jwksURI": c.jwksURI as Any? ?? NSNull(),
              "jwksFetchedAt": c.jwksFetchedAt.map { ISO8601DateFormatter().string(from: $0) } as Any? ?? NSNull(),
-             "lastRefreshError": c.lastRefreshError as Any? ?? NSNull()]
+             "lastRefreshError": c.lastRefreshError as Any? ?? NSNull(),
+             "registration": c.federation == nil ? "manual" : "federation",
+             "federation": c.federation.map { f -> [String: Any] in
+                 ["trustAnchor": f.trustAnchor, "expiresAt": ISO8601DateFormatter().string(from: f.expiresAt),
+                  "resolvedAt": ISO8601DateFormatter().string(from: f.resolvedAt), "organizationName": f.organizationName as Any? ?? NSNull(),
+                  "trustMarks": f.trustMarks, "path": f.path]
+             } as Any? ?? NSNull()]
         }
 
         func line(_ c: ClientRegistration) -> String {
-            "\(c.profile.rawValue)  \(c.authentication.rawValue)  \(c.maximumLevel.rawValue)  \(c.clientID)  \(c.redirectURIs.joined(separator: " "))"
+            let origin = c.federation.map { f in
+                "  [federation entity via \(f.trustAnchor), chain \(f.expiresAt > Date() ? "valid until" : "expired at") \(ISO8601DateFormatter().string(from: f.expiresAt))]"
+            } ?? ""
+            return "\(c.profile.rawValue)  \(c.authentication.rawValue)  \(c.maximumLevel.rawValue)  \(c.clientID)  \(c.redirectURIs.joined(separator: " "))" + origin
         }
     }
 

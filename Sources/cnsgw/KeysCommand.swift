@@ -6,7 +6,7 @@ import GatewayStorage
 
 /// `cnsgw keys`: the gateway's signing keys and their rollover.
 struct KeysCommand: AsyncParsableCommand {
-    static let configuration = CommandConfiguration(commandName: "keys", abstract: "The gateway's signing keys (SAML, OIDC) and their rollover.",
+    static let configuration = CommandConfiguration(commandName: "keys", abstract: "The gateway's signing keys (SAML, OIDC, OpenID Federation) and their rollover.",
                                                     subcommands: [List.self, Rotate.self])
 
     struct List: AsyncParsableCommand {
@@ -16,7 +16,7 @@ struct KeysCommand: AsyncParsableCommand {
 
         func run() async throws {
             let storage = try await data.openStorage()
-            let keys = try await storage.signingKeys(use: "saml") + storage.signingKeys(use: "oidc")
+            let keys = try await storage.signingKeys(use: "saml") + storage.signingKeys(use: "oidc") + storage.signingKeys(use: "federation")
             let formatter = ISO8601DateFormatter()
             if json {
                 let rows: [[String: Any]] = keys.map { k in
@@ -35,14 +35,14 @@ struct KeysCommand: AsyncParsableCommand {
     struct Rotate: AsyncParsableCommand {
         static let configuration = CommandConfiguration(
             abstract: "Publish a new key for each active one; it signs after keys.publish_delay (a running gateway promotes it).")
-        @Option(help: "saml, oidc or all.") var use = "all"
+        @Option(help: "saml, oidc, federation or all.") var use = "all"
         @OptionGroup var data: DataDirectoryOptions
 
         func run() async throws {
-            guard ["saml", "oidc", "all"].contains(use) else { throw UsageError("--use must be saml, oidc or all") }
+            guard ["saml", "oidc", "federation", "all"].contains(use) else { throw UsageError("--use must be saml, oidc, federation or all") }
             let storage = try await data.openStorage()
             let rotation = KeyRotation(storage: storage, policy: KeyRotation.Policy(), generate: SigningKeyFactory.generator)
-            let added = try await rotation.rotate(uses: use == "all" ? ["saml", "oidc"] : [use], now: Date())
+            let added = try await rotation.rotate(uses: use == "all" ? ["saml", "oidc", "federation"] : [use], now: Date())
             for key in added {
                 try await AuditLog(storage: storage).append(kind: "admin", fields: ["action": "keys.rotate", "id": key.id, "use": key.use, "algorithm": key.algorithm])
                 print("published \(key.use) \(key.algorithm) key \(key.id) as next")

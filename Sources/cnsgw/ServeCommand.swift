@@ -14,6 +14,7 @@ import KeyMaterial
 import Logging
 import Metrics
 import OIDC
+import OpenIDFederation
 import OutboundHTTP
 import Prometheus
 import SAML
@@ -134,6 +135,13 @@ struct ServeCommand: AsyncParsableCommand {
         configuration.oidcCodeLifetime = settings.oidcCodeLifetime
         configuration.oidcAccessTokenLifetime = settings.oidcAccessTokenLifetime
         configuration.oidcRefreshTokenLifetime = settings.oidcRefreshTokenLifetime
+        configuration.federation = FederationSettings(
+            entityID: configuration.publicURL, authorityHints: settings.federationAuthorityHints, organizationName: settings.federationOrganizationName,
+            homepageURI: settings.federationHomepageURI, policyURI: settings.federationPolicyURI, logoURI: settings.federationLogoURI,
+            contacts: settings.federationContacts, configurationLifetime: settings.federationConfigurationLifetime,
+            limits: .init(maximumIntermediates: settings.federationMaximumIntermediates, maximumFetches: settings.federationMaximumFetches,
+                          timeout: settings.federationFetchTimeout))
+        configuration.federationRefusalCache = settings.federationRefusalCache
         let server = GatewayApplication(
             configuration: configuration,
             storage: storage, revocation: RevocationChecker(crlStore: crlStore, ocsp: OCSPClient(transport: transport)),
@@ -266,6 +274,11 @@ extension ServeCommand {
             try await storage.addSigningKey(try SigningKeyFactory.make(use: "oidc", algorithm: algorithm, now: now, state: .active))
             logger.notice("generated an OIDC signing key", metadata: ["alg": "\(algorithm)"])
         }
+        // OpenID Federation statements are signed with keys of their own, never with the OIDC token keys.
+        if try await storage.signingKeys(use: "federation").isEmpty {
+            try await storage.addSigningKey(try SigningKeyFactory.make(use: "federation", algorithm: "RS256", now: now, state: .active))
+            logger.notice("generated the OpenID Federation signing key")
+        }
     }
 }
 
@@ -278,7 +291,7 @@ struct KeyRotationService: Service {
     func run() async throws {
         await periodically(every: interval) {
             do {
-                let changes = try await rotation.runDue(uses: ["saml", "oidc"], now: Date())
+                let changes = try await rotation.runDue(uses: ["saml", "oidc", "federation"], now: Date())
                 for change in changes {
                     logger.notice("signing key rollover", metadata: ["change": "\(change)"])
                     try await AuditLog(storage: rotation.storage).append(kind: "admin", fields: ["action": "keys.rollover", "change": change])

@@ -19,7 +19,7 @@ import Testing
         let policy = rpPolicy ?? ["openid_relying_party": .object(["scope": .object(["superset_of": .array([.string("openid")])]),
                                                                    "grant_types": .object(["subset_of": .array([.string("authorization_code")])])])]
         federation.publishStatement(by: ta, about: rp, policy: policy, lifetime: statementLifetime)
-        let anchor = TrustAnchor(entityID: ta.id, jwks: JSONWebKeySet(keys: [ta.jwk]), requiredTrustMarks: required)
+        let anchor = FederationTrustAnchor(entityID: ta.id, jwks: JSONWebKeySet(keys: [ta.jwk]), requiredTrustMarks: required)
         return (ta, rp, TrustChainResolver(anchors: [anchor], transport: transport))
     }
 
@@ -52,7 +52,7 @@ import Testing
         federation.publishConfiguration(rp, hints: [agg.id], metadata: LocalFederation.relyingPartyMetadata(rp, redirectURIs: [rp.id + "/cb"]))
         federation.publishStatement(by: ta, about: agg, policy: ["openid_relying_party": .object(["contacts": .object(["add": .array([.string("ta@example.org")])])])])
         federation.publishStatement(by: agg, about: rp, policy: ["openid_relying_party": .object(["contacts": .object(["add": .array([.string("agg@example.org")])])])])
-        let anchor = TrustAnchor(entityID: ta.id, jwks: JSONWebKeySet(keys: [ta.jwk]))
+        let anchor = FederationTrustAnchor(entityID: ta.id, jwks: JSONWebKeySet(keys: [ta.jwk]))
         let resolved = try await TrustChainResolver(anchors: [anchor], transport: transport).resolve(rp.id, entityType: "openid_relying_party", now: Date())
         #expect(resolved.path == [rp.id, agg.id, ta.id])
         #expect(resolved.metadata["contacts"]?.strings.map(Set.init) == ["ta@example.org", "agg@example.org"])
@@ -67,7 +67,7 @@ import Testing
         let (_, rp, _) = basic(federation)
         let other = federation.entity("other-ta")
         federation.publishConfiguration(other)
-        let resolver = TrustChainResolver(anchors: [TrustAnchor(entityID: other.id, jwks: JSONWebKeySet(keys: [other.jwk]))], transport: transport)
+        let resolver = TrustChainResolver(anchors: [FederationTrustAnchor(entityID: other.id, jwks: JSONWebKeySet(keys: [other.jwk]))], transport: transport)
         let error = await refusal(resolver, rp.id)
         #expect(error?.code == .noTrustAnchor)
     }
@@ -79,7 +79,7 @@ import Testing
         // The anchor's identifier, but statements signed with a key that is not the pinned one.
         federation.publishConfiguration(ta, signer: impostor.key, keys: [impostor.jwk])
         federation.publishStatement(by: ta, about: rp, signer: impostor.key)
-        let resolver = TrustChainResolver(anchors: [TrustAnchor(entityID: ta.id, jwks: JSONWebKeySet(keys: [ta.jwk]))], transport: transport)
+        let resolver = TrustChainResolver(anchors: [FederationTrustAnchor(entityID: ta.id, jwks: JSONWebKeySet(keys: [ta.jwk]))], transport: transport)
         #expect(await refusal(resolver, rp.id)?.code == .badSignature)
     }
 
@@ -137,7 +137,7 @@ import Testing
         let (ta, rp2, _) = basic(expiredFederation)
         expiredFederation.publishConfiguration(rp2, hints: [ta.id], metadata: LocalFederation.relyingPartyMetadata(rp2, redirectURIs: [rp2.id + "/cb"]),
                                                extra: ["trust_marks": .array([expiredFederation.trustMark(Self.spidPublic, for: rp2, by: ta, now: Date() - 7200, lifetime: 3600)])])
-        let expiredResolver = TrustChainResolver(anchors: [TrustAnchor(entityID: ta.id, jwks: JSONWebKeySet(keys: [ta.jwk]), requiredTrustMarks: [Self.spidPublic])],
+        let expiredResolver = TrustChainResolver(anchors: [FederationTrustAnchor(entityID: ta.id, jwks: JSONWebKeySet(keys: [ta.jwk]), requiredTrustMarks: [Self.spidPublic])],
                                                  transport: transport)
         let expired = await refusal(expiredResolver, rp2.id)
         #expect(expired?.code == .trustMark && expired?.detail.contains("expired") == true)
@@ -159,7 +159,7 @@ import Testing
     }
 
     @Test func anEntityThatIsNotAnHTTPSIdentifierIsNotFetched() async throws {
-        let resolver = TrustChainResolver(anchors: [TrustAnchor(entityID: "https://ta.example", jwks: JSONWebKeySet(keys: []))], transport: transport)
+        let resolver = TrustChainResolver(anchors: [FederationTrustAnchor(entityID: "https://ta.example", jwks: JSONWebKeySet(keys: []))], transport: transport)
         for id in ["http://rp.example.org", "https://rp.example.org/?q=1", "rp", "https://rp.example.org/#x"] {
             #expect(await refusal(resolver, id)?.code == .malformedStatement, "\(id)")
         }
