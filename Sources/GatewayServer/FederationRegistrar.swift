@@ -49,7 +49,7 @@ public struct GatewayFederationRegistrar: FederatedClientRegistrar {
             let resolver = TrustChainResolver(anchors: Array(try await anchors.snapshot().values), transport: transport, limits: limits)
             let resolved = try await resolver.resolve(clientID, entityType: "openid_relying_party", now: now)
             let client = try ClientRegistration(federated: resolved, resolvedAt: now)
-            _ = try await storage.replaceRegistration(kind: ClientRegistration.storageKind, id: clientID, json: try JSONEncoder().encode(client), now: now)
+            try await storage.storeRegistration(kind: ClientRegistration.storageKind, id: clientID, json: try JSONEncoder().encode(client), now: now)
             await registered()
             try await audit.append(kind: "oidc", fields: ["result": "federation_client_registered", "client": clientID, "anchor": resolved.trustAnchor,
                                                           "path": resolved.path.joined(separator: " > "), "trustMarks": resolved.trustMarks.joined(separator: ","),

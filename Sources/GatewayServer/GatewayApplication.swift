@@ -210,7 +210,7 @@ public struct GatewayApplication: Sendable {
                 guard !store.anchors.isEmpty else {
                     return Response(status: .serviceUnavailable, body: .init(byteBuffer: ByteBuffer(string: "no trusted CA configured\n")))
                 }
-                for use in ["saml", "oidc", "federation"] where try await !storage.signingKeys(use: use).contains(where: { $0.state == .active }) {
+                for use in SigningKeyRecord.uses where try await !storage.signingKeys(use: use).contains(where: { $0.state == .active }) {
                     return Response(status: .serviceUnavailable, body: .init(byteBuffer: ByteBuffer(string: "no active \(use) signing key\n")))
                 }
                 let now = Date()

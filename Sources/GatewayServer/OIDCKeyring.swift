@@ -11,15 +11,29 @@ public struct OIDCKeyring: Sendable {
     public func invalidate() async { await keys.invalidate() }
 
     public init(storage: any GatewayStorage, use: String = "oidc") {
-        keys = StoredSnapshot(maximumAge: .seconds(5), read: { try await storage.signingKeys(use: use) }) { records, _ in
+        // With the OIDC signing keys come the keys relying parties encrypt request objects to.
+        let uses = use == "oidc" ? ["oidc", "oidc-encryption"] : [use]
+        keys = StoredSnapshot(maximumAge: .seconds(5), read: {
+            var records: [SigningKeyRecord] = []
+            for use in uses { records += try await storage.signingKeys(use: use) }
+            return records
+        }) { records, _ in
             var signing: [String: JWSSigningKey] = [:]
             var published: [JSONWebKey] = []
+            var decryption: [String: JWEDecryptionKey] = [:]
             for record in records {
+                if record.use == "oidc-encryption" {
+                    let key = try JWEDecryptionKey(kid: record.id, privateKeyPEM: record.privateKeyPEM)
+                    decryption[record.id] = key
+                    published.append(try key.publicJWK())
+                    continue
+                }
                 let key = try JWSSigningKey(kid: record.id, algorithm: record.algorithm, privateKeyPEM: record.privateKeyPEM)
                 published.append(try key.publicJWK())
                 if record.state == .active { signing[record.algorithm] = key }   // oldest first: the newest active key wins
             }
-            return try ProviderKeys(signing: signing, published: published, verification: try published.map(JWSVerificationKey.init))
+            return try ProviderKeys(signing: signing, published: published, verification: try published.filter(\.isForSigning).map(JWSVerificationKey.init),
+                                    decryption: decryption)
         }
     }
 

@@ -106,6 +106,15 @@ public protocol GatewayStorage: Sendable {
 }
 
 extension GatewayStorage {
+    /// Adds a registration, or replaces the JSON of the one with the same kind and ID.
+    public func storeRegistration(kind: String, id: String, json: Data, now: Date) async throws {
+        do {
+            try await addRegistration(RegistrationRecord(kind: kind, id: id, json: json, createdAt: now, updatedAt: now))
+        } catch let error as StorageError where error.code == .alreadyExists {
+            try await replaceRegistration(kind: kind, id: id, json: json, now: now)
+        }
+    }
+
     /// Replaces a registration's JSON (compare-and-swap on its version, like every update).
     @discardableResult
     public func replaceRegistration(kind: String, id: String, json: Data, now: Date) async throws -> RegistrationRecord {

@@ -174,6 +174,10 @@ public struct RegistrationRecord: Sendable, Hashable, Codable {
 
 /// A key the gateway signs with (SAML assertions and metadata, OIDC tokens), with its rollover state.
 public struct SigningKeyRecord: Sendable, Hashable, Codable {
+    /// Every use a gateway key has: SAML signing, OIDC token signing, OIDC decryption (of encrypted request objects),
+    /// OpenID Federation statements.
+    public static let uses = ["saml", "oidc", "oidc-encryption", "federation"]
+
     public enum State: String, Sendable, Hashable, Codable {
         /// Published (metadata, JWKS) but not signing yet.
         case next

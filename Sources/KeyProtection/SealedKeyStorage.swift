@@ -52,7 +52,7 @@ public struct SealedKeyStorage: GatewayStorage {
 
     /// Whether `storage` holds anything sealed (then only the key that sealed it may be used).
     public static func holdsSealedValues(_ storage: any GatewayStorage) async throws -> Bool {
-        for use in ["saml", "oidc", "federation"] where try await storage.signingKeys(use: use).contains(where: { KeyEncryptionKey.isSealed($0.privateKeyPEM) }) {
+        for use in SigningKeyRecord.uses where try await storage.signingKeys(use: use).contains(where: { KeyEncryptionKey.isSealed($0.privateKeyPEM) }) {
             return true
         }
         for name in secretNames {
@@ -66,7 +66,7 @@ public struct SealedKeyStorage: GatewayStorage {
     @discardableResult
     public func verifyAndSealAll() async throws -> Int {
         var plain: [SigningKeyRecord] = []
-        for use in ["saml", "oidc", "federation"] {
+        for use in SigningKeyRecord.uses {
             for record in try await base.signingKeys(use: use) {
                 _ = try opened(record)
                 if !KeyEncryptionKey.isSealed(record.privateKeyPEM) { plain.append(record) }

@@ -57,10 +57,14 @@ public struct ValidatedAuthorization: Sendable, Hashable, Codable {
 public struct AuthorizationRequestValidator: Sendable {
     public let provider: ProviderConfiguration
     public let client: @Sendable (String) -> ClientRegistration?
+    /// The gateway's keys that open encrypted request objects, by `kid`.
+    public let decryptionKeys: [String: JWEDecryptionKey]
 
-    public init(provider: ProviderConfiguration, client: @escaping @Sendable (String) -> ClientRegistration?) {
+    public init(provider: ProviderConfiguration, decryptionKeys: [String: JWEDecryptionKey] = [:],
+                client: @escaping @Sendable (String) -> ClientRegistration?) {
         self.provider = provider
         self.client = client
+        self.decryptionKeys = decryptionKeys
     }
 
     /// Validates `parameters` (the query of a GET or the form of a POST).
@@ -80,7 +84,7 @@ public struct AuthorizationRequestValidator: Sendable {
         if parameters["request_uri"] != nil { throw early(.requestURINotSupported, "request_uri", "request_uri is not supported; send the request object by value") }
         if parameters["registration"] != nil { throw early(.registrationNotSupported, "registration", "dynamic registration parameters are not supported") }
         if let request = parameters["request"] {
-            let object = try verifyRequestObject(request, registration: registration, now: now, fail: early)
+            let object = try verifyRequestObject(try openRequestObject(request, fail: early), registration: registration, now: now, fail: early)
             for (name, value) in object.claims where !["iss", "aud", "exp", "iat", "nbf", "jti"].contains(name) { effective[name] = value }
             requestObjectID = object.claims["jti"]?.string ?? Base64URL.encode(Data(SHA256.hash(data: Data(request.utf8))))
             requestObjectExpiry = object.claims["exp"]?.seconds.map { Date(timeIntervalSince1970: $0) }
@@ -157,6 +161,27 @@ public struct AuthorizationRequestValidator: Sendable {
                                       level: level, forceFresh: prompts.contains("login") || maxAge != nil, maxAge: maxAge,
                                       userinfoClaims: userinfoClaims, idTokenClaims: idTokenClaims, uiLocale: locale,
                                       requestObjectID: requestObjectID, requestObjectExpiry: requestObjectExpiry)
+    }
+
+    /// A request object as sent: a JWS, or a JWE (RSA-OAEP(-256), to one of the gateway's `enc` keys) whose content is
+    /// that JWS — signed, then encrypted (RFC 9101 §6.1); an encrypted object that is not signed inside is refused.
+    func openRequestObject(_ request: String, fail: (OIDCError.Code, String, String) -> OIDCError) throws -> String {
+        let parts = request.split(separator: ".", omittingEmptySubsequences: false)
+        guard parts.count == 5 else { return request }
+        guard request.utf8.count <= 2 * JWS.maximumSize else { throw fail(.invalidRequestObject, "jwt_too_large", "the encrypted request object is too large") }
+        let kid = Base64URL.decode(parts[0]).flatMap { try? JSONDecoder().decode(JOSEHeader.self, from: $0) }?.kid
+        let candidates = kid.map { decryptionKeys[$0].map { [$0] } ?? [] } ?? Array(decryptionKeys.values)
+        guard !candidates.isEmpty else {
+            throw fail(.invalidRequestObject, "jwe_unknown_key", "the request object is encrypted to a key this provider does not have" + (kid.map { " (kid '\($0)')" } ?? ""))
+        }
+        for key in candidates {
+            guard let (_, payload) = try? key.decrypt(request) else { continue }
+            guard let inner = String(data: payload, encoding: .utf8), inner.split(separator: ".", omittingEmptySubsequences: false).count == 3 else {
+                throw fail(.invalidRequestObject, "jwe_not_signed", "an encrypted request object must contain a signed JWT")
+            }
+            return inner
+        }
+        throw fail(.invalidRequestObject, "jwe_decrypt", "the request object cannot be decrypted (algorithm, key or authentication tag)")
     }
 
     /// RFC 9101: signed by one of the client's keys, issued by the client for this provider, fresh, not a JWT meant

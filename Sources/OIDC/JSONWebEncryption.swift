@@ -72,3 +72,24 @@ public enum JWE {
         return full.prefix(encryption.tagLength)
     }
 }
+
+/// One of the gateway's RSA keys that open JWEs sent to it (encrypted request objects).
+/// `@unchecked Sendable`: swift-crypto's `_RSA.Encryption.PrivateKey` wraps a BoringSSL key that is only ever read
+/// after it is made (its `Signing` sibling is `Sendable`); this value never changes it.
+public struct JWEDecryptionKey: @unchecked Sendable {
+    public let kid: String
+    let key: _RSA.Encryption.PrivateKey
+
+    public init(kid: String, privateKeyPEM: String) throws {
+        self.kid = kid
+        key = try _RSA.Encryption.PrivateKey(pemRepresentation: privateKeyPEM)
+    }
+
+    /// The public JWK (`use: enc`, for RSA-OAEP and RSA-OAEP-256).
+    public func publicJWK() throws -> JSONWebKey {
+        let p = try key.publicKey.getKeyPrimitives()
+        return JSONWebKey(kty: "RSA", kid: kid, use: "enc", alg: nil, n: Base64URL.encode(p.modulus), e: Base64URL.encode(p.publicExponent))
+    }
+
+    public func decrypt(_ compact: String) throws -> (header: JOSEHeader, payload: Data) { try JWE.decrypt(compact, with: key) }
+}

@@ -12,7 +12,8 @@ extension OpenIDProviderEngine {
         var request: ValidatedAuthorization
         do {
             let clients = try await clients(resolving: parameters["client_id"], mayResolve: true, now: now)
-            request = try AuthorizationRequestValidator(provider: provider) { clients[$0] }.validate(parameters, now: now)
+            let decryption = try await keys().decryption
+            request = try AuthorizationRequestValidator(provider: provider, decryptionKeys: decryption) { clients[$0] }.validate(parameters, now: now)
             if let id = request.requestObjectID {
                 let expiry = (request.requestObjectExpiry ?? now) + provider.clockSkew
                 guard try await store.rememberOnce(.requestObject, key: request.clientID + "\n" + id, now: now, expiresAt: max(expiry, now + 1)) else {

@@ -59,6 +59,8 @@ public struct ProviderConfiguration: Sendable, Hashable {
             "userinfo_signing_alg_values_supported": strings(signingAlgorithms),
             "userinfo_encryption_alg_values_supported": strings(JWE.KeyAlgorithm.allCases.map(\.rawValue)),
             "userinfo_encryption_enc_values_supported": strings(JWE.ContentAlgorithm.allCases.map(\.rawValue)),
+            "request_object_encryption_alg_values_supported": strings(JWE.KeyAlgorithm.allCases.map(\.rawValue)),
+            "request_object_encryption_enc_values_supported": strings(JWE.ContentAlgorithm.allCases.map(\.rawValue)),
             "request_object_signing_alg_values_supported": strings(Self.clientSigningAlgorithms.map(\.rawValue).sorted()),
             "token_endpoint_auth_methods_supported": strings(ClientRegistration.Authentication.allCases.map(\.rawValue)),
             "token_endpoint_auth_signing_alg_values_supported": strings(Self.clientSigningAlgorithms.map(\.rawValue).sorted()),

@@ -80,10 +80,13 @@ public enum ProviderEntityConfiguration {
         op["subject_types_supported"] = strings(["pairwise"])
         op["id_token_encryption_alg_values_supported"] = strings(JWE.KeyAlgorithm.allCases.map(\.rawValue))
         op["id_token_encryption_enc_values_supported"] = strings(JWE.ContentAlgorithm.allCases.map(\.rawValue))
-        // Encrypted request objects are not accepted: the lists are present (the profile's schema requires them) and empty.
-        op["request_object_encryption_alg_values_supported"] = strings([])
-        op["request_object_encryption_enc_values_supported"] = strings([])
         op["prompt_values_supported"] = strings(["consent", "login"])
+        // The profile's schemas (spid-cie-oidc's OP metadata) list identity claims only, and RS/ES algorithms only:
+        // PS256 stays accepted from relying parties that use it, unadvertised here.
+        op["claims_supported"] = strings(IdentityClaims.supported)
+        let profileAlgorithms = ProviderConfiguration.clientSigningAlgorithms.map(\.rawValue).filter { !$0.hasPrefix("PS") }.sorted()
+        op["request_object_signing_alg_values_supported"] = strings(profileAlgorithms)
+        op["token_endpoint_auth_signing_alg_values_supported"] = strings(profileAlgorithms)
         var entity: JSONObject = ["organization_name": .string(settings.organizationName)]
         if let uri = settings.homepageURI { entity["homepage_uri"] = .string(uri) }
         if let uri = settings.policyURI { entity["policy_uri"] = .string(uri) }

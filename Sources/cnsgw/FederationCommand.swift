@@ -134,7 +134,7 @@ struct FederationCommand: AsyncParsableCommand {
                 catch let error as FederationError { throw UsageError("the trust mark was refused: \(error.detail)") }
                 if let expiry = mark.expiresAt, expiry <= Date() { throw UsageError("the trust mark expired at \(ISO8601DateFormatter().string(from: expiry))") }
                 let storage = try await data.openStorage()
-                try await storage.replaceRegistration(kind: InstalledTrustMark.storageKind, id: mark.type, json: try JSONEncoder().encode(mark), now: Date())
+                try await storage.storeRegistration(kind: InstalledTrustMark.storageKind, id: mark.type, json: try JSONEncoder().encode(mark), now: Date())
                 try await AuditLog(storage: storage).append(kind: "admin", fields: ["action": "federation.trust_mark.add", "type": mark.type, "issuer": mark.issuer])
                 print("installed trust mark \(mark.type) issued by \(mark.issuer)" + (mark.expiresAt.map { ", valid until \(ISO8601DateFormatter().string(from: $0))" } ?? ""))
             }

@@ -16,7 +16,8 @@ struct KeysCommand: AsyncParsableCommand {
 
         func run() async throws {
             let storage = try await data.openStorage()
-            let keys = try await storage.signingKeys(use: "saml") + storage.signingKeys(use: "oidc") + storage.signingKeys(use: "federation")
+            var keys: [SigningKeyRecord] = []
+            for use in SigningKeyRecord.uses { keys += try await storage.signingKeys(use: use) }
             let formatter = ISO8601DateFormatter()
             if json {
                 let rows: [[String: Any]] = keys.map { k in
@@ -35,14 +36,14 @@ struct KeysCommand: AsyncParsableCommand {
     struct Rotate: AsyncParsableCommand {
         static let configuration = CommandConfiguration(
             abstract: "Publish a new key for each active one; it signs after keys.publish_delay (a running gateway promotes it).")
-        @Option(help: "saml, oidc, federation or all.") var use = "all"
+        @Option(help: "saml, oidc, oidc-encryption, federation or all.") var use = "all"
         @OptionGroup var data: DataDirectoryOptions
 
         func run() async throws {
-            guard ["saml", "oidc", "federation", "all"].contains(use) else { throw UsageError("--use must be saml, oidc, federation or all") }
+            guard (SigningKeyRecord.uses + ["all"]).contains(use) else { throw UsageError("--use must be \((SigningKeyRecord.uses + ["all"]).joined(separator: ", "))") }
             let storage = try await data.openStorage()
             let rotation = KeyRotation(storage: storage, policy: KeyRotation.Policy(), generate: SigningKeyFactory.generator)
-            let added = try await rotation.rotate(uses: use == "all" ? ["saml", "oidc", "federation"] : [use], now: Date())
+            let added = try await rotation.rotate(uses: use == "all" ? SigningKeyRecord.uses : [use], now: Date())
             for key in added {
                 try await AuditLog(storage: storage).append(kind: "admin", fields: ["action": "keys.rotate", "id": key.id, "use": key.use, "algorithm": key.algorithm])
                 print("published \(key.use) \(key.algorithm) key \(key.id) as next")

@@ -274,6 +274,11 @@ extension ServeCommand {
             try await storage.addSigningKey(try SigningKeyFactory.make(use: "oidc", algorithm: algorithm, now: now, state: .active))
             logger.notice("generated an OIDC signing key", metadata: ["alg": "\(algorithm)"])
         }
+        // Relying parties may encrypt their request objects to the gateway (SPID/CIE: RSA-OAEP(-256)); a key of its own.
+        if try await storage.signingKeys(use: "oidc-encryption").isEmpty {
+            try await storage.addSigningKey(try SigningKeyFactory.make(use: "oidc-encryption", algorithm: "RSA-OAEP", now: now, state: .active))
+            logger.notice("generated the OIDC decryption key")
+        }
         // OpenID Federation statements are signed with keys of their own, never with the OIDC token keys.
         if try await storage.signingKeys(use: "federation").isEmpty {
             try await storage.addSigningKey(try SigningKeyFactory.make(use: "federation", algorithm: "RS256", now: now, state: .active))
@@ -291,7 +296,7 @@ struct KeyRotationService: Service {
     func run() async throws {
         await periodically(every: interval) {
             do {
-                let changes = try await rotation.runDue(uses: ["saml", "oidc", "federation"], now: Date())
+                let changes = try await rotation.runDue(uses: SigningKeyRecord.uses, now: Date())
                 for change in changes {
                     logger.notice("signing key rollover", metadata: ["change": "\(change)"])
                     try await AuditLog(storage: rotation.storage).append(kind: "admin", fields: ["action": "keys.rollover", "change": change])
