@@ -153,7 +153,7 @@ let package = Package(
         .testTarget(name: "GatewayStorageSQLiteTests", dependencies: ["GatewayStorageSQLite", "StorageConformance", "GatewayAudit",
                                                                   .product(name: "GRDB", package: "GRDB.swift")], resources: [.copy("Fixtures")]),
         // In-process tests of the engines over their stores and of the server's glue (no listener, no child process).
-        .testTarget(name: "GatewayServerTests", dependencies: ["GatewayServer", "LoginOutcome", "SAML", "SAMLTestSupport", "XMLSecurity", "GatewayLogin", "GatewayStorage", "GatewayAudit", "OIDC", "CNSValidation", "ItalianIdentity",
+        .testTarget(name: "GatewayServerTests", dependencies: ["GatewayServer", "FederationTestSupport", "OpenIDFederation", "OutboundHTTP", "LoginOutcome", "SAML", "SAMLTestSupport", "XMLSecurity", "GatewayLogin", "GatewayStorage", "GatewayAudit", "OIDC", "CNSValidation", "ItalianIdentity",
                                                              .product(name: "Crypto", package: "swift-crypto"),
                                                              .product(name: "_CryptoExtras", package: "swift-crypto")]),
         .testTarget(name: "GatewayStorageTests", dependencies: ["GatewayStorage", "StorageConformance"]),
@@ -166,8 +166,10 @@ let package = Package(
         .testTarget(name: "SAMLTests", dependencies: ["SAML", "SAMLTestSupport", "KeyMaterial", "LoginOutcome", "XMLSecurity", "CNSTestPKI", "CNSValidation", "ItalianIdentity"], resources: [.copy("Fixtures")]),
         .testTarget(name: "OIDCTests", dependencies: ["OIDC", "CNSValidation", .product(name: "Crypto", package: "swift-crypto"),
                                                       .product(name: "_CryptoExtras", package: "swift-crypto")]),
-        .testTarget(name: "OpenIDFederationTests", dependencies: ["OpenIDFederation", "OIDC", "OutboundHTTP", "CNSTestSupport",
-                                                                  .product(name: "Crypto", package: "swift-crypto")]),
+        // A federation of statements made at test time, served over HTTP on 127.0.0.1 (Tests/Federation/statement_server.py).
+        .target(name: "FederationTestSupport", dependencies: ["OpenIDFederation", "OIDC", "CNSTestSupport", .product(name: "Crypto", package: "swift-crypto")],
+                path: "Tests/FederationTestSupport"),
+        .testTarget(name: "OpenIDFederationTests", dependencies: ["OpenIDFederation", "OIDC", "OutboundHTTP", "FederationTestSupport"]),
         .testTarget(name: "ItalianIdentityTests", dependencies: ["ItalianIdentity"]),
         .testTarget(name: "CNSValidationTests", dependencies: ["CNSValidation", "KeyMaterial", "OutboundHTTP", "CNSTestPKI", "ItalianIdentity", "CNSTestSupport"]),
         .testTarget(name: "CNSGatewayCLITests", dependencies: [

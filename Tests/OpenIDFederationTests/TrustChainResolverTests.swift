@@ -1,3 +1,4 @@
+import FederationTestSupport
 import Foundation
 import OIDC
 import OpenIDFederation

@@ -6,21 +6,21 @@ import OpenIDFederation
 
 /// A federation made at test time: entities with fresh P-256 federation keys, their statements signed and written
 /// to a directory that a real HTTP server (Tests/Federation/statement_server.py) serves on 127.0.0.1.
-final class LocalFederation: @unchecked Sendable {
+public final class LocalFederation: @unchecked Sendable {
     // @unchecked Sendable: written by the test that owns it, before the resolver reads over HTTP.
-    struct Entity {
-        let id: String
-        let path: String
-        let key: JWSSigningKey
-        var jwk: JSONWebKey { try! key.publicJWK() }
-        var fetchEndpoint: String { id + "/fetch" }
+    public struct Entity: Sendable {
+        public let id: String
+        public let path: String
+        public let key: JWSSigningKey
+        public var jwk: JSONWebKey { try! key.publicJWK() }
+        public var fetchEndpoint: String { id + "/fetch" }
     }
 
-    let root: String
+    public let root: String
     let server: LocalService
-    var base: String { "http://127.0.0.1:\(server.port)" }
+    public var base: String { "http://127.0.0.1:\(server.port)" }
 
-    init() throws {
+    public init() throws {
         root = NSTemporaryDirectory() + "cnsgw-federation-\(UUID().uuidString)"
         try FileManager.default.createDirectory(atPath: root, withIntermediateDirectories: true)
         let script = URL(fileURLWithPath: #filePath).deletingLastPathComponent().deletingLastPathComponent().appendingPathComponent("Federation/statement_server.py").path
@@ -34,26 +34,31 @@ final class LocalFederation: @unchecked Sendable {
         try? FileManager.default.removeItem(atPath: root)
     }
 
-    func entity(_ name: String) -> Entity {
+    /// A fresh P-256 key (ES256).
+    public static func newKey(_ kid: String) -> JWSSigningKey {
+        try! JWSSigningKey(kid: kid, algorithm: "ES256", privateKeyPEM: P256.Signing.PrivateKey().pemRepresentation)
+    }
+
+    public func entity(_ name: String) -> Entity {
         Entity(id: base + "/" + name, path: name, key: try! JWSSigningKey(kid: name + "-fed", algorithm: "ES256", privateKeyPEM: P256.Signing.PrivateKey().pemRepresentation))
     }
 
-    static func keySet(_ keys: [JSONWebKey]) -> JSONValue {
+    public static func keySet(_ keys: [JSONWebKey]) -> JSONValue {
         .object(["keys": .array(keys.map { try! JSONValue.object(JSONObject.parse(JSONEncoder().encode($0))) })])
     }
 
-    func sign(_ claims: JSONObject, with key: JWSSigningKey, type: String = EntityStatement.jwtType) -> String {
+    public func sign(_ claims: JSONObject, with key: JWSSigningKey, type: String = EntityStatement.jwtType) -> String {
         try! key.sign(claims, type: type)
     }
 
-    func write(_ text: String, to relative: String) {
+    public func write(_ text: String, to relative: String) {
         let path = root + "/" + relative
         try! FileManager.default.createDirectory(atPath: (path as NSString).deletingLastPathComponent, withIntermediateDirectories: true)
         try! text.write(toFile: path, atomically: true, encoding: .utf8)
     }
 
     /// Publishes `entity`'s Entity Configuration (self-signed unless `signer` is given).
-    func publishConfiguration(_ entity: Entity, hints: [String] = [], metadata: JSONObject = [:], extra: JSONObject = [:], signer: JWSSigningKey? = nil,
+    public func publishConfiguration(_ entity: Entity, hints: [String] = [], metadata: JSONObject = [:], extra: JSONObject = [:], signer: JWSSigningKey? = nil,
                               keys: [JSONWebKey]? = nil, now: Date = Date(), lifetime: TimeInterval = 3600) {
         var claims: JSONObject = ["iss": .string(entity.id), "sub": .string(entity.id), "iat": .integer(Int64(now.timeIntervalSince1970)),
                                   "exp": .integer(Int64((now + lifetime).timeIntervalSince1970)), "jwks": Self.keySet(keys ?? [entity.jwk])]
@@ -67,7 +72,7 @@ final class LocalFederation: @unchecked Sendable {
     }
 
     /// Publishes `superior`'s Subordinate Statement about `subject` at the superior's fetch endpoint.
-    func publishStatement(by superior: Entity, about subject: Entity, policy: JSONObject? = nil, extra: JSONObject = [:], signer: JWSSigningKey? = nil,
+    public func publishStatement(by superior: Entity, about subject: Entity, policy: JSONObject? = nil, extra: JSONObject = [:], signer: JWSSigningKey? = nil,
                           now: Date = Date(), lifetime: TimeInterval = 3600) {
         var claims: JSONObject = ["iss": .string(superior.id), "sub": .string(subject.id), "iat": .integer(Int64(now.timeIntervalSince1970)),
                                   "exp": .integer(Int64((now + lifetime).timeIntervalSince1970)), "jwks": Self.keySet([subject.jwk])]
@@ -77,7 +82,7 @@ final class LocalFederation: @unchecked Sendable {
     }
 
     /// A trust mark of `type` for `subject`, issued by `issuer`.
-    func trustMark(_ type: String, for subject: Entity, by issuer: Entity, now: Date = Date(), lifetime: TimeInterval? = 3600) -> JSONValue {
+    public func trustMark(_ type: String, for subject: Entity, by issuer: Entity, now: Date = Date(), lifetime: TimeInterval? = 3600) -> JSONValue {
         var claims: JSONObject = ["iss": .string(issuer.id), "sub": .string(subject.id), "trust_mark_type": .string(type),
                                   "iat": .integer(Int64(now.timeIntervalSince1970))]
         if let lifetime { claims["exp"] = .integer(Int64((now + lifetime).timeIntervalSince1970)) }
@@ -85,8 +90,7 @@ final class LocalFederation: @unchecked Sendable {
     }
 
     /// A relying party's `openid_relying_party` metadata with one signing key.
-    static func relyingPartyMetadata(_ rp: Entity, redirectURIs: [String]) -> JSONObject {
-        let core = try! JWSSigningKey(kid: rp.path + "-core", algorithm: "ES256", privateKeyPEM: P256.Signing.PrivateKey().pemRepresentation)
+    public static func relyingPartyMetadata(_ rp: Entity, redirectURIs: [String], core: JWSSigningKey = newKey("core")) -> JSONObject {
         return ["openid_relying_party": .object([
             "client_id": .string(rp.id), "redirect_uris": .array(redirectURIs.map(JSONValue.string)), "response_types": .array([.string("code")]),
             "grant_types": .array([.string("authorization_code"), .string("refresh_token")]), "client_name": .string("RP " + rp.path),
