@@ -30,5 +30,12 @@ if [ "$mode" = test ]; then
   python3 -c 'import saml2, onelogin.saml2, requests' 2>/dev/null || pip_install "pysaml2>=7.5,<8" "python3-saml>=1.16,<2" requests
   # OIDC relying parties (Tests/OIDC/rp_client.py).
   python3 -c 'import authlib, idpyoidc' 2>/dev/null || pip_install "Authlib>=1.3,<2" "idpyoidc>=5,<6"
+  # The local SPID/CIE OpenID Federation (Tests/Federation): PyPI's reference implementation, in a virtualenv of its
+  # own because it pins Django, pydantic 1 and a cryptojwt that the other clients need not share.
+  venv="$(cd "$(dirname "$0")/.." && pwd)/.build/federation-venv"
+  if ! "$venv/bin/python" -c 'import spid_cie_oidc' 2>/dev/null; then
+    python3 -m venv "$venv"
+    "$venv/bin/pip" install -q --disable-pip-version-check "spid-cie-oidc==1.6.3"
+  fi
 fi
 command -v swift >/dev/null || { echo "swift is not on PATH: install the Swift 6 toolchain first (swift.org)" >&2; exit 1; }
