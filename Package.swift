@@ -145,6 +145,14 @@ let package = Package(
                            .product(name: "NIOHTTP1", package: "swift-nio"), .product(name: "Crypto", package: "swift-crypto")],
             path: "Benchmarks/OIDCLoad"
         ),
+        // The federation benchmark for bench/federation.sh (first, cached and manual authorization requests).
+        .executableTarget(
+            name: "cnsgw-federation-bench",
+            dependencies: ["GatewayServer", "GatewayStorage", "GatewayStorageSQLite", "GatewayAudit", "OIDC", "OpenIDFederation", "OutboundHTTP", "LoginOutcome",
+                           "FederationTestSupport", .product(name: "Logging", package: "swift-log"), .product(name: "Crypto", package: "swift-crypto"),
+                           .product(name: "_CryptoExtras", package: "swift-crypto")],
+            path: "Benchmarks/FederationBench"
+        ),
         // Test support: real helper processes (openssl ocsp, http.server) and a command runner.
         .target(name: "CNSTestSupport", path: "Tests/Support"),
         // The shared conformance suite every GatewayStorage backend runs.

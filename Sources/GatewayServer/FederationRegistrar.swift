@@ -19,11 +19,11 @@ public struct GatewayFederationRegistrar: FederatedClientRegistrar {
     let refusals: ResolutionRefusals
     let audit: AuditLog
     let logger: Logger
-    /// Called after a registration was stored (the client directory reads storage again).
-    let registered: @Sendable () async -> Void
+    /// Called with each registration stored (the client directory keeps it in memory until its next read).
+    let registered: @Sendable (ClientRegistration) async -> Void
 
     public init(storage: any GatewayStorage, anchors: RegistrationDirectory<FederationTrustAnchor>, transport: any HTTPTransport, limits: TrustChainResolver.Limits,
-                refusalCache: TimeInterval, audit: AuditLog, logger: Logger, registered: @escaping @Sendable () async -> Void) {
+                refusalCache: TimeInterval, audit: AuditLog, logger: Logger, registered: @escaping @Sendable (ClientRegistration) async -> Void) {
         self.storage = storage
         self.anchors = anchors
         self.transport = transport
@@ -50,7 +50,7 @@ public struct GatewayFederationRegistrar: FederatedClientRegistrar {
             let resolved = try await resolver.resolve(clientID, entityType: "openid_relying_party", now: now)
             let client = try ClientRegistration(federated: resolved, resolvedAt: now)
             try await storage.storeRegistration(kind: ClientRegistration.storageKind, id: clientID, json: try JSONEncoder().encode(client), now: now)
-            await registered()
+            await registered(client)
             try await audit.append(kind: "oidc", fields: ["result": "federation_client_registered", "client": clientID, "anchor": resolved.trustAnchor,
                                                           "path": resolved.path.joined(separator: " > "), "trustMarks": resolved.trustMarks.joined(separator: ","),
                                                           "expires": ISO8601DateFormatter().string(from: resolved.expiresAt),

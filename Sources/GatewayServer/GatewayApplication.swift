@@ -85,8 +85,8 @@ public struct GatewayApplication: Sendable {
         self.trustMarks = RegistrationDirectory<InstalledTrustMark>(trustMarksIn: storage, logger: logger)
         let federation = configuration.federationSettings
         let registrar = GatewayFederationRegistrar(storage: storage, anchors: anchors, transport: backchannel, limits: federation.limits,
-                                                   refusalCache: configuration.federationRefusalCache, audit: audit, logger: logger) {
-            await clients.invalidate()
+                                                   refusalCache: configuration.federationRefusalCache, audit: audit, logger: logger) { client in
+            await clients.remember(client.clientID, client)
         }
         self.oidcEngine = OpenIDProviderEngine(provider: Self.oidcProvider(configuration), store: oidcStore, clients: { try await clients.snapshot() },
                                                keys: { try await oidcKeys.current() }, federation: registrar)

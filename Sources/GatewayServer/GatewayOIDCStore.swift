@@ -7,18 +7,23 @@ import OIDC
 
 /// The OIDC engine's store over the gateway's storage: grants and their tokens as typed records, the replay caches,
 /// and the audit log.
-struct GatewayOIDCStore: OIDCStore {
+public struct GatewayOIDCStore: OIDCStore {
     let storage: any GatewayStorage
     let audit: AuditLog
 
-    func storeAuthorization(_ r: ValidatedAuthorization, loginID: String, expiresAt: Date) async throws {
+    public init(storage: any GatewayStorage, audit: AuditLog) {
+        self.storage = storage
+        self.audit = audit
+    }
+
+    public func storeAuthorization(_ r: ValidatedAuthorization, loginID: String, expiresAt: Date) async throws {
         try await storage.storeOIDCAuthorization(OIDCAuthorizationRecord(
             loginID: loginID, clientID: r.clientID, redirectURI: r.redirectURI, state: r.state, nonce: r.nonce, scopes: r.scopes,
             codeChallenge: r.codeChallenge, level: r.level.rawValue, forceFresh: r.forceFresh, maxAge: r.maxAge, userinfoClaims: r.userinfoClaims,
             idTokenClaims: r.idTokenClaims, uiLocale: r.uiLocale, expiresAt: expiresAt))
     }
 
-    func takeAuthorization(loginID: String, now: Date) async throws -> ValidatedAuthorization? {
+    public func takeAuthorization(loginID: String, now: Date) async throws -> ValidatedAuthorization? {
         guard let r = try await storage.takeOIDCAuthorization(loginID: loginID, now: now), let level = SpidLevel(rawValue: r.level) else { return nil }
         return ValidatedAuthorization(clientID: r.clientID, redirectURI: r.redirectURI, state: r.state, nonce: r.nonce, scopes: r.scopes,
                                       codeChallenge: r.codeChallenge, level: level, forceFresh: r.forceFresh, maxAge: r.maxAge,
@@ -26,12 +31,12 @@ struct GatewayOIDCStore: OIDCStore {
                                       requestObjectID: nil, requestObjectExpiry: nil)
     }
 
-    func createGrant(_ grant: AuthorizationGrant, codeHash: String, codeExpiresAt: Date) async throws {
+    public func createGrant(_ grant: AuthorizationGrant, codeHash: String, codeExpiresAt: Date) async throws {
         try await storage.createGrant(Self.record(grant), code: OAuthTokenRecord(kind: .authorizationCode, id: codeHash, grantID: grant.grantID,
                                                                                  expiresAt: codeExpiresAt))
     }
 
-    func redeem(_ kind: GrantTokenKind, hash: String, now: Date) async throws -> GrantTokenRedemption {
+    public func redeem(_ kind: GrantTokenKind, hash: String, now: Date) async throws -> GrantTokenRedemption {
         switch try await storage.redeemGrantToken(Self.kind(kind), id: hash, now: now) {
         case .notFound: .notFound
         case .replayed(let grantID): .replayed(grantID: grantID)
@@ -39,33 +44,33 @@ struct GatewayOIDCStore: OIDCStore {
         }
     }
 
-    func storeRefreshToken(hash: String, grantID: String, expiresAt: Date) async throws {
+    public func storeRefreshToken(hash: String, grantID: String, expiresAt: Date) async throws {
         try await storage.storeGrantToken(OAuthTokenRecord(kind: .refreshToken, id: hash, grantID: grantID, expiresAt: expiresAt))
     }
 
-    func liveGrant(id: String, now: Date) async throws -> AuthorizationGrant? {
+    public func liveGrant(id: String, now: Date) async throws -> AuthorizationGrant? {
         guard let record = try await storage.grant(id: id, now: now), record.revokedAt == nil else { return nil }
         return Self.grant(record)
     }
 
-    func liveGrant(refreshTokenHash: String, now: Date) async throws -> AuthorizationGrant? {
+    public func liveGrant(refreshTokenHash: String, now: Date) async throws -> AuthorizationGrant? {
         guard let token = try await storage.grantToken(.refreshToken, id: refreshTokenHash, now: now), token.spentAt == nil else { return nil }
         return try await liveGrant(id: token.grantID, now: now)
     }
 
-    func revokeGrant(id: String, now: Date) async throws -> Bool { try await storage.revokeGrant(id: id, now: now) }
+    public func revokeGrant(id: String, now: Date) async throws -> Bool { try await storage.revokeGrant(id: id, now: now) }
 
-    func rememberOnce(_ cache: OIDCReplayCache, key: String, now: Date, expiresAt: Date) async throws -> Bool {
+    public func rememberOnce(_ cache: OIDCReplayCache, key: String, now: Date, expiresAt: Date) async throws -> Bool {
         try await storage.rememberOnce(namespace: cache.rawValue, key: key, now: now, expiresAt: expiresAt)
     }
 
-    func recordSessionIdentifier(_ sid: String, sessionID: String, expiresAt: Date) async throws {
+    public func recordSessionIdentifier(_ sid: String, sessionID: String, expiresAt: Date) async throws {
         try await storage.recordSessionIdentifier(sid, sessionID: sessionID, expiresAt: expiresAt)
     }
 
-    func sessionID(named sid: String, now: Date) async throws -> String? { try await storage.sessionID(forSessionIdentifier: sid, now: now) }
+    public func sessionID(named sid: String, now: Date) async throws -> String? { try await storage.sessionID(forSessionIdentifier: sid, now: now) }
 
-    func audit(_ fields: [String: String]) async throws { try await audit.append(kind: "oidc", fields: fields) }
+    public func audit(_ fields: [String: String]) async throws { try await audit.append(kind: "oidc", fields: fields) }
 
     static func kind(_ kind: GrantTokenKind) -> OAuthTokenRecord.Kind {
         switch kind {

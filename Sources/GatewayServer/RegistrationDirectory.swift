@@ -8,13 +8,28 @@ import SAML
 /// when they changed), so `cnsgw sp` and `cnsgw client` reach a running gateway without a restart. A stored
 /// registration that cannot be decoded is left out and logged.
 public struct RegistrationDirectory<Entry: Sendable>: Sendable {
-    private let entries: StoredSnapshot<[RegistrationRecord], [String: Entry]>
+    /// The decoded entries, with the stored version each was decoded from: a re-read decodes only what changed (a
+    /// gateway with many automatically registered relying parties re-reads after each new one).
+    struct Decoded: Sendable {
+        var entries: [String: Entry] = [:]
+        var versions: [String: Int] = [:]
+    }
+
+    private let entries: StoredSnapshot<[RegistrationRecord], Decoded>
 
     public init(storage: any GatewayStorage, kind: String, logger: Logger, decode: @escaping @Sendable (RegistrationRecord) throws -> Entry) {
-        entries = StoredSnapshot(maximumAge: .seconds(1), read: { try await storage.registrations(kind: kind) }) { records, _ in
-            var decoded: [String: Entry] = [:]
+        entries = StoredSnapshot(maximumAge: .seconds(1), read: { try await storage.registrations(kind: kind) }) { records, previous in
+            var decoded = Decoded()
             for record in records {
-                do { decoded[record.id] = try decode(record) } catch {
+                if let entry = previous?.entries[record.id], previous?.versions[record.id] == record.version {
+                    decoded.entries[record.id] = entry
+                    decoded.versions[record.id] = record.version
+                    continue
+                }
+                do {
+                    decoded.entries[record.id] = try decode(record)
+                    decoded.versions[record.id] = record.version
+                } catch {
                     logger.error("a stored registration cannot be used", metadata: ["kind": "\(kind)", "id": "\(record.id)", "error": "\(error)"])
                 }
             }
@@ -25,8 +40,16 @@ public struct RegistrationDirectory<Entry: Sendable>: Sendable {
     /// Reads the registrations again at the next use (another instance or an admin command changed them).
     public func invalidate() async { await entries.invalidate() }
 
+    /// Adds or replaces an entry this process just stored, until the next read confirms it (which decodes it again).
+    public func remember(_ id: String, _ entry: Entry) async {
+        await entries.amend { decoded in
+            decoded.entries[id] = entry
+            decoded.versions[id] = -1
+        }
+    }
+
     /// Every entry by registration ID.
-    public func snapshot() async throws -> [String: Entry] { try await entries.value() }
+    public func snapshot() async throws -> [String: Entry] { try await entries.value().entries }
 }
 
 /// The registered SAML service providers by entity ID, with their parsed metadata.

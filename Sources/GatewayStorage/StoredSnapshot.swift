@@ -19,6 +19,15 @@ public actor StoredSnapshot<Records: Equatable & Sendable, Value: Sendable> {
     /// Forgets when the records were last read, so the next ``value()`` reads them (a change notification came).
     public func invalidate() { checkedAt = nil }
 
+    /// Changes the value in memory until the next read (a writer that just stored a record makes it visible at once,
+    /// without reading every record again; the next read rebuilds from storage as usual). Nothing happens before the
+    /// first read.
+    public func amend(_ change: @Sendable (inout Value) -> Void) {
+        guard var current else { return }
+        change(&current.value)
+        self.current = current
+    }
+
     /// The value as of at most `maximumAge` ago.
     public func value() async throws -> Value {
         let now = ContinuousClock.now

@@ -154,7 +154,8 @@ import Testing
         #expect(try jwks().allSatisfy { $0["d"] == nil })
         #expect(try runCommand(VerifyCommandTests.binary, ["keys", "rotate", "--use", "oidc", "--data-dir", gateway.server.data]).status == 0)
         usleep(6_000_000)   // the keyring reloads every 5 s
-        #expect(try jwks().count == 4, "the next keys are published before they sign")
+        #expect(try jwks().filter { $0["use"] as? String == "sig" }.count == 4, "the next keys are published before they sign")
+        #expect(try jwks().contains { $0["use"] as? String == "enc" && $0["kty"] as? String == "RSA" }, "the key request objects may be encrypted to")
 
         // Registry: refusals, list without secrets, removal reaching the running gateway.
         let cnsgw = VerifyCommandTests.binary

@@ -37,7 +37,7 @@ import _CryptoExtras
         let directory = clients
         let registrar = GatewayFederationRegistrar(storage: storage, anchors: RegistrationDirectory(trustAnchorsIn: storage, logger: logger),
                                                    transport: GuardedHTTPTransport(allowPrivateAddresses: true), limits: .init(), refusalCache: 30,
-                                                   audit: AuditLog(storage: storage), logger: logger) { await directory.invalidate() }
+                                                   audit: AuditLog(storage: storage), logger: logger) { await directory.remember($0.clientID, $0) }
         let signing = try JWSSigningKey(kid: "k1", algorithm: "RS256", privateKeyPEM: _RSA.Signing.PrivateKey(keySize: .bits2048).pemRepresentation)
         let keys = try ProviderKeys(signing: ["RS256": signing], published: [try signing.publicJWK()], verification: [try JWSVerificationKey(try signing.publicJWK())])
         engine = OpenIDProviderEngine(provider: ProviderConfiguration(issuer: Self.issuer), store: GatewayOIDCStore(storage: storage, audit: AuditLog(storage: storage)),

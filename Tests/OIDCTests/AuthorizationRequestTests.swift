@@ -3,6 +3,7 @@ import Crypto
 import Foundation
 import OIDC
 import Testing
+import _CryptoExtras
 
 @Suite("Authorization requests")
 struct AuthorizationRequestTests {
@@ -46,6 +47,35 @@ struct AuthorizationRequestTests {
         #expect(Set(v.userinfoClaims) == [IdentityClaims.fiscalNumber, "given_name"] && v.idTokenClaims.isEmpty)
         #expect(v.consentAttributes == ["fiscalNumber", "name", "offlineAccess"])   // the consent page names the refresh token
         #expect(v.scopes == ["openid", "offline_access"])
+    }
+
+    @Test("a request object signed then encrypted to the provider's key is opened; unsigned, foreign-key or tampered ones are refused")
+    func encryptedRequestObjects() throws {
+        let pem = try _RSA.Encryption.PrivateKey(keySize: .bits2048).pemRepresentation
+        let key = try JWEDecryptionKey(kid: "enc-1", privateKeyPEM: pem)
+        let opening = AuthorizationRequestValidator(provider: Self.provider, decryptionKeys: ["enc-1": key]) { id in [Self.spid].first { $0.clientID == id } }
+        let signed = try requestObject()
+        for (alg, enc) in [(JWE.KeyAlgorithm.rsaOAEP256, JWE.ContentAlgorithm.a256cbcHS512), (.rsaOAEP, .a128cbcHS256)] {
+            let encrypted = try JWE.encrypt(Data(signed.utf8), to: try key.publicJWK(), algorithm: alg, encryption: enc)
+            let v = try opening.validate(spidParameters(encrypted), now: now)
+            #expect(v.state == state && v.level == .spidL1)
+        }
+        func reason(_ object: String, _ validator: AuthorizationRequestValidator) -> String? {
+            do { _ = try validator.validate(spidParameters(object), now: now); return nil } catch let e as OIDCError { return e.reason } catch { return "\(error)" }
+        }
+        // Encrypted but not signed inside (a bare JSON payload).
+        let bare = try JWE.encrypt(Data(#"{"iss":"https://rp.example"}"#.utf8), to: try key.publicJWK(), algorithm: .rsaOAEP256, encryption: .a256cbcHS512)
+        #expect(reason(bare, opening) == "jwe_not_signed")
+        // To a key the provider does not have, or to no key at all.
+        let otherKey = try JWEDecryptionKey(kid: "enc-2", privateKeyPEM: try _RSA.Encryption.PrivateKey(keySize: .bits2048).pemRepresentation)
+        #expect(reason(try JWE.encrypt(Data(signed.utf8), to: try otherKey.publicJWK(), algorithm: .rsaOAEP256, encryption: .a256cbcHS512), opening) == "jwe_unknown_key")
+        #expect(reason(try JWE.encrypt(Data(signed.utf8), to: try key.publicJWK(), algorithm: .rsaOAEP256, encryption: .a256cbcHS512), validator) == "jwe_unknown_key")
+        // A flipped ciphertext byte fails the authentication tag.
+        var parts = try JWE.encrypt(Data(signed.utf8), to: try key.publicJWK(), algorithm: .rsaOAEP256, encryption: .a256cbcHS512).split(separator: ".").map(String.init)
+        var ciphertext = Base64URL.decode(parts[3])!
+        ciphertext[0] ^= 1
+        parts[3] = Base64URL.encode(ciphertext)
+        #expect(reason(parts.joined(separator: "."), opening) == "jwe_decrypt")
     }
 
     func refusal(_ parameters: [String: String]) -> OIDCError? {
