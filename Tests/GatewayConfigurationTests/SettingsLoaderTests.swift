@@ -43,6 +43,11 @@ import Testing
         #expect(s.ssoLevels == ["SpidL1", "SpidL2"] && s.ssoLifetime == 900 && s.auditRetention == 365 * 86_400)
         #expect(try SettingsLoader.load(file: try write("sso:\n  levels: []\n"), environment: [:]).ssoLevels.isEmpty)
         #expect(try SettingsLoader.load(file: try write(""), environment: [:]) == GatewaySettings())
+        // Federation: entity identifiers kept exactly as written (a trailing slash is part of one), lists from the environment.
+        let federation = try SettingsLoader.load(file: try write("federation:\n  authority_hints: [\"https://ta.example.it/\"]\n  max_fetches: 6\n"),
+                                                 environment: ["CNSGW_FEDERATION_CONTACTS": "a@x.it, b@x.it"])
+        #expect(federation.federationAuthorityHints == ["https://ta.example.it/"] && federation.federationMaximumFetches == 6)
+        #expect(federation.federationContacts == ["a@x.it", "b@x.it"])
     }
 
     @Test("a bad setting names itself and where it came from", arguments: [
@@ -54,6 +59,8 @@ import Testing
         ("card:\n  trusted_proxies: [proxy.example.it]\n", "card.trusted_proxies", "not an IP address"),
         ("public:\n  url: http://x.example.it\n", "public.url", "not an https URL"),
         ("demo: perhaps\n", "demo", "not true or false"),
+        ("federation:\n  authority_hints: [http://ta.example.it/]\n", "federation.authority_hints", "not an entity identifier"),
+        ("federation:\n  authority_hints: [\"https://ta.example.it/?x=1\"]\n", "federation.authority_hints", "not an entity identifier"),
         ("card: [1, 2\n", "", "not valid YAML"),
         ("- a\n- b\n", "", "top level must be a mapping"),
     ])
