@@ -103,13 +103,21 @@ struct FederationCommand: AsyncParsableCommand {
         }
 
         struct Remove: RegistryRemoveCommand {
-            static let configuration = CommandConfiguration(abstract: "Unpin a trust anchor; relying parties under it are refused once their chains expire.")
+            static let configuration = CommandConfiguration(
+                abstract: "Unpin a trust anchor; the relying parties registered through it are removed at once (their tokens stop working).")
             @Argument(help: "The anchor's entity identifier.") var entityID: String
             @OptionGroup var data: DataDirectoryOptions
 
             func remove(from storage: any GatewayStorage) async throws -> (audit: [String: String], said: String) {
                 try await removeRegistration(kind: FederationTrustAnchor.storageKind, id: entityID, from: storage, unknown: "no trust anchor \(entityID) is pinned")
-                return (["action": "federation.anchor.remove", "anchor": entityID], "unpinned trust anchor \(entityID)")
+                var removed: [String] = []
+                for record in try await storage.registrations(kind: ClientRegistration.storageKind) {
+                    guard let client = try? JSONDecoder().decode(ClientRegistration.self, from: record.json), client.federation?.trustAnchor == entityID else { continue }
+                    try await storage.removeRegistration(kind: ClientRegistration.storageKind, id: record.id)
+                    removed.append(record.id)
+                }
+                return (["action": "federation.anchor.remove", "anchor": entityID, "clientsRemoved": removed.joined(separator: " ")],
+                        "unpinned trust anchor \(entityID)" + (removed.isEmpty ? "" : "; removed \(removed.count) relying party registration(s) made through it"))
             }
         }
     }

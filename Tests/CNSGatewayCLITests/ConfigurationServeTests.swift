@@ -50,7 +50,8 @@ import Testing
         #expect(audit.contains("\"codiceFiscale\":\"hmac-sha256:") && !audit.contains("RCCMNL83S18D969H"), "\(audit)")
         #expect(FileManager.default.fileExists(atPath: data + "/audit-pseudonym.key"))
         let keys = try runCommand("sqlite3", [data + "/cnsgw.sqlite", "SELECT use || ':' || algorithm || ':' || state FROM signing_key ORDER BY use, algorithm"])
-        #expect(keys.stdout == "oidc:ES256:active\noidc:RS256:active\nsaml:RS256:active\n", "\(keys.stdout) \(keys.stderr)")
+        #expect(keys.stdout == "federation:RS256:active\noidc:ES256:active\noidc:RS256:active\noidc-encryption:RSA-OAEP:active\nsaml:RS256:active\n",
+                "\(keys.stdout) \(keys.stderr)")
         #expect(server.terminate() == 0)
     }
 

@@ -106,5 +106,17 @@ import Testing
         #expect(refused.stdout.hasSuffix("\n400 "), "\(refused.stdout.suffix(300))")
         let audit = try runCommand(VerifyCommandTests.binary, ["audit", "export", "--data-dir", server.data]).stdout
         #expect(audit.contains("trust_chain_fetch_failed") && audit.contains("federation_client_registered"), "\(audit.suffix(2000))")
+
+        // Unpinning the anchor removes the relying parties registered through it at once: the next login is refused.
+        let unpinned = try runCommand(VerifyCommandTests.binary, ["federation", "anchor", "remove", ta, "--data-dir", server.data])
+        #expect(unpinned.status == 0 && unpinned.stdout.contains("removed 1 relying party"), "\(unpinned.stdout) \(unpinned.stderr)")
+        usleep(ServeCommandTests.trustPropagation)
+        let again = try json(try runCommand(Self.python, [Self.script, "login", "--rp", rp, "--gateway", gateway,
+                                                          "--card-cert", "\(server.demo)/cards/\(Self.card).pem",
+                                                          "--card-key", "\(server.demo)/cards/\(Self.card).key"], timeout: 180), "login after unpinning")
+        let failure = again["failure"] as? [String: Any]
+        #expect(again["landing_status"] == nil && failure?["stage"] as? String == "authorize" && failure?["status"] as? Int == 400, "\(again)")
+        let refusals = try runCommand(VerifyCommandTests.binary, ["audit", "export", "--data-dir", server.data]).stdout
+        #expect(refusals.contains("trust_chain_no_trust_anchor"), "\(refusals.suffix(1500))")
     }
 }
