@@ -60,6 +60,15 @@ import Testing
         #expect(pinned.status == 0 && pinned.stdout.contains("pinned trust anchor"), "\(pinned.stderr)")
         usleep(ServeCommandTests.trustPropagation)
 
+        // The anchor issued the gateway a trust mark: installed, it is published; one issued to another entity is refused.
+        let installed = try runCommand(VerifyCommandTests.binary, ["federation", "trust-mark", "add", "@" + state + "/gateway-mark.jwt", "--entity-id", gateway,
+                                                                   "--data-dir", server.data])
+        #expect(installed.status == 0 && installed.stdout.contains("https://www.spid.gov.it/certification/op"), "\(installed.stdout) \(installed.stderr)")
+        let foreign = try runCommand(VerifyCommandTests.binary, ["federation", "trust-mark", "add", "@" + state + "/gateway-mark.jwt", "--entity-id", rp,
+                                                                 "--data-dir", server.data])
+        #expect(foreign.status != 0 && foreign.stderr.contains("not to this gateway"), "\(foreign.stderr)")
+        usleep(ServeCommandTests.trustPropagation)
+
         // The Entity Configuration: its media type, self-signed with a federation key that is none of the OIDC keys.
         let fetched = try runCommand("curl", ["-sk", "-D", "-", gateway + "/.well-known/openid-federation"])
         #expect(fetched.stdout.lowercased().contains("content-type: application/entity-statement+jwt"))
@@ -76,6 +85,8 @@ import Testing
         #expect(op["jwks_uri"] == nil && op["client_registration_types_supported"] as? [String] == ["automatic"])
         #expect(op["subject_types_supported"] as? [String] == ["pairwise"] && op["token_endpoint_auth_methods_supported"] as? [String] == ["private_key_jwt"])
         #expect((metadata["federation_entity"] as? [String: Any])?["organization_name"] as? String == "Regione di Prova")
+        let marks = ec["trust_marks"] as? [[String: Any]] ?? []
+        #expect(marks.count == 1 && marks.first?["trust_mark_type"] as? String == "https://www.spid.gov.it/certification/op", "\(marks)")
         let schemas = try json(try runCommand(Self.python, [Self.script, "validate-op", "--gateway", gateway]), "validate-op")
         let errors = try #require(schemas["errors"] as? [String: Any])
         #expect(errors["spid"] is NSNull && errors["cie"] is NSNull, "spid-cie-oidc's OP metadata schemas: \(errors)")

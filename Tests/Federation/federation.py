@@ -104,6 +104,9 @@ def setup_ta(args):
         FederationEntityAssignedProfile.objects.create(descendant=d, profile=profile, issuer=conf)
     mark = FederationEntityAssignedProfile.objects.get(profile=rp_profile).trust_mark
     json.dump({"entity_id": ta, "jwks": [public(key)], "rp_trust_mark": mark}, open(os.path.join(args.state, "ta.json"), "w"))
+    # The anchor's trust mark for the gateway, for `cnsgw federation trust-mark add`.
+    with open(os.path.join(args.state, "gateway-mark.jwt"), "w") as f:
+        f.write(FederationEntityAssignedProfile.objects.get(profile=op_profile).trust_mark["trust_mark"])
     print(json.dumps({"ta": ta, "gateway": gateway_ec["sub"]}))
 
 

@@ -36,20 +36,26 @@ import _CryptoExtras
         try await storage.storeRegistration(kind: FederationTrustAnchor.storageKind, id: ta.id, json: JSONEncoder().encode(anchor), now: Date())
         let directory = clients
         let registrar = GatewayFederationRegistrar(storage: storage, anchors: RegistrationDirectory(trustAnchorsIn: storage, logger: logger),
-                                                   transport: GuardedHTTPTransport(allowPrivateAddresses: true), limits: .init(), refusalCache: 30,
+                                                   transport: GuardedHTTPTransport(allowPrivateAddresses: true),
+                                                   limits: .init(timeout: 60),   // generous: the whole suite may starve this process for a while
+                                                   refusalCache: 30,
                                                    audit: AuditLog(storage: storage), logger: logger) { await directory.remember($0.clientID, $0) }
         let signing = try JWSSigningKey(kid: "k1", algorithm: "RS256", privateKeyPEM: _RSA.Signing.PrivateKey(keySize: .bits2048).pemRepresentation)
         let keys = try ProviderKeys(signing: ["RS256": signing], published: [try signing.publicJWK()], verification: [try JWSVerificationKey(try signing.publicJWK())])
         engine = OpenIDProviderEngine(provider: ProviderConfiguration(issuer: Self.issuer), store: GatewayOIDCStore(storage: storage, audit: AuditLog(storage: storage)),
                                       clients: { try await directory.snapshot() }, keys: { keys }, federation: registrar)
-        publish(redirects: [rp.id + "/cb"], statementLifetime: 3600)
+        publish(redirects: [rp.id + "/cb"], statementLifetime: 3600, at: Self.start)
     }
 
-    func publish(redirects: [String], statementLifetime: TimeInterval, markIssuer: LocalFederation.Entity? = nil) {
-        federation.publishConfiguration(ta)
+    /// The clock of every test: statements are issued and requests made at times relative to it, never at the
+    /// moment a slow machine happens to reach a line.
+    static let start = Date()
+
+    func publish(redirects: [String], statementLifetime: TimeInterval, at time: Date, markIssuer: LocalFederation.Entity? = nil) {
+        federation.publishConfiguration(ta, now: time)
         federation.publishConfiguration(rp, hints: [ta.id], metadata: LocalFederation.relyingPartyMetadata(rp, redirectURIs: redirects, core: core),
-                                        extra: ["trust_marks": .array([federation.trustMark(Self.mark, for: rp, by: markIssuer ?? ta)])])
-        federation.publishStatement(by: ta, about: rp, lifetime: statementLifetime)
+                                        extra: ["trust_marks": .array([federation.trustMark(Self.mark, for: rp, by: markIssuer ?? ta, now: time)])], now: time)
+        federation.publishStatement(by: ta, about: rp, now: time, lifetime: statementLifetime)
     }
 
     /// A SPID authorization request of the relying party, its request object signed with the RP's core key.
@@ -75,8 +81,8 @@ import _CryptoExtras
     }
 
     @Test func aRelyingPartyIsRegisteredFromItsChainAndKeptUntilTheChainExpires() async throws {
-        let now = Date()
-        publish(redirects: [rp.id + "/cb"], statementLifetime: 120)
+        let now = Self.start
+        publish(redirects: [rp.id + "/cb"], statementLifetime: 120, at: now)
         guard case .loginStarted = try await authorize(redirect: rp.id + "/cb", now: now) else { Issue.record("not started"); return }
         let first = try #require(try await stored())
         #expect(first.federation?.trustAnchor == ta.id && first.federation?.trustMarks == [Self.mark] && first.profile == .spid)
@@ -85,7 +91,7 @@ import _CryptoExtras
         #expect(audit.contains { $0.contains("federation_client_registered") && $0.contains(ta.id) })
 
         // The RP changes its Entity Configuration: the resolved registration holds until the chain expires.
-        publish(redirects: [rp.id + "/new"], statementLifetime: 3600)
+        publish(redirects: [rp.id + "/new"], statementLifetime: 3600, at: now + 60)
         guard case .loginStarted = try await authorize(redirect: rp.id + "/cb", now: now + 60) else { Issue.record("cached chain not used"); return }
         #expect(try await stored()?.federation?.resolvedAt == first.federation?.resolvedAt)
 
@@ -98,16 +104,18 @@ import _CryptoExtras
 
     @Test func anUntrustedChainIsAnErrorPageNeverARedirect() async throws {
         let stranger = federation.entity("stranger")
-        publish(redirects: [rp.id + "/cb"], statementLifetime: 3600, markIssuer: stranger)   // a trust mark from someone the anchor does not list
-        let answer = try await authorize(redirect: rp.id + "/cb", now: Date())
+        let now = Self.start
+        publish(redirects: [rp.id + "/cb"], statementLifetime: 3600, at: now, markIssuer: stranger)   // a trust mark from someone the anchor does not list
+        let answer = try await authorize(redirect: rp.id + "/cb", now: now)
         guard case .refused(let error) = answer else { Issue.record("expected a refusal, got \(answer)"); return }
         #expect(error.code == .invalidClient && error.reason == "trust_chain_trust_mark" && error.delivery == .page, "\(error)")
         #expect(try await stored() == nil)
         // Refused again at once, from the refusal cache, even after the relying party fixed its mark.
-        publish(redirects: [rp.id + "/cb"], statementLifetime: 3600)
-        guard case .refused(let again) = try await authorize(redirect: rp.id + "/cb", now: Date()) else { Issue.record("not refused"); return }
+        publish(redirects: [rp.id + "/cb"], statementLifetime: 3600, at: now)
+        guard case .refused(let again) = try await authorize(redirect: rp.id + "/cb", now: now + 1) else { Issue.record("not refused"); return }
         #expect(again.reason == "trust_chain_trust_mark")
-        guard case .loginStarted = try await authorize(redirect: rp.id + "/cb", now: Date() + 31) else { Issue.record("not retried after the cache"); return }
+        let retried = try await authorize(redirect: rp.id + "/cb", now: now + 31)
+        guard case .loginStarted = retried else { Issue.record("not retried after the cache: \(retried)"); return }
     }
 
     @Test func theTokenEndpointNeverResolvesANewEntity() async throws {

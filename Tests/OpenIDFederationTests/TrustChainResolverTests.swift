@@ -9,6 +9,8 @@ import Testing
 @Suite struct TrustChainResolverTests {
     static let spidPublic = "https://www.spid.gov.it/certification/rp/public"
     let transport = GuardedHTTPTransport(allowPrivateAddresses: true)
+    /// A generous fetch timeout: the whole suite may starve this process for a while.
+    static let limits = TrustChainResolver.Limits(timeout: 60)
 
     /// A trust anchor and a relying party directly below it, with a trust mark and the usual SPID policy.
     func basic(_ federation: LocalFederation, rpPolicy: JSONObject? = nil, markLifetime: TimeInterval? = 3600, statementLifetime: TimeInterval = 3600,
@@ -21,7 +23,7 @@ import Testing
                                                                    "grant_types": .object(["subset_of": .array([.string("authorization_code")])])])]
         federation.publishStatement(by: ta, about: rp, policy: policy, lifetime: statementLifetime)
         let anchor = FederationTrustAnchor(entityID: ta.id, jwks: JSONWebKeySet(keys: [ta.jwk]), requiredTrustMarks: required)
-        return (ta, rp, TrustChainResolver(anchors: [anchor], transport: transport))
+        return (ta, rp, TrustChainResolver(anchors: [anchor], transport: transport, limits: Self.limits))
     }
 
     func refusal(_ resolver: TrustChainResolver, _ id: String) async -> FederationError? {
@@ -54,12 +56,12 @@ import Testing
         federation.publishStatement(by: ta, about: agg, policy: ["openid_relying_party": .object(["contacts": .object(["add": .array([.string("ta@example.org")])])])])
         federation.publishStatement(by: agg, about: rp, policy: ["openid_relying_party": .object(["contacts": .object(["add": .array([.string("agg@example.org")])])])])
         let anchor = FederationTrustAnchor(entityID: ta.id, jwks: JSONWebKeySet(keys: [ta.jwk]))
-        let resolved = try await TrustChainResolver(anchors: [anchor], transport: transport).resolve(rp.id, entityType: "openid_relying_party", now: Date())
+        let resolved = try await TrustChainResolver(anchors: [anchor], transport: transport, limits: Self.limits).resolve(rp.id, entityType: "openid_relying_party", now: Date())
         #expect(resolved.path == [rp.id, agg.id, ta.id])
         #expect(resolved.metadata["contacts"]?.strings.map(Set.init) == ["ta@example.org", "agg@example.org"])
-        let strict = TrustChainResolver(anchors: [anchor], transport: transport, limits: .init(maximumIntermediates: 0))
+        let strict = TrustChainResolver(anchors: [anchor], transport: transport, limits: .init(maximumIntermediates: 0, timeout: 60))
         #expect(await refusal(strict, rp.id)?.code == .chainTooLong)
-        let fewFetches = TrustChainResolver(anchors: [anchor], transport: transport, limits: .init(maximumFetches: 3))
+        let fewFetches = TrustChainResolver(anchors: [anchor], transport: transport, limits: .init(maximumFetches: 3, timeout: 60))
         #expect(await refusal(fewFetches, rp.id)?.code == .chainTooLong)
     }
 
@@ -68,7 +70,7 @@ import Testing
         let (_, rp, _) = basic(federation)
         let other = federation.entity("other-ta")
         federation.publishConfiguration(other)
-        let resolver = TrustChainResolver(anchors: [FederationTrustAnchor(entityID: other.id, jwks: JSONWebKeySet(keys: [other.jwk]))], transport: transport)
+        let resolver = TrustChainResolver(anchors: [FederationTrustAnchor(entityID: other.id, jwks: JSONWebKeySet(keys: [other.jwk]))], transport: transport, limits: Self.limits)
         let error = await refusal(resolver, rp.id)
         #expect(error?.code == .noTrustAnchor)
     }
@@ -80,7 +82,7 @@ import Testing
         // The anchor's identifier, but statements signed with a key that is not the pinned one.
         federation.publishConfiguration(ta, signer: impostor.key, keys: [impostor.jwk])
         federation.publishStatement(by: ta, about: rp, signer: impostor.key)
-        let resolver = TrustChainResolver(anchors: [FederationTrustAnchor(entityID: ta.id, jwks: JSONWebKeySet(keys: [ta.jwk]))], transport: transport)
+        let resolver = TrustChainResolver(anchors: [FederationTrustAnchor(entityID: ta.id, jwks: JSONWebKeySet(keys: [ta.jwk]))], transport: transport, limits: Self.limits)
         #expect(await refusal(resolver, rp.id)?.code == .badSignature)
     }
 
@@ -139,7 +141,7 @@ import Testing
         expiredFederation.publishConfiguration(rp2, hints: [ta.id], metadata: LocalFederation.relyingPartyMetadata(rp2, redirectURIs: [rp2.id + "/cb"]),
                                                extra: ["trust_marks": .array([expiredFederation.trustMark(Self.spidPublic, for: rp2, by: ta, now: Date() - 7200, lifetime: 3600)])])
         let expiredResolver = TrustChainResolver(anchors: [FederationTrustAnchor(entityID: ta.id, jwks: JSONWebKeySet(keys: [ta.jwk]), requiredTrustMarks: [Self.spidPublic])],
-                                                 transport: transport)
+                                                 transport: transport, limits: Self.limits)
         let expired = await refusal(expiredResolver, rp2.id)
         #expect(expired?.code == .trustMark && expired?.detail.contains("expired") == true)
         // Issued by someone the anchor does not list.
@@ -160,7 +162,7 @@ import Testing
     }
 
     @Test func anEntityThatIsNotAnHTTPSIdentifierIsNotFetched() async throws {
-        let resolver = TrustChainResolver(anchors: [FederationTrustAnchor(entityID: "https://ta.example", jwks: JSONWebKeySet(keys: []))], transport: transport)
+        let resolver = TrustChainResolver(anchors: [FederationTrustAnchor(entityID: "https://ta.example", jwks: JSONWebKeySet(keys: []))], transport: transport, limits: Self.limits)
         for id in ["http://rp.example.org", "https://rp.example.org/?q=1", "rp", "https://rp.example.org/#x"] {
             #expect(await refusal(resolver, id)?.code == .malformedStatement, "\(id)")
         }
