@@ -9,7 +9,8 @@ public struct FederationTrustAnchor: Sendable, Hashable, Codable {
 
     public var entityID: String
     public var jwks: JSONWebKeySet
-    /// Trust mark types every relying party resolved through this anchor must carry (e.g. the SPID RP marks).
+    /// The trust marks every relying party resolved through this anchor must carry: each entry one type, or
+    /// alternatives separated by `|` of which one suffices (SPID: `…/rp/public|…/rp/private`).
     public var requiredTrustMarks: [String]
 
     public init(entityID: String, jwks: JSONWebKeySet, requiredTrustMarks: [String] = []) {
@@ -103,8 +104,9 @@ public struct TrustChainResolver: Sendable {
         metadata = try policy.apply(to: metadata, entityType: entityType)
         var expiry = ([leaf.expiresAt] + steps.flatMap { [$0.superior.expiresAt, $0.statement.expiresAt] }).min()!
         var marks: [String] = []
-        for type in anchor.requiredTrustMarks {
-            let markExpiry = try await run.trustMark(type, of: leaf, anchor: anchor, anchorConfiguration: steps.last!.superior)
+        for requirement in anchor.requiredTrustMarks {
+            let (type, markExpiry) = try await run.trustMark(oneOf: requirement.split(separator: "|").map(String.init), of: leaf, anchor: anchor,
+                                                             anchorConfiguration: steps.last!.superior)
             if let markExpiry { expiry = min(expiry, markExpiry) }
             marks.append(type)
         }
@@ -215,13 +217,19 @@ struct Resolution {
 
     /// Checks that `leaf` carries a valid trust mark of `type`: issued to it by the anchor or an issuer the anchor
     /// lists for that type (whose own chain reaches the same anchor), signed, and unexpired. Returns its expiry.
-    mutating func trustMark(_ type: String, of leaf: EntityStatement, anchor: FederationTrustAnchor, anchorConfiguration: EntityStatement) async throws -> Date? {
-        let candidates = leaf.trustMarks.filter { $0.type == type }
-        guard !candidates.isEmpty else { throw FederationError(.trustMark, "\(leaf.subject) carries no trust mark of type \(type)") }
+    mutating func trustMark(oneOf types: [String], of leaf: EntityStatement, anchor: FederationTrustAnchor,
+                            anchorConfiguration: EntityStatement) async throws -> (type: String, expiry: Date?) {
+        let candidates = leaf.trustMarks.filter { types.contains($0.type) }
+        guard !candidates.isEmpty else {
+            throw FederationError(.trustMark, "\(leaf.subject) carries no trust mark of type \(types.joined(separator: " or "))")
+        }
         var failure: FederationError?
         for candidate in candidates {
-            do { return try await verifyTrustMark(candidate.jwt, type: type, subject: leaf.subject, anchor: anchor, anchorConfiguration: anchorConfiguration) }
-            catch let error as FederationError { failure = error }
+            do {
+                let expiry = try await verifyTrustMark(candidate.jwt, type: candidate.type, subject: leaf.subject, anchor: anchor,
+                                                       anchorConfiguration: anchorConfiguration)
+                return (candidate.type, expiry)
+            } catch let error as FederationError { failure = error }
         }
         throw failure!
     }

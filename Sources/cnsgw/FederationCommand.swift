@@ -33,7 +33,8 @@ struct FederationCommand: AsyncParsableCommand {
                     """)
             @Argument(help: "The anchor's entity identifier, exactly as its statements name it.") var entityID: String
             @Option(help: "A file or URL with the anchor's federation keys (JWK Set or Entity Configuration).") var jwks: String
-            @Option(name: .customLong("require-trust-mark"), help: "A trust mark type every relying party under this anchor must carry (repeatable).")
+            @Option(name: .customLong("require-trust-mark"),
+                    help: "A trust mark type every relying party under this anchor must carry (repeatable; TYPE1|TYPE2: either one).")
             var requiredTrustMarks: [String] = []
             @Flag(help: "Replace an anchor pinned with the same identifier.") var replace = false
             @OptionGroup var data: DataDirectoryOptions

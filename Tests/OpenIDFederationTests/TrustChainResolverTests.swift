@@ -136,6 +136,9 @@ import Testing
         let federation = try LocalFederation()
         let (_, rp, resolver) = basic(federation, required: [Self.spidPublic, "https://www.spid.gov.it/certification/rp/private"])
         #expect(await refusal(resolver, rp.id)?.code == .trustMark)
+        // Alternatives: the public or the private RP mark will do.
+        let (_, _, either) = basic(federation, required: ["https://www.spid.gov.it/certification/rp/private|" + Self.spidPublic])
+        #expect(try await either.resolve(rp.id, entityType: "openid_relying_party", now: Date()).trustMarks == [Self.spidPublic])
         let expiredFederation = try LocalFederation()
         let (ta, rp2, _) = basic(expiredFederation)
         expiredFederation.publishConfiguration(rp2, hints: [ta.id], metadata: LocalFederation.relyingPartyMetadata(rp2, redirectURIs: [rp2.id + "/cb"]),
