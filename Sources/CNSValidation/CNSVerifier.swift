@@ -17,6 +17,8 @@ public struct CNSVerifier: Sendable {
     /// Skip revocation entirely (`--no-revocation`); the report says so.
     public var skipRevocation = false
     public var revocationOptions = RevocationChecker.Options()
+    /// What is checked beyond the path: the CNS profile and the citizen (the default), or RFC 5280 alone.
+    public var profile: VerificationProfile = .cns
 
     public init(trustStore: TrustStore, revocation: RevocationChecker, identityMapper: CNSSubjectMapper,
                 logger: Logger = Logger(label: "cnsgw.verify")) {
@@ -42,7 +44,14 @@ public struct CNSVerifier: Sendable {
     private func decide(leaf: X509Certificate, intermediates: [X509Certificate], at time: Date) async -> VerificationReport {
         let unionPolicies = acceptablePolicies(for: trustStore.anchors.map(\.policy))
         let strict = trustStore.anchors.allSatisfy(\.policy.strictRFC5280)
-        let options = PathValidationOptions(time: time, acceptablePolicies: unionPolicies, strict: strict)
+        // The CNS profile requires an explicit policy whenever policies are configured.
+        var options = PathValidationOptions(time: time, acceptablePolicies: unionPolicies, explicitPolicy: unionPolicies != nil, strict: strict)
+        if case .rfc5280(let inputs) = profile {
+            options = PathValidationOptions(time: time, acceptablePolicies: inputs.initialPolicySet.isEmpty ? nil : inputs.initialPolicySet,
+                                            explicitPolicy: inputs.explicitPolicy, inhibitPolicyMapping: inputs.inhibitPolicyMapping,
+                                            inhibitAnyPolicy: inputs.inhibitAnyPolicy, requiredExtendedKeyUsage: inputs.requiredExtendedKeyUsage,
+                                            maximumDepth: inputs.maximumDepth, strict: strict)
+        }
         var path: [X509Certificate]
         switch trustStore.validatePath(leaf: leaf, untrusted: intermediates, options: options) {
         case .invalid(let reason, let detail):
@@ -58,16 +67,24 @@ public struct CNSVerifier: Sendable {
                                legacyCrypto: legacy, anchor: anchor.name, validationTime: time)
         }
         // The union of all anchors' policies was enforced; enforce this anchor's own set when it is narrower.
-        let own = acceptablePolicies(for: [anchor.policy])
-        if own != unionPolicies || anchor.policy.strictRFC5280 != strict {
+        let own = profile == .cns ? acceptablePolicies(for: [anchor.policy]) : options.acceptablePolicies
+        if own != options.acceptablePolicies || anchor.policy.strictRFC5280 != strict {
             var narrow = options
             narrow.acceptablePolicies = own
+            narrow.explicitPolicy = profile == .cns ? own != nil : options.explicitPolicy
             narrow.strict = anchor.policy.strictRFC5280
             if case .invalid(let reason, let detail) = trustStore.validatePath(leaf: leaf, untrusted: intermediates, options: narrow) {
                 return refuse(reason, detail)
             }
         }
-        if let problem = CNSProfile.problem(with: leaf) { return refuse(problem.0, problem.1) }
+        switch profile {
+        case .cns:
+            if let problem = CNSProfile.problem(with: leaf) { return refuse(problem.0, problem.1) }
+        case .rfc5280(let inputs):
+            if let wanted = inputs.requiredKeyUsage, let ku = leaf.keyUsage, ku & wanted != wanted {
+                return refuse(.keyUsage, "the certificate's key usage lacks a usage asked for (bits 0x\(String(wanted, radix: 16)))")
+            }
+        }
 
         let below = Array(path.dropLast())
         var legacy: [String] = []
@@ -81,10 +98,12 @@ public struct CNSVerifier: Sendable {
             return refuse(.signature, "\(weak.subject) is signed with SHA-1, which the policy of anchor '\(anchor.name)' refuses", legacy: legacy)
         }
 
-        let identity: CitizenIdentity
-        switch identityMapper.identity(from: leaf.subjectAttributes, referenceDate: CalendarDate(unixSeconds: Int64(time.timeIntervalSince1970))) {
-        case .failure(let error): return refuse(.identity, error.detail, legacy: legacy)
-        case .success(let id): identity = id
+        var identity: CitizenIdentity?
+        if profile == .cns {
+            switch identityMapper.identity(from: leaf.subjectAttributes, referenceDate: CalendarDate(unixSeconds: Int64(time.timeIntervalSince1970))) {
+            case .failure(let error): return refuse(.identity, error.detail, legacy: legacy)
+            case .success(let id): identity = id
+            }
         }
 
         var deciding: RevocationResult?
@@ -104,6 +123,10 @@ public struct CNSVerifier: Sendable {
                     return refuse(.revocationUnknown, "\(who)'s revocation status is unknown: \(result.detail)", revocation: result, legacy: legacy)
                 }
             }
+        }
+        guard let identity else {
+            return VerificationReport(valid: true, reason: nil, detail: "a valid RFC 5280 certification path to '\(anchor.name)'", chain: chain,
+                                      revocation: deciding, level: nil, identity: nil, legacyCrypto: legacy, anchor: anchor.name, validationTime: time)
         }
         return VerificationReport(valid: true, reason: nil, detail: "a valid CNS certificate of \(identity.codiceFiscale), issued under '\(anchor.name)'",
                                   chain: chain, revocation: deciding, level: anchor.policy.level, identity: .init(identity),
@@ -132,5 +155,40 @@ enum CNSProfile {
             return (.extendedKeyUsage, "the certificate's extended key usage lacks clientAuth (1.3.6.1.5.5.7.3.2)")
         }
         return nil
+    }
+}
+
+/// What a verification checks beyond RFC 5280 path validation and revocation.
+public enum VerificationProfile: Sendable, Hashable {
+    /// A CNS card: key usage and clientAuth, the anchors' policies, the citizen's identity (the gateway's decision).
+    case cns
+    /// RFC 5280 alone, for conformance suites (NIST PKITS, x509-limbo) and certificates that are not cards: the
+    /// §6.1.1 inputs as given, no profile, no identity.
+    case rfc5280(RFC5280Inputs)
+}
+
+/// The inputs of RFC 5280 §6.1.1 path validation, and what the caller asks of the end entity.
+public struct RFC5280Inputs: Sendable, Hashable {
+    /// user-initial-policy-set; empty means any-policy.
+    public var initialPolicySet: Set<String>
+    public var explicitPolicy: Bool
+    public var inhibitPolicyMapping: Bool
+    public var inhibitAnyPolicy: Bool
+    /// An extended key usage the end entity must allow (nil: none asked).
+    public var requiredExtendedKeyUsage: String?
+    /// Key usage bits the end entity must have, when it has the extension (RFC 5280 bit order, 0x80 = digitalSignature).
+    public var requiredKeyUsage: UInt32?
+    /// The most intermediates allowed (nil: no limit beyond pathLenConstraint).
+    public var maximumDepth: Int?
+
+    public init(initialPolicySet: Set<String> = [], explicitPolicy: Bool = false, inhibitPolicyMapping: Bool = false, inhibitAnyPolicy: Bool = false,
+                requiredExtendedKeyUsage: String? = nil, requiredKeyUsage: UInt32? = nil, maximumDepth: Int? = nil) {
+        self.initialPolicySet = initialPolicySet
+        self.explicitPolicy = explicitPolicy
+        self.inhibitPolicyMapping = inhibitPolicyMapping
+        self.inhibitAnyPolicy = inhibitAnyPolicy
+        self.requiredExtendedKeyUsage = requiredExtendedKeyUsage
+        self.requiredKeyUsage = requiredKeyUsage
+        self.maximumDepth = maximumDepth
     }
 }

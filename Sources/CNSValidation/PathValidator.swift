@@ -6,8 +6,13 @@ internal import COpenSSL
 public struct PathValidationOptions: Sendable, Hashable {
     /// The validation time.
     public var time: Date
-    /// Acceptable policy OIDs (explicit policy required, any one of them); `nil` means any policy or none.
+    /// The user-initial-policy-set (RFC 5280 §6.1.1 c); `nil` means any-policy.
     public var acceptablePolicies: Set<String>?
+    /// RFC 5280 §6.1.1 e–g: initial-explicit-policy (the path must carry a valid policy), initial-policy-mapping-inhibit,
+    /// initial-any-policy-inhibit.
+    public var explicitPolicy: Bool
+    public var inhibitPolicyMapping: Bool
+    public var inhibitAnyPolicy: Bool
     /// EKU the leaf must carry: `clientAuth` (`1.3.6.1.5.5.7.3.2`), `serverAuth` (`1.3.6.1.5.5.7.3.1`), or `nil` for none.
     public var requiredExtendedKeyUsage: String?
     /// Maximum number of non-self-issued intermediates; `nil` = OpenSSL's default (100).
@@ -18,10 +23,13 @@ public struct PathValidationOptions: Sendable, Hashable {
     public static let clientAuth = "1.3.6.1.5.5.7.3.2"
     public static let serverAuth = "1.3.6.1.5.5.7.3.1"
 
-    public init(time: Date, acceptablePolicies: Set<String>? = nil, requiredExtendedKeyUsage: String? = clientAuth,
-                maximumDepth: Int? = nil, strict: Bool = true) {
+    public init(time: Date, acceptablePolicies: Set<String>? = nil, explicitPolicy: Bool = false, inhibitPolicyMapping: Bool = false,
+                inhibitAnyPolicy: Bool = false, requiredExtendedKeyUsage: String? = clientAuth, maximumDepth: Int? = nil, strict: Bool = true) {
         self.time = time
         self.acceptablePolicies = acceptablePolicies
+        self.explicitPolicy = explicitPolicy
+        self.inhibitPolicyMapping = inhibitPolicyMapping
+        self.inhibitAnyPolicy = inhibitAnyPolicy
         self.requiredExtendedKeyUsage = requiredExtendedKeyUsage
         self.maximumDepth = maximumDepth
         self.strict = strict
@@ -62,14 +70,13 @@ extension TrustStore {
         // Validity is checked below, inclusively at both ends as RFC 5280 §4.1.2.5 says (OpenSSL's notAfter is exclusive).
         var flags = UInt(X509_V_FLAG_PARTIAL_CHAIN) | UInt(X509_V_FLAG_NO_CHECK_TIME)
         if options.strict { flags |= UInt(X509_V_FLAG_X509_STRICT) }
-        if let policies = options.acceptablePolicies {
-            flags |= UInt(X509_V_FLAG_POLICY_CHECK) | UInt(X509_V_FLAG_EXPLICIT_POLICY)
-            for oid in policies {
-                guard let obj = OBJ_txt2obj(oid, 1) else { return .invalid(.policy, detail: "'\(oid)' is not an OID") }
-                X509_VERIFY_PARAM_add0_policy(param, obj)
-            }
-        } else {
-            flags |= UInt(X509_V_FLAG_POLICY_CHECK)
+        flags |= UInt(X509_V_FLAG_POLICY_CHECK)
+        if options.explicitPolicy { flags |= UInt(X509_V_FLAG_EXPLICIT_POLICY) }
+        if options.inhibitPolicyMapping { flags |= UInt(X509_V_FLAG_INHIBIT_MAP) }
+        if options.inhibitAnyPolicy { flags |= UInt(X509_V_FLAG_INHIBIT_ANY) }
+        for oid in options.acceptablePolicies ?? [] {
+            guard let obj = OBJ_txt2obj(oid, 1) else { return .invalid(.policy, detail: "'\(oid)' is not an OID") }
+            X509_VERIFY_PARAM_add0_policy(param, obj)
         }
         X509_VERIFY_PARAM_set_flags(param, flags)
         X509_VERIFY_PARAM_set_auth_level(param, 0)

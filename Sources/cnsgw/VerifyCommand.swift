@@ -9,11 +9,14 @@ import OutboundHTTP
 struct VerifyCommand: AsyncParsableCommand {
     static let configuration = CommandConfiguration(
         commandName: "verify",
-        abstract: "Decide whether a certificate is a valid, unrevoked CNS certificate from a trusted CA.",
+        abstract: "Decide whether a certificate is a valid, unrevoked CNS certificate from a trusted CA (or, with --profile rfc5280, any certificate).",
         discussion: """
         Exit status: 0 valid, 1 not valid, 2 bad invocation or unreadable file. An unparsable certificate is \
         "not valid" with reason "malformed". With --json one object is printed: valid, reason, detail, chain, \
-        revocation {method, status, source}, level and, for a valid CNS, identity.
+        revocation {method, status, source}, level and, for a valid CNS, identity. --profile rfc5280 runs RFC 5280 \
+        path validation and revocation only (no CNS key-usage/EKU profile, no identity, no policy unless asked), with \
+        the RFC 5280 §6.1.1 inputs --policy (user-initial-policy-set), --explicit-policy, --inhibit-policy-mapping and \
+        --inhibit-any-policy, and optionally --extended-key-usage, --key-usage and --max-chain-depth for the end entity.
         """
     )
 
@@ -38,8 +41,29 @@ struct VerifyCommand: AsyncParsableCommand {
     @Flag(name: .customLong("no-revocation"), help: "Skip revocation checking.")
     var noRevocation = false
 
-    @Option(name: .customLong("policy"), help: "Acceptable certificate policy OID (repeatable). Default: any policy.")
+    @Option(name: .customLong("policy"), help: "Acceptable certificate policy OID (repeatable). Default: any policy. With rfc5280: the user-initial-policy-set.")
     var policy: [String] = []
+
+    @Option(name: .customLong("profile"), help: "cns (default: the CNS card profile and the citizen's identity) or rfc5280 (path validation and revocation only).")
+    var profile: String = "cns"
+
+    @Flag(name: .customLong("explicit-policy"), help: "rfc5280: initial-explicit-policy (the path must be valid for a policy of the set).")
+    var explicitPolicy = false
+
+    @Flag(name: .customLong("inhibit-policy-mapping"), help: "rfc5280: initial-policy-mapping-inhibit.")
+    var inhibitPolicyMapping = false
+
+    @Flag(name: .customLong("inhibit-any-policy"), help: "rfc5280: initial-any-policy-inhibit.")
+    var inhibitAnyPolicy = false
+
+    @Option(name: .customLong("extended-key-usage"), help: "rfc5280: an extended key usage the end entity must allow (clientAuth, serverAuth or an OID).")
+    var extendedKeyUsage: String?
+
+    @Option(name: .customLong("key-usage"), help: "rfc5280: a key usage the end entity must have when it has the extension (digitalSignature, keyEncipherment, …). Repeatable.")
+    var keyUsage: [String] = []
+
+    @Option(name: .customLong("max-chain-depth"), help: "rfc5280: the most intermediates a path may have.")
+    var maxChainDepth: Int?
 
     @Option(name: .customLong("at"), help: "Validation time, ISO 8601 (default: now).")
     var at: String?
@@ -79,6 +103,7 @@ struct VerifyCommand: AsyncParsableCommand {
             throw UsageError("--revocation must be one of \(RevocationPolicy.Order.allCases.map(\.rawValue).joined(separator: ", "))")
         }
         let time = try at.map(Self.parseTime) ?? Date()
+        let verificationProfile = try chosenProfile()
         for file in crl where !FileManager.default.isReadableFile(atPath: file) { throw UsageError("cannot read CRL file \(file)") }
         for oid in policy where oid.split(separator: ".").count < 2 || oid.contains(where: { !$0.isNumber && $0 != "." }) {
             throw UsageError("--policy '\(oid)' is not a dotted OID")
@@ -106,12 +131,49 @@ struct VerifyCommand: AsyncParsableCommand {
             var verifier = CNSVerifier(trustStore: trustStore, revocation: RevocationChecker(crlStore: store, ocsp: OCSPClient(transport: transport)),
                                        identityMapper: CNSSubjectMapper(registry: try? BelfioreRegistry.bundled()))
             verifier.policyOverride = Set(policy)
+            verifier.profile = verificationProfile
             verifier.skipRevocation = noRevocation
             verifier.revocationOptions = .init(crlFiles: crl, ocspResponder: ocsp, offline: offline)
             report = await verifier.verify(leaf: leaf, intermediates: intermediates, at: time)
         }
         print(json ? ReportFormatter.json(report) : ReportFormatter.text(report))
         if !report.valid { throw ExitCode(1) }
+    }
+
+    /// `--profile` and the RFC 5280 inputs; the RFC 5280-only options are refused with the CNS profile.
+    func chosenProfile() throws -> VerificationProfile {
+        switch profile {
+        case "cns":
+            let stray = [("--explicit-policy", explicitPolicy), ("--inhibit-policy-mapping", inhibitPolicyMapping), ("--inhibit-any-policy", inhibitAnyPolicy),
+                         ("--extended-key-usage", extendedKeyUsage != nil), ("--key-usage", !keyUsage.isEmpty), ("--max-chain-depth", maxChainDepth != nil)]
+            if let (name, _) = stray.first(where: \.1) { throw UsageError("\(name) belongs to --profile rfc5280; the CNS profile fixes what it checks") }
+            return .cns
+        case "rfc5280":
+            let names: [String: UInt32] = ["digitalSignature": 0x80, "nonRepudiation": 0x40, "contentCommitment": 0x40, "keyEncipherment": 0x20,
+                                           "dataEncipherment": 0x10, "keyAgreement": 0x08, "keyCertSign": 0x04, "cRLSign": 0x02]
+            var bits: UInt32 = 0
+            for name in keyUsage {
+                guard let bit = names[name] else { throw UsageError("--key-usage '\(name)' is not one of \(names.keys.sorted().joined(separator: ", "))") }
+                bits |= bit
+            }
+            let eku: String? = try extendedKeyUsage.map { value in
+                switch value {
+                case "clientAuth": return PathValidationOptions.clientAuth
+                case "serverAuth": return PathValidationOptions.serverAuth
+                default:
+                    guard value.split(separator: ".").count >= 2, value.allSatisfy({ $0.isNumber || $0 == "." }) else {
+                        throw UsageError("--extended-key-usage '\(value)' is not clientAuth, serverAuth or a dotted OID")
+                    }
+                    return value
+                }
+            }
+            if let depth = maxChainDepth, depth < 0 { throw UsageError("--max-chain-depth must not be negative") }
+            return .rfc5280(RFC5280Inputs(initialPolicySet: Set(policy), explicitPolicy: explicitPolicy, inhibitPolicyMapping: inhibitPolicyMapping,
+                                          inhibitAnyPolicy: inhibitAnyPolicy, requiredExtendedKeyUsage: eku, requiredKeyUsage: bits == 0 ? nil : bits,
+                                          maximumDepth: maxChainDepth))
+        default:
+            throw UsageError("--profile must be cns or rfc5280, not '\(profile)'")
+        }
     }
 
     enum Loaded {
