@@ -171,7 +171,8 @@ let package = Package(
         .testTarget(name: "TrustedListTests", dependencies: ["TrustedList", "KeyMaterial", "XMLSecurity", "CNSTestPKI", "CNSValidation", "CNSTestSupport"]),
         // A SAML service provider made at test time (key, metadata, signed messages), for the SAML and engine tests.
         .target(name: "SAMLTestSupport", dependencies: ["SAML", "XMLSecurity", "KeyMaterial"], path: "Tests/SAMLTestSupport"),
-        .testTarget(name: "SAMLTests", dependencies: ["SAML", "SAMLTestSupport", "KeyMaterial", "LoginOutcome", "XMLSecurity", "CNSTestPKI", "CNSValidation", "ItalianIdentity"], resources: [.copy("Fixtures")]),
+        .testTarget(name: "SAMLTests", dependencies: ["SAML", "SAMLTestSupport", "KeyMaterial", "LoginOutcome", "XMLSecurity", "CNSTestPKI", "CNSValidation", "ItalianIdentity",
+                                                      "CNSTestSupport"], resources: [.copy("Fixtures")]),
         .testTarget(name: "OIDCTests", dependencies: ["OIDC", "CNSValidation", .product(name: "Crypto", package: "swift-crypto"),
                                                       .product(name: "_CryptoExtras", package: "swift-crypto")]),
         // A federation of statements made at test time, served over HTTP on 127.0.0.1 (Tests/Federation/statement_server.py).

@@ -5,10 +5,10 @@ set -euo pipefail
 mode=${1:-test}
 packages=(libssl-dev libxml2-dev libxmlsec1-dev libxmlsec1-openssl libsqlite3-dev zlib1g-dev pkg-config openssl ca-certificates)
 if [ "$mode" = test ]; then
-  # xmlsec1 signs test trusted lists; chromium, its driver and NSS tools run the browser test; curl, sqlite3 and
+  # xmlsec1 signs test trusted lists; xmllint checks SAML messages against the XSDs; chromium, its driver and NSS tools run the browser test; curl, sqlite3 and
   # python3 drive the server tests; nginx and apache2 stand in front of the gateway as the README configures them;
   # postgresql is the shared database of several instances (tests start their own server with scripts/postgres-cluster.sh).
-  packages+=(xmlsec1 sqlite3 python3 python3-pip curl chromium chromium-driver libnss3-tools nginx apache2 postgresql)
+  packages+=(xmlsec1 libxml2-utils sqlite3 python3 python3-pip curl chromium chromium-driver libnss3-tools nginx apache2 postgresql)
 fi
 missing=()
 for p in "${packages[@]}"; do
@@ -36,6 +36,12 @@ if [ "$mode" = test ]; then
   if ! "$venv/bin/python" -c 'import spid_cie_oidc' 2>/dev/null; then
     python3 -m venv "$venv"
     "$venv/bin/pip" install -q --disable-pip-version-check "spid-cie-oidc==1.6.3"
+  fi
+  # AgID's spid-sp-test ships the SAML 2.0 and SPID XSDs the SAML schema tests validate against (with xmllint).
+  xsdvenv="$(cd "$(dirname "$0")/.." && pwd)/.build/spid-sp-test-venv"
+  if ! "$xsdvenv/bin/python" -c 'import spid_sp_test' 2>/dev/null; then
+    python3 -m venv "$xsdvenv"
+    "$xsdvenv/bin/pip" install -q --disable-pip-version-check "spid-sp-test==1.2.18"
   fi
 fi
 command -v swift >/dev/null || { echo "swift is not on PATH: install the Swift 6 toolchain first (swift.org)" >&2; exit 1; }
