@@ -11,6 +11,9 @@ let package = Package(
         .library(name: "CNSValidation", targets: ["CNSValidation"]),
         .library(name: "ItalianIdentity", targets: ["ItalianIdentity"]),
         .library(name: "CNSTestPKI", targets: ["CNSTestPKI"]),
+        // For the fuzz targets (Fuzz/Package.swift).
+        .library(name: "OIDC", targets: ["OIDC"]),
+        .library(name: "SAML", targets: ["SAML"]),
     ],
     dependencies: [
         .package(url: "https://github.com/apple/swift-argument-parser", from: "1.5.0"),

@@ -19,6 +19,17 @@ if [ $# -eq 0 ]; then
   swift test --skip-build --filter "$alone" 2>&1 | tee -a "$log"
   second=${PIPESTATUS[0]}
   [ "$status" -eq 0 ] && status=$second
+  # The libFuzzer targets build (AddressSanitizer, their own build folder) and run a few seconds each, from the
+  # committed seeds; bench/fuzz.sh TARGET SECONDS runs one for long.
+  for target in $(bench/fuzz.sh list); do
+    if out=$(bench/fuzz.sh "$target" 3 2>&1); then
+      echo "fuzz $target: $(echo "$out" | grep -o 'stat::number_of_executed_units: *[0-9]*' | grep -o '[0-9]*$') runs, no crash"
+    else
+      echo "$out" | tail -40
+      echo "fuzz $target: FAILED"
+      status=1
+    fi
+  done
 else
   swift test "$@" 2>&1 | tee "$log"
   status=${PIPESTATUS[0]}

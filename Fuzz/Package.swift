@@ -1,0 +1,21 @@
+// swift-tools-version:6.0
+import PackageDescription
+
+// libFuzzer targets for the parsers that read bytes an outsider controls (issue 14). A package of its own, so the
+// sanitizer build (`-sanitize=fuzzer,address`) compiles only what each target needs, in its own build folder.
+// Build and run through bench/fuzz.sh TARGET SECONDS; each binary serves several targets, chosen by CNSGW_FUZZ_TARGET.
+let package = Package(
+    name: "cnsgw-fuzz",
+    platforms: [.macOS(.v14)],
+    dependencies: [
+        .package(name: "cnsgw", path: ".."),
+        .package(url: "https://github.com/apple/swift-crypto", "3.12.3"..<"5.0.0"),
+    ],
+    targets: [
+        // JSON parser, base64url, JWS and JWE compact parsing.
+        .executableTarget(name: "FuzzOIDC", dependencies: [.product(name: "OIDC", package: "cnsgw"), .product(name: "Crypto", package: "swift-crypto"),
+                                                           .product(name: "_CryptoExtras", package: "swift-crypto")]),
+        // SAML bindings (Redirect query + DEFLATE, POST base64 + XML), xs:dateTime, SP metadata, raw DEFLATE.
+        .executableTarget(name: "FuzzSAML", dependencies: [.product(name: "SAML", package: "cnsgw")]),
+    ]
+)
