@@ -12,10 +12,12 @@ let package = Package(
         .package(url: "https://github.com/apple/swift-crypto", "3.12.3"..<"5.0.0"),
     ],
     targets: [
+        // libFuzzer's driver behind the targets' main.
+        .target(name: "FuzzDriver"),
         // JSON parser, base64url, JWS and JWE compact parsing.
-        .executableTarget(name: "FuzzOIDC", dependencies: [.product(name: "OIDC", package: "cnsgw"), .product(name: "Crypto", package: "swift-crypto"),
+        .executableTarget(name: "FuzzOIDC", dependencies: ["FuzzDriver", .product(name: "OIDC", package: "cnsgw"), .product(name: "Crypto", package: "swift-crypto"),
                                                            .product(name: "_CryptoExtras", package: "swift-crypto")]),
         // SAML bindings (Redirect query + DEFLATE, POST base64 + XML), xs:dateTime, SP metadata, raw DEFLATE.
-        .executableTarget(name: "FuzzSAML", dependencies: [.product(name: "SAML", package: "cnsgw")]),
+        .executableTarget(name: "FuzzSAML", dependencies: ["FuzzDriver", .product(name: "SAML", package: "cnsgw")]),
     ]
 )

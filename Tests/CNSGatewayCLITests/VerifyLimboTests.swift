@@ -5,19 +5,7 @@ import Testing
 /// The x509-limbo RFC 5280 groups through the command line, as a conformance suite would drive it:
 /// `cnsgw verify --profile rfc5280` with the case's anchors, intermediates, time, end-entity usages, depth and CRLs.
 @Suite struct VerifyLimboTests {
-    struct Case: Decodable {
-        let id: String
-        let trusted_certs: [String]
-        let untrusted_intermediates: [String]
-        let peer_certificate: String
-        let validation_time: String?
-        let key_usage: [String]
-        let extended_key_usage: [String]
-        let expected_result: String
-        let max_chain_depth: Int?
-        let crls: [String]
-    }
-    struct Corpus: Decodable { let testcases: [Case] }
+    typealias Case = LimboCase
 
     static var corpus: String {
         let shared = ProcessInfo.processInfo.environment["CNSGW_SHARED_DATA"]
@@ -50,7 +38,7 @@ import Testing
 
     @Test("x509-limbo RFC 5280 groups through `cnsgw verify --profile rfc5280`: every miss is a known, explained difference")
     func rfc5280GroupsThroughTheCLI() throws {
-        let cases = try JSONDecoder().decode(Corpus.self, from: Data(contentsOf: URL(fileURLWithPath: Self.corpus))).testcases.filter { !$0.id.hasPrefix("webpki::") }
+        let cases = try LimboCase.load(Self.corpus).filter { !$0.id.hasPrefix("webpki::") }
         #expect(cases.count > 100)
         var misses: [(String, String)] = []
         for c in cases {
@@ -73,7 +61,7 @@ import Testing
 
     @Test("--profile rfc5280: a certificate that is no CNS card is valid; the policy inputs decide; the CNS-only options are refused with cns")
     func profileOptions() throws {
-        let cases = try JSONDecoder().decode(Corpus.self, from: Data(contentsOf: URL(fileURLWithPath: Self.corpus))).testcases
+        let cases = try LimboCase.load(Self.corpus)
         // A plain valid chain from the corpus: refused by the CNS profile (no codice fiscale), valid as RFC 5280.
         let plain = try #require(cases.first { $0.expected_result == "SUCCESS" && $0.crls.isEmpty && $0.id.hasPrefix("rfc5280::") && $0.extended_key_usage.isEmpty })
         let folder = NSTemporaryDirectory() + "limbo-cli-\(UUID().uuidString)"

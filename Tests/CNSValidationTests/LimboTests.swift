@@ -8,20 +8,7 @@ import Testing
 /// Runs the x509-limbo RFC 5280 subsets through the library: TrustStore.validatePath for the path and the
 /// RevocationChecker (CRL only, fail closed, clock at the case's validation time) when the case carries CRLs.
 @Suite struct LimboTests {
-    struct Case: Decodable {
-        let id: String
-        let trusted_certs: [String]
-        let untrusted_intermediates: [String]
-        let peer_certificate: String
-        let validation_time: String?
-        let key_usage: [String]
-        let extended_key_usage: [String]
-        let expected_result: String
-        let max_chain_depth: Int?
-        let crls: [String]
-    }
-
-    struct Corpus: Decodable { let testcases: [Case] }
+    typealias Case = LimboCase
 
     /// Cases whose verdict differs from x509-limbo's expectation, each with the reason it is not fixed (shared with the
     /// CLI's run of the corpus, Tests/CNSGatewayCLITests/VerifyLimboTests.swift).
@@ -71,8 +58,7 @@ import Testing
 
     @Test("x509-limbo RFC 5280 subsets (path-only + CRL): pass rate, and every miss is a known, explained difference")
     func limboCorpus() async throws {
-        let data = try Data(contentsOf: URL(fileURLWithPath: SharedData.path("x509-limbo/limbo-path-only.json")))
-        let cases = try JSONDecoder().decode(Corpus.self, from: data).testcases
+        let cases = try LimboCase.load(SharedData.path("x509-limbo/limbo-path-only.json"))
         #expect(cases.count > 150)
         var failures: [(String, String)] = []
         for c in cases {

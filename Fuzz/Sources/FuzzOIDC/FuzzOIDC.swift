@@ -2,6 +2,7 @@
 // value or a thrown error: a crash, a leak or a hang is a bug.
 import Crypto
 import Foundation
+import FuzzDriver
 import OIDC
 import _CryptoExtras
 
@@ -11,18 +12,11 @@ let verification = [try! signing.publicJWK()]
 let decryption = try! JWEDecryptionKey(kid: "fuzz-enc", privateKeyPEM: try! _RSA.Encryption.PrivateKey(keySize: .bits2048).pemRepresentation)
 let target = ProcessInfo.processInfo.environment["CNSGW_FUZZ_TARGET"] ?? "json"
 
-/// The process entry SwiftPM links an executable with: it hands over to libFuzzer's driver (this build's `main` is
-/// SwiftPM's, so libFuzzer's own is not linked in).
+/// The process entry SwiftPM links the executable with: libFuzzer's driver takes over.
 @_cdecl("FuzzOIDC_main")
 public func fuzzMain(_ argc: CInt, _ argv: UnsafeMutablePointer<UnsafeMutablePointer<CChar>?>) -> CInt {
-    var count = argc
-    var arguments: UnsafeMutablePointer<UnsafeMutablePointer<CChar>?>? = argv
-    return LLVMFuzzerRunDriver(&count, &arguments) { data, size in fuzzOneInput(data!, size) }
+    runLibFuzzer(argc, argv) { data, size in fuzzOneInput(data!, size) }
 }
-
-@_silgen_name("LLVMFuzzerRunDriver")
-func LLVMFuzzerRunDriver(_ argc: UnsafeMutablePointer<CInt>, _ argv: UnsafeMutablePointer<UnsafeMutablePointer<UnsafeMutablePointer<CChar>?>?>,
-                         _ callback: @convention(c) (UnsafePointer<UInt8>?, Int) -> CInt) -> CInt
 
 func fuzzOneInput(_ data: UnsafePointer<UInt8>, _ size: Int) -> CInt {
     let bytes = Data(bytes: data, count: size)

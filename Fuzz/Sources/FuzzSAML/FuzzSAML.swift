@@ -1,22 +1,16 @@
 // libFuzzer entry for the SAML parsers (CNSGW_FUZZ_TARGET: saml-redirect, saml-post, saml-post-xml, saml-time,
 // saml-metadata, inflate). Every input must end in a value or a thrown error: a crash, a leak or a hang is a bug.
 import Foundation
+import FuzzDriver
 import SAML
 
 let target = ProcessInfo.processInfo.environment["CNSGW_FUZZ_TARGET"] ?? "saml-redirect"
 
-/// The process entry SwiftPM links an executable with: it hands over to libFuzzer's driver (this build's `main` is
-/// SwiftPM's, so libFuzzer's own is not linked in).
+/// The process entry SwiftPM links the executable with: libFuzzer's driver takes over.
 @_cdecl("FuzzSAML_main")
 public func fuzzMain(_ argc: CInt, _ argv: UnsafeMutablePointer<UnsafeMutablePointer<CChar>?>) -> CInt {
-    var count = argc
-    var arguments: UnsafeMutablePointer<UnsafeMutablePointer<CChar>?>? = argv
-    return LLVMFuzzerRunDriver(&count, &arguments) { data, size in fuzzOneInput(data!, size) }
+    runLibFuzzer(argc, argv) { data, size in fuzzOneInput(data!, size) }
 }
-
-@_silgen_name("LLVMFuzzerRunDriver")
-func LLVMFuzzerRunDriver(_ argc: UnsafeMutablePointer<CInt>, _ argv: UnsafeMutablePointer<UnsafeMutablePointer<UnsafeMutablePointer<CChar>?>?>,
-                         _ callback: @convention(c) (UnsafePointer<UInt8>?, Int) -> CInt) -> CInt
 
 func fuzzOneInput(_ data: UnsafePointer<UInt8>, _ size: Int) -> CInt {
     let bytes = Array(UnsafeBufferPointer(start: data, count: size))
