@@ -30,18 +30,17 @@ if [ "$mode" = test ]; then
   python3 -c 'import saml2, onelogin.saml2, requests' 2>/dev/null || pip_install "pysaml2>=7.5,<8" "python3-saml>=1.16,<2" requests
   # OIDC relying parties (Tests/OIDC/rp_client.py).
   python3 -c 'import authlib, idpyoidc' 2>/dev/null || pip_install "Authlib>=1.3,<2" "idpyoidc>=5,<6"
-  # The local SPID/CIE OpenID Federation (Tests/Federation): PyPI's reference implementation, in a virtualenv of its
-  # own because it pins Django, pydantic 1 and a cryptojwt that the other clients need not share.
-  venv="$(cd "$(dirname "$0")/.." && pwd)/.build/federation-venv"
-  if ! "$venv/bin/python" -c 'import spid_cie_oidc' 2>/dev/null; then
+  # Python tools that pin their own dependencies, each in a virtualenv of its own under .build: PyPI's SPID/CIE
+  # OpenID Federation reference implementation (Tests/Federation; it pins Django, pydantic 1 and a cryptojwt the other
+  # clients need not share), and AgID's spid-sp-test, whose SAML 2.0 XSDs the SAML schema tests use with xmllint.
+  venv_install() {   # FOLDER MODULE REQUIREMENT
+    local venv
+    venv="$(cd "$(dirname "$0")/.." && pwd)/.build/$1"
+    "$venv/bin/python" -c "import $2" 2>/dev/null && return 0
     python3 -m venv "$venv"
-    "$venv/bin/pip" install -q --disable-pip-version-check "spid-cie-oidc==1.6.3"
-  fi
-  # AgID's spid-sp-test ships the SAML 2.0 and SPID XSDs the SAML schema tests validate against (with xmllint).
-  xsdvenv="$(cd "$(dirname "$0")/.." && pwd)/.build/spid-sp-test-venv"
-  if ! "$xsdvenv/bin/python" -c 'import spid_sp_test' 2>/dev/null; then
-    python3 -m venv "$xsdvenv"
-    "$xsdvenv/bin/pip" install -q --disable-pip-version-check "spid-sp-test==1.2.18"
-  fi
+    "$venv/bin/pip" install -q --disable-pip-version-check "$3"
+  }
+  venv_install federation-venv spid_cie_oidc "spid-cie-oidc==1.6.3"
+  venv_install spid-sp-test-venv spid_sp_test "spid-sp-test==1.2.18"
 fi
 command -v swift >/dev/null || { echo "swift is not on PATH: install the Swift 6 toolchain first (swift.org)" >&2; exit 1; }

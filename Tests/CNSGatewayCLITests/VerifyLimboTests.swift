@@ -71,7 +71,7 @@ import Testing
         let rfc = try runCommand(VerifyCommandTests.binary, args)
         #expect(rfc.status == 0, "\(plain.id): \(rfc.stdout)")
         let cnsArgs = args.enumerated().filter { i, a in !(a == "--profile" || (i > 0 && args[i - 1] == "--profile")) }.map(\.1)
-        let cns = try runCommand(VerifyCommandTests.binary, cnsArgs.filter { $0 != "--extended-key-usage" })
+        let cns = try runCommand(VerifyCommandTests.binary, cnsArgs)
         #expect(cns.status == 1, "the CNS profile refuses a certificate that is not a card: \(cns.stdout)")
         // An initial policy set the path cannot satisfy, with explicit policy required: refused as a policy failure.
         let explicit = try runCommand(VerifyCommandTests.binary, args + ["--policy", "1.2.3.4.5.6", "--explicit-policy"])
