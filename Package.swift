@@ -14,6 +14,8 @@ let package = Package(
         // For the fuzz targets (Fuzz/Package.swift).
         .library(name: "OIDC", targets: ["OIDC"]),
         .library(name: "SAML", targets: ["SAML"]),
+        .library(name: "TrustedList", targets: ["TrustedList"]),
+        .library(name: "RequestDecoding", targets: ["RequestDecoding"]),
     ],
     dependencies: [
         .package(url: "https://github.com/apple/swift-argument-parser", from: "1.5.0"),
@@ -53,6 +55,9 @@ let package = Package(
         .target(name: "OpenIDFederation", dependencies: ["OIDC", "OutboundHTTP", "LoginOutcome", "CodedErrors", .product(name: "Crypto", package: "swift-crypto")]),
         // ETSI TS 119 612 trusted lists (the AgID TSL), signature-verified.
         .target(name: "TrustedList", dependencies: ["XMLSecurity", "CNSValidation", "KeyMaterial", "CodedErrors"]),
+        // What the gateway decodes from requests an outsider writes: form bodies and queries, the certificate a trusted
+        // proxy forwards, the client address it names. Pure, so the fuzz package builds it alone.
+        .target(name: "RequestDecoding", dependencies: [.product(name: "HTTPTypes", package: "swift-http-types")]),
         // The error shape shared by every library (a stable code plus a sentence).
         .target(name: "CodedErrors"),
         // Hexadecimal of bytes (fingerprints, serials, hashes), without Foundation's formatter.
@@ -103,7 +108,7 @@ let package = Package(
             name: "GatewayServer",
             dependencies: [
                 "CNSValidation", "ItalianIdentity", "GatewayStorage", "GatewayAudit", "GatewayLogin", "CodedErrors", "SAML", "XMLSecurity", "OIDC", "OpenIDFederation",
-                "GatewayConfiguration", "LoginOutcome", "KeyMaterial", "GatewayKeys", "GatewayTrust", "HexEncoding",
+                "GatewayConfiguration", "LoginOutcome", "KeyMaterial", "GatewayKeys", "GatewayTrust", "HexEncoding", "RequestDecoding",
                 .product(name: "Hummingbird", package: "hummingbird"),
                 .product(name: "HummingbirdCore", package: "hummingbird"),
                 .product(name: "HummingbirdTLS", package: "hummingbird"),
@@ -124,7 +129,7 @@ let package = Package(
         .executableTarget(
             name: "cnsgw",
             dependencies: [
-                "CNSValidation", "ItalianIdentity", "CNSTestPKI", "GatewayStorage", "GatewayStorageSQLite", "GatewayStoragePostgres", "GatewayAudit", "GatewayServer", "GatewayConfiguration", "GatewayLogin", "TrustedList", "SAML", "OIDC", "OpenIDFederation", "KeyProtection", "KeyMaterial", "LoginOutcome", "GatewayKeys", "GatewayTrust", "OutboundHTTP",
+                "CNSValidation", "ItalianIdentity", "CNSTestPKI", "GatewayStorage", "GatewayStorageSQLite", "GatewayStoragePostgres", "GatewayAudit", "GatewayServer", "GatewayConfiguration", "GatewayLogin", "TrustedList", "SAML", "OIDC", "OpenIDFederation", "KeyProtection", "KeyMaterial", "LoginOutcome", "GatewayKeys", "GatewayTrust", "OutboundHTTP", "RequestDecoding",
                 .product(name: "ServiceLifecycle", package: "swift-service-lifecycle"),
                 .product(name: "NIOCore", package: "swift-nio"),
                 .product(name: "NIOPosix", package: "swift-nio"),

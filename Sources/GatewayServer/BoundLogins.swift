@@ -3,6 +3,7 @@ import GatewayLogin
 import GatewayStorage
 import Hummingbird
 import LoginOutcome
+import RequestDecoding
 
 /// The front ends' side of binding a login to browsers (see ``LoginBinding``): a login is started with a binding
 /// cookie in the browser that asked for it, and finished only by a request carrying that cookie and the

@@ -2,6 +2,7 @@ import Foundation
 import Hummingbird
 import NIOCore
 import NIOSSL
+import RequestDecoding
 
 /// Request context that keeps the connection, so a handler can read the TLS peer's certificate chain.
 public struct CardRequestContext: OriginAwareContext {

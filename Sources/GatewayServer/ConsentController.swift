@@ -6,6 +6,7 @@ import GatewayStorage
 import Hummingbird
 import LoginOutcome
 import NIOCore
+import RequestDecoding
 
 /// The card listener's second step: the consent page and the citizen's answer, over a connection presenting the card
 /// that was checked; then back to the front end with a continuation secret. Every refusal of either step looks the

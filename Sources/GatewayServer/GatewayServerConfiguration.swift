@@ -3,6 +3,7 @@ import GatewayConfiguration
 import GatewayLogin
 import NIOSSL
 import OpenIDFederation
+import RequestDecoding
 
 /// How `cnsgw serve` listens.
 public struct GatewayServerConfiguration: Sendable {

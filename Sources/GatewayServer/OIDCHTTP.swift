@@ -3,6 +3,7 @@ import HTTPTypes
 import Hummingbird
 import NIOCore
 import OIDC
+import RequestDecoding
 
 /// How the OIDC endpoints read parameters and write answers over HTTP.
 enum OIDCHTTP {

@@ -3,6 +3,7 @@ import Foundation
 import GatewayAudit
 import Hummingbird
 import LoginOutcome
+import RequestDecoding
 
 /// The card chain a card-listener request presents: from its TLS handshake, or from a trusted proxy's one configured
 /// header; or the page that refuses the request.

@@ -3,6 +3,7 @@ import HTTPTypes
 import Hummingbird
 import Metrics
 import NIOCore
+import RequestDecoding
 
 /// A request context that knows where its request came from (see ``ClientOrigin``).
 public protocol OriginAwareContext: RequestContext {

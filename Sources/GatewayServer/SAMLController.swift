@@ -4,6 +4,7 @@ import Hummingbird
 import LoginOutcome
 import Metrics
 import NIOCore
+import RequestDecoding
 import SAML
 
 /// The SAML front end over HTTP: metadata, single sign-on (HTTP-Redirect and HTTP-POST), the continuation after the

@@ -17,6 +17,7 @@ import OIDC
 import OpenIDFederation
 import OutboundHTTP
 import Prometheus
+import RequestDecoding
 import SAML
 import ServiceLifecycle
 

@@ -1,10 +1,10 @@
 import Foundation
 
 /// `application/x-www-form-urlencoded` fields (a form body or a query), `+` read as a space.
-enum URLEncodedForm {
+public enum URLEncodedForm {
     /// The fields by name. A name given more than once keeps its last value, or none with `dropRepeated`; a value that
     /// is not valid percent-encoding is kept as absent.
-    static func decode(_ body: String, dropRepeated: Bool = false) -> [String: String] {
+    public static func decode(_ body: String, dropRepeated: Bool = false) -> [String: String] {
         var fields: [String: String] = [:]
         var repeated = Set<String>()
         for pair in body.split(separator: "&") {
