@@ -16,6 +16,8 @@ let package = Package(
         .library(name: "SAML", targets: ["SAML"]),
         .library(name: "TrustedList", targets: ["TrustedList"]),
         .library(name: "RequestDecoding", targets: ["RequestDecoding"]),
+        .library(name: "XMLSecurity", targets: ["XMLSecurity"]),
+        .library(name: "KeyMaterial", targets: ["KeyMaterial"]),
     ],
     dependencies: [
         .package(url: "https://github.com/apple/swift-argument-parser", from: "1.5.0"),

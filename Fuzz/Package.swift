@@ -10,6 +10,7 @@ let package = Package(
     dependencies: [
         .package(name: "cnsgw", path: ".."),
         .package(url: "https://github.com/apple/swift-crypto", "3.12.3"..<"5.0.0"),
+        .package(url: "https://github.com/apple/swift-http-types", from: "1.0.0"),
     ],
     targets: [
         // libFuzzer's driver behind the targets' main.
@@ -19,5 +20,13 @@ let package = Package(
                                                            .product(name: "_CryptoExtras", package: "swift-crypto")]),
         // SAML bindings (Redirect query + DEFLATE, POST base64 + XML), xs:dateTime, SP metadata, raw DEFLATE.
         .executableTarget(name: "FuzzSAML", dependencies: ["FuzzDriver", .product(name: "SAML", package: "cnsgw")]),
+        // Streaming CRL parser and revoked-serial index, certificate loading (DER/PEM), OCSP responses, trusted lists.
+        .executableTarget(name: "FuzzPKI", dependencies: ["FuzzDriver", .product(name: "CNSValidation", package: "cnsgw"),
+                                                          .product(name: "TrustedList", package: "cnsgw"), .product(name: "XMLSecurity", package: "cnsgw"),
+                                                          .product(name: "KeyMaterial", package: "cnsgw")]),
+        // Form bodies and queries, the proxy's certificate and address headers.
+        .executableTarget(name: "FuzzRequest", dependencies: ["FuzzDriver", .product(name: "RequestDecoding", package: "cnsgw"),
+                                                              .product(name: "KeyMaterial", package: "cnsgw"),
+                                                              .product(name: "HTTPTypes", package: "swift-http-types")]),
     ]
 )

@@ -66,3 +66,105 @@ metadata = ('<md:EntityDescriptor xmlns:md="urn:oasis:names:tc:SAML:2.0:metadata
             '</md:Organization></md:EntityDescriptor>')
 w("saml-metadata", "sp.xml", metadata)
 w("inflate", "authn.bin", deflate(authn))
+
+# --- PKI targets (crl, crl-index, certificate, ocsp) and request decoding (proxy-header, form) ---------------------
+# The CRL and OCSP targets check what they parse against one issuer, whose certificate (public) is committed in
+# Fuzz/Fixtures with the leaf the OCSP responses speak of; the keys that signed the seeds are made here and dropped,
+# so no private key is committed. Seeds are signed, so an unmutated seed reaches the end of each parser.
+import datetime
+from cryptography import x509
+from cryptography.x509.oid import NameOID, ExtendedKeyUsageOID
+from cryptography.hazmat.primitives import hashes, serialization
+from cryptography.hazmat.primitives.asymmetric import rsa, ec
+from cryptography.x509 import ocsp
+
+FIXTURES = os.path.join(HERE, "Fixtures")
+os.makedirs(FIXTURES, exist_ok=True)
+now = datetime.datetime(2026, 12, 3, 12, 0, 0, tzinfo=datetime.timezone.utc)
+ca_key = rsa.generate_private_key(public_exponent=65537, key_size=2048)
+ca_name = x509.Name([x509.NameAttribute(NameOID.COUNTRY_NAME, "IT"), x509.NameAttribute(NameOID.ORGANIZATION_NAME, "cnsgw fuzz"),
+                     x509.NameAttribute(NameOID.COMMON_NAME, "cnsgw fuzz CA")])
+ca = (x509.CertificateBuilder().subject_name(ca_name).issuer_name(ca_name).public_key(ca_key.public_key()).serial_number(1)
+      .not_valid_before(now - datetime.timedelta(days=1)).not_valid_after(now + datetime.timedelta(days=3650))
+      .add_extension(x509.BasicConstraints(ca=True, path_length=0), critical=True)
+      .add_extension(x509.KeyUsage(False, False, False, False, False, True, True, False, False), critical=True)
+      .sign(ca_key, hashes.SHA256()))
+leaf_key = ec.generate_private_key(ec.SECP256R1())
+leaf_name = x509.Name([x509.NameAttribute(NameOID.COUNTRY_NAME, "IT"), x509.NameAttribute(NameOID.ORGANIZATION_NAME, "cnsgw fuzz"),
+                       x509.NameAttribute(NameOID.SERIAL_NUMBER, "TINIT-RCCMNL83S18D969H"),
+                       x509.NameAttribute(NameOID.COMMON_NAME, "RCCMNL83S18D969H/7420000000000001.abcdefghijklmnopqrstuvwx=")])
+leaf = (x509.CertificateBuilder().subject_name(leaf_name).issuer_name(ca_name).public_key(leaf_key.public_key()).serial_number(0x1234567890ABCDEF)
+        .not_valid_before(now - datetime.timedelta(days=1)).not_valid_after(now + datetime.timedelta(days=365))
+        .add_extension(x509.KeyUsage(True, False, False, False, False, False, False, False, False), critical=True)
+        .add_extension(x509.ExtendedKeyUsage([ExtendedKeyUsageOID.CLIENT_AUTH]), critical=False)
+        .add_extension(x509.CertificatePolicies([x509.PolicyInformation(x509.ObjectIdentifier("1.3.76.16.2.1"), None)]), critical=False)
+        .add_extension(x509.CRLDistributionPoints([x509.DistributionPoint([x509.UniformResourceIdentifier("http://127.0.0.1/ca.crl")], None, None, None)]), critical=False)
+        .sign(ca_key, hashes.SHA256()))
+open(os.path.join(FIXTURES, "issuer.pem"), "wb").write(ca.public_bytes(serialization.Encoding.PEM))
+open(os.path.join(FIXTURES, "leaf.pem"), "wb").write(leaf.public_bytes(serialization.Encoding.PEM))
+
+
+def crl(entries, number=1, extra=()):
+    b = x509.CertificateRevocationListBuilder().issuer_name(ca_name).last_update(now).next_update(now + datetime.timedelta(days=1))
+    b = b.add_extension(x509.CRLNumber(number), critical=False)
+    for ext, critical in extra:
+        b = b.add_extension(ext, critical=critical)
+    for serial, reason in entries:
+        r = x509.RevokedCertificateBuilder().serial_number(serial).revocation_date(now - datetime.timedelta(hours=1))
+        if reason is not None:
+            r = r.add_extension(x509.CRLReason(reason), critical=False)
+        b = b.add_revoked_certificate(r.build())
+    return b.sign(ca_key, hashes.SHA256())
+
+
+w("crl", "empty.der", crl([]).public_bytes(serialization.Encoding.DER))
+w("crl", "entries.der", crl([(i * 7919 + 1, [None, x509.ReasonFlags.key_compromise, x509.ReasonFlags.superseded][i % 3]) for i in range(40)], 7).public_bytes(serialization.Encoding.DER))
+w("crl", "idp.der", crl([(0x1234567890ABCDEF, x509.ReasonFlags.key_compromise)], 9,
+                        [(x509.IssuingDistributionPoint([x509.UniformResourceIdentifier("http://127.0.0.1/ca.crl")], None, True, False, None, False, False), True),
+                         (x509.DeltaCRLIndicator(8), True)]).public_bytes(serialization.Encoding.DER))
+w("crl", "entries.pem", crl([(5, None), (6, x509.ReasonFlags.certificate_hold)]).public_bytes(serialization.Encoding.PEM))
+# crl-index: serials, one per line in hex, as the index holds them.
+w("crl-index", "serials.txt", "\n".join(format(i * 104729 + 3, "x") for i in range(64)))
+w("crl-index", "zeros.txt", "00\n0000\n01\n0001\nff\n00ff")
+w("certificate", "leaf.der", leaf.public_bytes(serialization.Encoding.DER))
+w("certificate", "chain.pem", leaf.public_bytes(serialization.Encoding.PEM) + ca.public_bytes(serialization.Encoding.PEM))
+
+
+def ocsp_response(status, nonce=False, responder_hash=False):
+    b = ocsp.OCSPResponseBuilder()
+    if status == "revoked":
+        b = b.add_response(leaf, ca, hashes.SHA1(), ocsp.OCSPCertStatus.REVOKED, now, now + datetime.timedelta(hours=1), now - datetime.timedelta(hours=2),
+                           x509.ReasonFlags.key_compromise)
+    else:
+        b = b.add_response(leaf, ca, hashes.SHA1(), getattr(ocsp.OCSPCertStatus, status.upper()), now, now + datetime.timedelta(hours=1), None, None)
+    b = b.responder_id(ocsp.OCSPResponderEncoding.HASH if responder_hash else ocsp.OCSPResponderEncoding.NAME, ca)
+    if nonce:
+        b = b.add_extension(x509.OCSPNonce(b"\x01" * 16), critical=False)
+    return b.sign(ca_key, hashes.SHA256()).public_bytes(serialization.Encoding.DER)
+
+
+w("ocsp", "good.der", ocsp_response("good"))
+w("ocsp", "revoked.der", ocsp_response("revoked", responder_hash=True))
+w("ocsp", "unknown.der", ocsp_response("unknown", nonce=True))
+w("ocsp", "trylater.der", ocsp.OCSPResponseBuilder.build_unsuccessful(ocsp.OCSPResponseStatus.TRY_LATER).public_bytes(serialization.Encoding.DER))
+tsl = ('<tsl:TrustServiceStatusList xmlns:tsl="http://uri.etsi.org/02231/v2#" TSLTag="http://uri.etsi.org/19612/TSLTag">'
+       '<tsl:SchemeInformation><tsl:TSLVersionIdentifier>5</tsl:TSLVersionIdentifier><tsl:TSLSequenceNumber>42</tsl:TSLSequenceNumber>'
+       '<tsl:SchemeOperatorName><tsl:Name xml:lang="it">AgID</tsl:Name></tsl:SchemeOperatorName>'
+       '<tsl:ListIssueDateTime>2026-11-01T00:00:00Z</tsl:ListIssueDateTime><tsl:NextUpdate><tsl:dateTime>2027-05-01T00:00:00Z</tsl:dateTime></tsl:NextUpdate>'
+       '</tsl:SchemeInformation><tsl:TrustServiceProviderList><tsl:TrustServiceProvider><tsl:TSPInformation><tsl:TSPName><tsl:Name xml:lang="it">Fuzz CA</tsl:Name></tsl:TSPName></tsl:TSPInformation>'
+       '<tsl:TSPServices><tsl:TSPService><tsl:ServiceInformation><tsl:ServiceTypeIdentifier>http://uri.etsi.org/TrstSvc/Svctype/IdV</tsl:ServiceTypeIdentifier>'
+       '<tsl:ServiceName><tsl:Name xml:lang="it">CNS</tsl:Name></tsl:ServiceName><tsl:ServiceDigitalIdentity><tsl:DigitalId><tsl:X509Certificate>'
+       + base64.b64encode(ca.public_bytes(serialization.Encoding.DER)).decode() +
+       '</tsl:X509Certificate></tsl:DigitalId></tsl:ServiceDigitalIdentity><tsl:ServiceStatus>http://uri.etsi.org/TrstSvc/TrustedList/Svcstatus/granted</tsl:ServiceStatus>'
+       '<tsl:StatusStartingTime>2020-01-01T00:00:00Z</tsl:StatusStartingTime></tsl:ServiceInformation></tsl:TSPService></tsl:TSPServices>'
+       '</tsl:TrustServiceProvider></tsl:TrustServiceProviderList></tsl:TrustServiceStatusList>')
+w("trusted-list", "list.xml", tsl)
+pem = leaf.public_bytes(serialization.Encoding.PEM).decode()
+# proxy-header: the first byte picks the format (0 rfc9440, 1 nginx, 2 apache), the rest is the header value
+# (rfc9440: Client-Cert, then a newline and Client-Cert-Chain).
+der64 = base64.b64encode(leaf.public_bytes(serialization.Encoding.DER)).decode()
+w("proxy-header", "rfc9440.txt", "\x00:" + der64 + ":\n:" + base64.b64encode(ca.public_bytes(serialization.Encoding.DER)).decode() + ":")
+w("proxy-header", "nginx.txt", "\x01" + urllib.parse.quote(pem, safe=""))
+w("proxy-header", "apache.txt", "\x02" + pem.replace("\n", " "))
+w("form", "consent.txt", "login=abc123&decision=allow&csrf=x%2By+z&lang=it")
+w("form", "token.txt", "grant_type=authorization_code&code=c&redirect_uri=https%3A%2F%2Frp.example.it%2Fcb&client_assertion_type=urn%3Aietf%3Aparams%3Aoauth%3Aclient-assertion-type%3Ajwt-bearer&code=d")

@@ -6,13 +6,15 @@
 # Usage: bench/fuzz.sh TARGET [SECONDS]       bench/fuzz.sh list
 set -euo pipefail
 cd "$(dirname "$0")/.."
-targets="json base64url jws jwe saml-redirect saml-post saml-post-xml saml-time saml-metadata inflate"
+targets="json base64url jws jwe saml-redirect saml-post saml-post-xml saml-time saml-metadata inflate crl crl-index certificate ocsp trusted-list proxy-header form"
 target=${1:?usage: bench/fuzz.sh TARGET [SECONDS] (targets: $targets)}
 seconds=${2:-60}
 if [ "$target" = list ]; then echo "$targets"; exit 0; fi
 case "$target" in
   json|base64url|jws|jwe) product=FuzzOIDC ;;
   saml-redirect|saml-post|saml-post-xml|saml-time|saml-metadata|inflate) product=FuzzSAML ;;
+  crl|crl-index|certificate|ocsp|trusted-list) product=FuzzPKI ;;
+  proxy-header|form) product=FuzzRequest ;;
   *) echo "unknown target $target (targets: $targets)" >&2; exit 2 ;;
 esac
 # SwiftPM links an executable with its own `main` (which calls the target's FuzzX_main), so the targets are built with

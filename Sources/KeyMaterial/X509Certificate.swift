@@ -61,6 +61,11 @@ public final class X509Certificate: @unchecked Sendable, Hashable, CustomStringC
 
     /// Takes ownership of one reference to `x509`.
     package init(owning x509: OpaquePointer) throws {
+        // A class's deinit does not run when its init throws before every stored property is set, so the reference
+        // taken over is freed here on those paths (a malformed certificate leaked one X509 per request; found by the
+        // proxy-header fuzz target). Every throw below comes before the last property is set.
+        var complete = false
+        defer { if !complete { X509_free(x509) } }
         ref = x509
         var out: UnsafeMutablePointer<UInt8>? = nil
         let len = i2d_X509(x509, &out)
@@ -120,6 +125,7 @@ public final class X509Certificate: @unchecked Sendable, Hashable, CustomStringC
             if c >= 0 { crit[name] = c == 1 }
         }
         criticality = crit
+        complete = true
         OpenSSLErrorQueue.clear()
     }
 
