@@ -8,7 +8,13 @@
 #  - the same with the parsed-certificate cache off (each login parses the card, as a card's first login does);
 #  - with a BASELINE git ref, the same card logins through that version's `cnsgw serve`, built in
 #    bench/out/baseline-REF (a git worktree), in the same run: the ratio after/before says what a change cost.
+#  - the card step of a real login (issue 14): pending logins are started beforehand through the SAML front end
+#    (signed SPID AuthnRequests, bench/pending_logins.py), then each one's first card-listener request is measured on a
+#    new TLS connection with the card — decision with a warm 3,000,000-entry CRL, the pending login updated, audit
+#    record, consent page — at 1 and 8 clients, against nginx's bare client-certificate handshake (no CRL), in three
+#    alternating rounds; p50/p99, and the server CPU per request of each (utime+stime from /proc).
 # Usage: bench/card-logins.sh [SECONDS] [BASELINE_REF]   (needs nginx: apt-get install nginx-light)
+#        CARD_BENCH=pending bench/card-logins.sh [SECONDS]   runs the card-step part only
 set -euo pipefail
 # The load comes from one address: the per-address limits protect against floods, not against this benchmark.
 export CNSGW_LIMITS_REQUESTS_PER_SECOND=0 CNSGW_LIMITS_MAX_CONNECTIONS_PER_ADDRESS=1000000
@@ -65,6 +71,7 @@ mkdir -p "$work/tmp"
 nginx -c "$work/nginx.conf" -p "$work" 2>/dev/null
 
 run() { python3 bench/card_logins.py 127.0.0.1 "$1" "${4:-$card}.pem" "${4:-$card}.key" "$2" "$seconds" "$3"; }
+if [ "${CARD_BENCH:-all}" != pending ]; then
 printf '%-12s %-8s %10s %10s %10s\n' target clients "logins/s" "p50 ms" "p99 ms"
 for c in 1 32; do
   gw=$(run 19444 /login/card "$c"); ng=$(run 19445 / "$c"); cold=$(run 19447 /login/card "$c" "$cold_card")
@@ -92,3 +99,71 @@ before=$(grep VmHWM /proc/$serve_pid/status | awk '{print $2}')
 curl -sk --cert "$card.pem" --key "$card.key" https://127.0.0.1:19444/login/card -o /dev/null -w "login with the 2M CRL: %{http_code} in %{time_total}s\n"
 after=$(grep VmHWM /proc/$serve_pid/status | awk '{print $2}')
 echo "cnsgw serve peak RSS: $((before / 1024)) MiB before the 2M-entry CRL, $((after / 1024)) MiB with it loaded"
+fi
+
+# --- The card step of a pending login, with a 3,000,000-entry CRL -------------------------------------------------
+pending_data="$work/data-pending"
+"$cnsgw" serve --data-dir "$pending_data" --public-port 19450 --card-port 19451 >"$work/serve-pending.log" 2>&1 &
+pending_pid=$!
+for _ in $(seq 100); do curl -sk https://127.0.0.1:19450/healthz >/dev/null 2>&1 && break; sleep 0.2; done
+pcard="$pending_data/demo-pki/cards/rccmnl83s18d969h"
+"$cnsgw" testpki big-crl "$pending_data/demo-pki" --entries 3000000 --out "$work/big3m.der" >/dev/null
+id=$("$cnsgw" ca list --data-dir "$pending_data" --json | python3 -c 'import json,sys; print(json.load(sys.stdin)[0]["id"])')
+"$cnsgw" ca remove "$id" --data-dir "$pending_data" >/dev/null
+"$cnsgw" ca add "$pending_data/demo-pki/ca.pem" --revocation crl-only --crl "$work/big3m.der" --data-dir "$pending_data" >/dev/null
+openssl req -x509 -newkey rsa:2048 -nodes -keyout "$work/sp.key" -out "$work/sp.crt" -days 2 -subj "/CN=bench SP" 2>/dev/null
+python3 Tests/SAML/sp_client.py metadata --lib pysaml2 --entity-id https://bench.example.it/sp --acs https://127.0.0.1:9/acs \
+  --key "$work/sp.key" --cert "$work/sp.crt" --spid >"$work/sp.xml"
+"$cnsgw" sp add "$work/sp.xml" --data-dir "$pending_data" >/dev/null
+sleep 2   # the running gateway reads trusted CAs and providers again within a second; then warm the CRL
+for _ in $(seq 60); do
+  [ "$(curl -sk --cert "$pcard.pem" --key "$pcard.key" https://127.0.0.1:19451/login/card -o /dev/null -w '%{http_code}')" = 200 ] && break; sleep 0.5
+done
+grep -q "3000000\|3,000,000" "$work/serve-pending.log" || true
+nginx_workers() { pgrep -P "$(cat "$work/nginx.pid")" | tr '\n' ' '; }
+cpu_ticks() { local t=0 p; for p in "$@"; do t=$((t + $(awk '{print $14 + $15}' "/proc/$p/stat"))); done; echo $t; }
+echo
+echo "card step of a pending login (3,000,000-entry CRL loaded) vs nginx's client-certificate handshake;"
+echo "'handshake' is the same card listener's /healthz: the TLS handshake with the card through swift-nio-ssl alone"
+: >"$work/pending.jsonl"
+# measure ROUND CLIENTS NAME PORT PATH CARD PIDS...: one run, its server CPU, one JSON line in pending.jsonl.
+measure() {
+  local round=$1 c=$2 name=$3 port=$4 path=$5 cardfile=$6; shift 6
+  local before after result
+  before=$(cpu_ticks "$@")
+  result=$(run "$port" "$path" "$c" "$cardfile")
+  after=$(cpu_ticks "$@")
+  python3 - "$result" "$round" "$c" "$name" "$((after - before))" "$(getconf CLK_TCK)" "$work/pending.jsonl" <<'PY'
+import json, sys
+r = json.loads(sys.argv[1])
+r.update(round=int(sys.argv[2]), clients=int(sys.argv[3]), target=sys.argv[4], cpu_ms=int(sys.argv[5]) * 1000 / int(sys.argv[6]))
+open(sys.argv[7], "a").write(json.dumps(r) + "\n")
+unused = f", unused {r['unused']}" if r.get("unused") is not None else ""
+print(f"{r['round']:<6} {r['clients']:<8} {r['target']:<10} {r['rate']:>8} {r['p50_ms']:>8} {r['p99_ms']:>8} {r['cpu_ms'] / max(r['ok'], 1):>11.2f}   failed {r['failed']}{unused}")
+PY
+}
+printf '%-6s %-8s %-10s %8s %8s %8s %11s\n' round clients target "req/s" "p50 ms" "p99 ms" "CPU ms/req"
+for round in 1 2 3; do
+  for c in 1 8; do
+    measure "$round" "$c" nginx 19445 / "$card" $(nginx_workers)   # nginx trusts the first gateway's demo CA, so its card
+    ng_rate=$(tail -1 "$work/pending.jsonl" | python3 -c 'import json,sys; print(json.load(sys.stdin)["rate"])')
+    measure "$round" "$c" handshake 19451 /healthz "$pcard" "$pending_pid"
+    python3 bench/pending_logins.py https://127.0.0.1:19450 "$work/sp.key" https://bench.example.it/sp \
+      "$(python3 -c "print(int($ng_rate * $seconds * 1.3) + 200)")" >"$work/steps.txt"
+    measure "$round" "$c" "card step" 19451 "@$work/steps.txt" "$pcard" "$pending_pid"
+  done
+done
+python3 - "$work/pending.jsonl" <<'PY'
+import json, statistics, sys
+runs = [json.loads(line) for line in open(sys.argv[1])]
+for c in sorted({r["clients"] for r in runs}):
+    for target in ("card step", "handshake"):
+        rates, cpus = [], []
+        for rnd in sorted({r["round"] for r in runs}):
+            pick = {r["target"]: r for r in runs if r["clients"] == c and r["round"] == rnd}
+            ng, mine = pick["nginx"], pick[target]
+            rates.append(mine["rate"] / ng["rate"])
+            cpus.append((mine["cpu_ms"] / max(mine["ok"], 1)) / (ng["cpu_ms"] / max(ng["ok"], 1)))
+        print(f"{c} client(s), {target}: rate / nginx median {statistics.median(rates):.2f} (rounds {', '.join(f'{x:.2f}' for x in sorted(rates))}); "
+              f"CPU per request / nginx median {statistics.median(cpus):.2f}")
+PY

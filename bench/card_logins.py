@@ -4,7 +4,8 @@
 Every request is a fresh TLS handshake (no session resumption) presenting the card's certificate, then one
 GET; latency is the whole exchange. Usage:
   card_logins.py HOST PORT CERT KEY PATH SECONDS CONCURRENCY
-Prints one JSON object: rate, p50_ms, p99_ms, ok, failed.
+PATH may be @FILE: one path per line, each used once (the card steps of pending logins made beforehand); the run
+ends early when they are used up. Prints one JSON object: rate, p50_ms, p99_ms, ok, failed, unused.
 """
 import json
 import socket
@@ -20,7 +21,22 @@ context = ssl.SSLContext(ssl.PROTOCOL_TLS_CLIENT)
 context.check_hostname = False
 context.verify_mode = ssl.CERT_NONE
 context.load_cert_chain(cert, key)
-request = f"GET {path} HTTP/1.1\r\nHost: {host}\r\nConnection: close\r\n\r\n".encode()
+paths = None
+if path.startswith("@"):
+    paths = [line.strip() for line in open(path[1:]) if line.strip()]
+    paths.reverse()
+
+
+def next_request():
+    """The next request to send, or None when every pending login's card step is used."""
+    target = path
+    if paths is not None:
+        with lock:
+            if not paths:
+                return None
+            target = paths.pop()
+    return f"GET {target} HTTP/1.1\r\nHost: {host}\r\nConnection: close\r\n\r\n".encode()
+
 
 latencies, failures = [], [0]
 lock = threading.Lock()
@@ -53,6 +69,9 @@ def read_response(tls):
 def worker():
     mine, bad = [], 0
     while time.monotonic() < deadline:
+        request = next_request()
+        if request is None:
+            break
         started = time.monotonic()
         try:
             with socket.create_connection((host, port), timeout=10) as raw:
@@ -86,4 +105,4 @@ def pct(p):
 
 
 print(json.dumps({"rate": round(len(latencies) / elapsed, 1), "p50_ms": pct(0.50), "p99_ms": pct(0.99),
-                  "ok": len(latencies), "failed": failures[0]}))
+                  "ok": len(latencies), "failed": failures[0], "unused": len(paths) if paths is not None else None}))

@@ -80,45 +80,48 @@ public struct LoginFlow: Sendable {
         return .success(record)
     }
 
-    /// Records the card decision; on success the login waits for consent.
+    /// Records the card decision; on success the login waits for consent. The login is read, checked and updated in one
+    /// write (the card step is the busiest step of a login, and a separate read before it was a second round trip).
     public func recordCard(_ id: String, decision: CardDecision) async throws -> Result<PendingLoginRecord, LoginFailure> {
-        let current: PendingLoginRecord
-        switch try await pending(id) {
-        case .failure(let f): return .failure(f)
-        case .success(let r): current = r
-        }
-        // The card step again with the card already recorded (a reload, or the language switch on the consent page): it
-        // is decided anew and the consent page shown again. Another card, or a login past consent, is refused.
-        let reload = current.state == .awaitingConsent && current.card?.certificateFingerprint == decision.certificateFingerprint
-        guard current.state == .awaitingCard || reload else { return .failure(.wrongState(current.state)) }
-        let (requested, comparison) = current.requested
-        var failure: LoginFailure?
-        if let refusal = decision.refusal { failure = .certificateRefused(refusal) }
-        else if let reached = decision.level, !LevelPolicy.satisfies(requested: requested, comparison: comparison, reached: reached) {
-            failure = .levelTooLow(reached: reached, requested: requested, comparison: comparison)
-        } else if decision.level == nil || decision.citizen == nil {
-            failure = .certificateRefused("no_identity")   // an accepted card always names a citizen and a level; fail closed
-        }
         let card = CardOutcomeRecord(decision)
-        let nextState: PendingLoginRecord.State = failure == nil ? .awaitingConsent : .failed
-        let expectedState = current.state
+        let at = now()
         let updated: PendingLoginRecord
         do {
-            updated = try await storage.updatePendingLogin(id: id) { r in
-                guard r.state == expectedState else { throw LoginFailure.wrongState(r.state) }
-                var next = r
+            updated = try await storage.updatePendingLogin(id: id) { current in
+                guard current.expiresAt > at else { throw LoginFailure.expired }
+                // The card step again with the card already recorded (a reload, or the language switch on the consent
+                // page): it is decided anew and the consent page shown again. Another card, or a login past consent, is
+                // refused.
+                let reload = current.state == .awaitingConsent && current.card?.certificateFingerprint == decision.certificateFingerprint
+                guard current.state == .awaitingCard || reload else { throw LoginFailure.wrongState(current.state) }
+                var next = current
                 next.card = card
-                next.state = nextState
-                if nextState == .awaitingConsent, next.consentToken == nil { next.consentToken = LoginBinding.newSecret() }
+                next.state = Self.refusal(of: decision, for: current) == nil ? .awaitingConsent : .failed
+                if next.state == .awaitingConsent, next.consentToken == nil { next.consentToken = LoginBinding.newSecret() }
                 return next
             }
         } catch let failure as LoginFailure {
             return .failure(failure)
+        } catch let error as StorageError where error.code == .notFound {
+            return .failure(.unknownLogin)
         } catch let error as StorageError where error.code == .conflict {
-            return .failure(.wrongState(current.state))
+            // Another instance moved the login on between this one's read and write.
+            return .failure(.wrongState(try await storage.pendingLogin(id: id)?.state ?? .failed))
         }
-        if let failure { return .failure(failure) }
+        if let failure = Self.refusal(of: decision, for: updated) { return .failure(failure) }
         return .success(updated)
+    }
+
+    /// Why `decision` cannot continue `login`: the card was refused, reached a level below the one requested, or (failing
+    /// closed) names no citizen or level; nil when it can.
+    static func refusal(of decision: CardDecision, for login: PendingLoginRecord) -> LoginFailure? {
+        let (requested, comparison) = login.requested
+        if let refusal = decision.refusal { return .certificateRefused(refusal) }
+        if let reached = decision.level, !LevelPolicy.satisfies(requested: requested, comparison: comparison, reached: reached) {
+            return .levelTooLow(reached: reached, requested: requested, comparison: comparison)
+        }
+        if decision.level == nil || decision.citizen == nil { return .certificateRefused("no_identity") }   // fail closed
+        return nil
     }
 
     /// The citizen's answer on the consent page, over a connection presenting the card that was checked, with the

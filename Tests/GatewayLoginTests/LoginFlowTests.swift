@@ -74,6 +74,12 @@ import Testing
         let d = try await flow.start(request)
         let later = LoginFlow(storage: flow.storage, now: { Self.t0 + 601 })
         #expect(try await later.recordCard(d.id, decision: decision(card: "aa")) == .failure(.expired))
+        // An expired login keeps its state (nothing is written), and an unknown one is unknown.
+        #expect(try await flow.storage.pendingLogin(id: d.id)?.state == .awaitingCard)
+        #expect(try await flow.recordCard("nope", decision: decision(card: "aa")) == .failure(.unknownLogin))
+        // A card after the login failed is refused with the state it is in, and changes nothing.
+        #expect(try await flow.recordCard(a.id, decision: decision(card: "aa")) == .failure(.wrongState(.failed)))
+        #expect(try await flow.storage.pendingLogin(id: a.id)?.card?.refusal == "revoked")
     }
 
     @Test("two concurrent consents: exactly one completes")
