@@ -118,38 +118,47 @@ actor AuditGroupWriter {
     }
 
     func append(kind: String, payload: Data, time: Date) async throws -> AuditRecord {
-        try await withCheckedThrowingContinuation { continuation in
-            queue.append(Waiting(kind: kind, payload: payload, time: time, continuation: continuation))
-            if !flushing {
-                flushing = true
-                Task { await flush() }
+        guard !flushing else {
+            return try await withCheckedThrowingContinuation { continuation in
+                queue.append(Waiting(kind: kind, payload: payload, time: time, continuation: continuation))
             }
         }
+        // No transaction running: this append stores itself at once, on its own task (no task is started and woken
+        // for it); appends arriving meanwhile wait and are stored together after it.
+        flushing = true
+        let stored: Result<AuditRecord, any Error>
+        do { stored = .success(try await store([(kind, payload, time)])[0]) } catch { stored = .failure(error) }
+        if queue.isEmpty { flushing = false } else { Task { await flush() } }
+        return try stored.get()
     }
 
     private func flush() async {
         while !queue.isEmpty {
             let batch = Array(queue.prefix(batchLimit))
             queue.removeFirst(batch.count)
-            let entries = batch.map { ($0.kind, $0.payload, $0.time) }
             do {
-                let records = try await storage.appendAudit { head in
-                    var previous = head
-                    return entries.map { kind, payload, time in
-                        let sequence = (previous?.sequence ?? 0) + 1
-                        let at = max(time, previous?.time ?? .distantPast)
-                        let previousHash = previous?.hash ?? ""
-                        let record = AuditRecord(sequence: sequence, time: at, kind: kind, payload: payload, previousHash: previousHash,
-                                                 hash: AuditLog.hash(previous: previousHash, sequence: sequence, time: at, kind: kind, payload: payload))
-                        previous = record
-                        return record
-                    }
-                }
+                let records = try await store(batch.map { ($0.kind, $0.payload, $0.time) })
                 for (waiting, record) in zip(batch, records) { waiting.continuation.resume(returning: record) }
             } catch {
                 for waiting in batch { waiting.continuation.resume(throwing: error) }
             }
         }
         flushing = false
+    }
+
+    /// Stores `entries` in one transaction, chained after the log's head in order.
+    private func store(_ entries: [(String, Data, Date)]) async throws -> [AuditRecord] {
+        try await storage.appendAudit { head in
+            var previous = head
+            return entries.map { kind, payload, time in
+                let sequence = (previous?.sequence ?? 0) + 1
+                let at = max(time, previous?.time ?? .distantPast)
+                let previousHash = previous?.hash ?? ""
+                let record = AuditRecord(sequence: sequence, time: at, kind: kind, payload: payload, previousHash: previousHash,
+                                         hash: AuditLog.hash(previous: previousHash, sequence: sequence, time: at, kind: kind, payload: payload))
+                previous = record
+                return record
+            }
+        }
     }
 }

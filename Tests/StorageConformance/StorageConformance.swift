@@ -134,17 +134,21 @@ public enum StorageConformance {
     static func concurrentWriters(_ s: any GatewayStorage) async throws {
         try await s.createPendingLogin(login("shared"))
         let log = AuditLog(storage: s)
-        try await withThrowingTaskGroup(of: Void.self) { group in
+        // Each append returns the record as stored (group commit: the first of a burst is stored alone, the rest together).
+        let returned = try await withThrowingTaskGroup(of: [AuditRecord].self) { group in
             for w in 0..<8 {
                 group.addTask {
-                    for i in 0..<25 { try await log.append(kind: "login", fields: ["writer": "\(w)", "i": "\(i)"]) }
+                    var mine: [AuditRecord] = []
+                    for i in 0..<25 { mine.append(try await log.append(kind: "login", fields: ["writer": "\(w)", "i": "\(i)"])) }
+                    return mine
                 }
-                group.addTask { try await updateTenTimes(s, id: "shared") }
+                group.addTask { try await updateTenTimes(s, id: "shared"); return [] }
             }
-            try await group.waitForAll()
+            return try await group.reduce(into: []) { $0 += $1 }
         }
         let records = try await s.auditRecords(since: nil, limit: nil)
         #expect(records.count == 200)
+        #expect(Set(returned.map(\.hash)) == Set(records.map(\.hash)) && Set(returned.map(\.sequence)).count == 200)
         #expect(AuditLog.verify(records) == .intact(records: 200, firstSequence: 1))
         #expect(try await s.pendingLogin(id: "shared")?.version == 80)
         let firsts = try await withThrowingTaskGroup(of: Bool.self) { group in
