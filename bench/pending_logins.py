@@ -5,40 +5,24 @@ signed SPID AuthnRequest over HTTP-Redirect; the card step is then measured on i
 
 usage: pending_logins.py PUBLIC_URL SP_KEY ENTITY_ID COUNT [THREADS]
 """
-import base64
 import sys
 import threading
 import urllib.parse
-import uuid
 import warnings
-import zlib
-from datetime import datetime, timezone
 
 import requests
-from cryptography.hazmat.primitives import hashes, serialization
-from cryptography.hazmat.primitives.asymmetric import padding
+
+from spid_request import load_key, redirect_query
 
 warnings.filterwarnings("ignore")
 public, sp_key_path, entity, count = sys.argv[1], sys.argv[2], sys.argv[3], int(sys.argv[4])
 threads = int(sys.argv[5]) if len(sys.argv) > 5 else 4
-sp_key = serialization.load_pem_private_key(open(sp_key_path, "rb").read(), password=None)
-SIGALG = "http://www.w3.org/2001/04/xmldsig-more#rsa-sha256"
+sp_key = load_key(sp_key_path)
 
 
 def authn_request():
-    now = datetime.now(timezone.utc).strftime("%Y-%m-%dT%H:%M:%S.%f")[:-3] + "Z"
-    xml = (f'<samlp:AuthnRequest xmlns:samlp="urn:oasis:names:tc:SAML:2.0:protocol" xmlns:saml="urn:oasis:names:tc:SAML:2.0:assertion" '
-           f'ID="_{uuid.uuid4().hex}" Version="2.0" IssueInstant="{now}" Destination="{public}/saml/sso" '
-           f'AssertionConsumerServiceIndex="1" AttributeConsumingServiceIndex="1">'
-           f'<saml:Issuer Format="urn:oasis:names:tc:SAML:2.0:nameid-format:entity" NameQualifier="{entity}">{entity}</saml:Issuer>'
-           '<samlp:NameIDPolicy Format="urn:oasis:names:tc:SAML:2.0:nameid-format:transient"/>'
-           '<samlp:RequestedAuthnContext Comparison="minimum"><saml:AuthnContextClassRef>https://www.spid.gov.it/SpidL2</saml:AuthnContextClassRef>'
-           '</samlp:RequestedAuthnContext></samlp:AuthnRequest>')
-    deflated = zlib.compressobj(wbits=-15)
-    data = deflated.compress(xml.encode()) + deflated.flush()
-    q = "SAMLRequest=" + urllib.parse.quote(base64.b64encode(data).decode(), safe="") + "&RelayState=bench&SigAlg=" + urllib.parse.quote(SIGALG, safe="")
-    signature = sp_key.sign(q.encode(), padding.PKCS1v15(), hashes.SHA256())
-    return q + "&Signature=" + urllib.parse.quote(base64.b64encode(signature).decode(), safe="")
+    # Without ForceAuthn: the login is started well before its card step is measured.
+    return redirect_query(public, entity, sp_key, force_authn=False)
 
 
 steps, failures, lock = [], [0], threading.Lock()
