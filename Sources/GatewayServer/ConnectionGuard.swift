@@ -44,7 +44,12 @@ public struct GuardedChannel<Base: ServerChildChannel>: ServerChildChannel {
     }
 
     public func handle(value: Base.Value, logger: Logger) async {
-        await base.handle(value: value, logger: logger)
+        guard let eventLoop = (value as? any ChannelCarrying)?.channel.eventLoop else {
+            return await base.handle(value: value, logger: logger)
+        }
+        await withTaskExecutorPreference(EventLoopTaskExecutor(eventLoop)) {
+            await base.handle(value: value, logger: logger)
+        }
     }
 }
 
