@@ -26,7 +26,18 @@ struct CardLoginPages {
 
     /// A SAML request that cannot be answered to any ACS (unknown service, bad signature, unreadable message).
     func samlRefused(_ error: SAMLRequestError) -> String {
-        message("samlRefused", code: error.statusMessage + " (" + error.reason + ")", values: ["detail": error.detail])
+        message(Self.refusalKey(spidCode: error.spidCode), code: error.statusMessage + " (" + error.reason + ")", values: ["detail": error.detail])
+    }
+
+    /// The SPID error table's courtesy page for a request refused with a page: nr04, nr07 and nr10 "request format not
+    /// correct", nr05 "the request's authenticity cannot be established", nr06 "request format not receivable".
+    static func refusalKey(spidCode: Int) -> String {
+        switch spidCode {
+        case 4, 7, 10: "samlRefusedFormat"
+        case 5: "samlRefusedSignature"
+        case 6: "samlRefusedMethod"
+        default: "samlRefused"
+        }
     }
 
     /// An OIDC request that cannot be answered to the client's redirect URI (unknown client, unregistered URI).

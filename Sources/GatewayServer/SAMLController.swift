@@ -105,7 +105,8 @@ struct SAMLController: Sendable {
         if request.method == .post {
             let body = try await request.body.collect(upTo: IncomingMessage.maximumEncodedSize * 2 + 4096)
             let fields = URLEncodedForm.decode(String(buffer: body))
-            return try IncomingMessage.post(form: fields, parameter: fields["SAMLResponse"] != nil ? "SAMLResponse" : "SAMLRequest")
+            let isResponse = fields["SAMLResponse"] != nil || (fields["SAMLRequest"] == nil && (request.uri.query ?? "").contains("SAMLResponse="))
+            return try IncomingMessage.post(form: fields, parameter: isResponse ? "SAMLResponse" : "SAMLRequest", rawQuery: request.uri.query ?? "")
         }
         let query = request.uri.query ?? ""
         let isResponse = query.hasPrefix("SAMLResponse=") || query.contains("&SAMLResponse=")

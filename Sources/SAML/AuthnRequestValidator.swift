@@ -44,6 +44,7 @@ public struct AuthnRequestValidator: Sendable {
 
     public func validate(_ message: IncomingMessage, now: Date) throws(SAMLRequestError) -> ValidatedAuthnRequest {
         let (root, issuer, registration, metadata) = try authenticate(message, expecting: "AuthnRequest")
+        try checkIssuerForm(root, spid: registration.profile == .spid)
 
         // From here the SP is known and the request is its own: errors go back to an ACS its metadata lists.
         let id = root.attribute("ID") ?? ""
@@ -54,12 +55,13 @@ public struct AuthnRequestValidator: Sendable {
                              delivery: .response(ResponseDestination(serviceProvider: issuer, assertionConsumerServiceURL: acs ?? fallbackACS,
                                                                      inResponseTo: id, relayState: relayState)))
         }
-        let acs = try chooseACS(root, metadata: metadata, fail: { fail(16, nil, "acs", $0) })
         let spid = registration.profile == .spid
+        // nr16 goes to the default ACS (the table's note): the one the request named is the thing in doubt.
+        let acs = try chooseACS(root, metadata: metadata, spid: spid, fail: { fail(16, SAMLNames.Status.requestUnsupported, "acs", $0) })
         func ensure(_ condition: Bool, _ error: @autoclosure () -> SAMLRequestError) throws(SAMLRequestError) { if !condition { throw error() } }
 
-        try ensure(root.attribute("Version") == "2.0", fail(9, SAMLNames.Status.versionMismatch, "version", "Version must be 2.0", acs: acs.location,
-                                                               status: SAMLNames.Status.versionMismatch))
+        // nr09's top-level status is VersionMismatch itself, with no second level.
+        try ensure(root.attribute("Version") == "2.0", fail(9, nil, "version", "Version must be 2.0", acs: acs.location, status: SAMLNames.Status.versionMismatch))
         try ensure(Self.isXMLID(id), fail(11, nil, "id", "the request ID '\(id)' is missing or not an xs:ID", acs: acs.location))
         guard let instant = root.attribute("IssueInstant").flatMap(SAMLTime.parse) else {
             throw fail(13, SAMLNames.Status.requestDenied, "issue_instant", "IssueInstant is missing or not a UTC dateTime", acs: acs.location)
@@ -70,26 +72,33 @@ public struct AuthnRequestValidator: Sendable {
         let destination = root.attribute("Destination")
         try ensure(destination == idp.singleSignOnURL || (spid && destination == idp.entityID),
                    fail(14, SAMLNames.Status.requestUnsupported, "destination", "Destination '\(destination ?? "")' is not \(idp.singleSignOnURL)", acs: acs.location))
-        if let passive = root.attribute("IsPassive") {
-            try ensure(!(spid || passive == "true" || passive == "1"),
-                       fail(15, SAMLNames.Status.noPassive, "is_passive", spid ? "IsPassive must not be present (SPID)" : "a passive login is not possible: the card must be presented",
-                            acs: acs.location, status: spid ? SAMLNames.Status.requester : SAMLNames.Status.responder))
+        for name in ["ForceAuthn", "IsPassive"] {
+            if let value = root.attribute(name) {
+                try ensure(Self.isBoolean(value), fail(8, nil, "malformed", "\(name)='\(value)' is not an xs:boolean", acs: acs.location))
+            }
+        }
+        // nr15 is IsPassive true (the table's row; "false" asks for nothing the card step does not do anyway). For a
+        // SPID SP it is a request anomaly (Requester); for a saml2 SP SAML's Responder/NoPassive.
+        if let passive = root.attribute("IsPassive"), passive == "true" || passive == "1" {
+            throw fail(15, SAMLNames.Status.noPassive, "is_passive", "a passive login is not possible: the card must be presented",
+                       acs: acs.location, status: spid ? SAMLNames.Status.requester : SAMLNames.Status.responder)
         }
         if let policy = root.child("NameIDPolicy", namespace: SAMLNames.protocolNS) {
             let format = policy.attribute("Format")
             if spid {
-                try ensure(format == SAMLNames.transientFormat && policy.attribute("AllowCreate") == nil,
-                           fail(17, SAMLNames.Status.invalidNameIDPolicy, "name_id_policy", "NameIDPolicy must have Format transient and no AllowCreate", acs: acs.location))
+                // The table's nr17 note: an AllowCreate of any value is no error; the login goes on.
+                try ensure(format == SAMLNames.transientFormat,
+                           fail(17, SAMLNames.Status.requestUnsupported, "name_id_policy", "NameIDPolicy Format must be transient (is '\(format ?? "")')", acs: acs.location))
             } else {
                 try ensure(format == nil || format == SAMLNames.transientFormat || format == SAMLNames.unspecifiedFormat,
                            fail(17, SAMLNames.Status.invalidNameIDPolicy, "name_id_policy", "only transient NameIDs are issued (asked: \(format ?? ""))", acs: acs.location))
             }
         } else if spid {
-            throw fail(17, SAMLNames.Status.invalidNameIDPolicy, "name_id_policy", "NameIDPolicy is required (SPID)", acs: acs.location)
+            throw fail(17, SAMLNames.Status.requestUnsupported, "name_id_policy", "NameIDPolicy with Format transient is required (SPID)", acs: acs.location)
         }
         let (level, comparison) = try requestedLevel(root, registration: registration, fail: { fail(12, SAMLNames.Status.noAuthnContext, "authn_context", $0, acs: acs.location) })
         let attributes = try releasedAttributes(root, registration: registration, metadata: metadata,
-                                                fail: { fail(18, nil, "attribute_service", $0, acs: acs.location) })
+                                                fail: { fail(18, SAMLNames.Status.requestUnsupported, "attribute_service", $0, acs: acs.location) })
         let force = root.attribute("ForceAuthn").map { $0 == "true" || $0 == "1" } ?? false
         return ValidatedAuthnRequest(id: id, issuer: issuer, issueInstant: instant,
                                      destination: ResponseDestination(serviceProvider: issuer, assertionConsumerServiceURL: acs.location, inResponseTo: id,
@@ -121,6 +130,19 @@ public struct AuthnRequestValidator: Sendable {
         return (root, issuer, registration, metadata)
     }
 
+    /// The Issuer's form (nr10, a page for the citizen): Format omitted or `entity` (SAML profiles §4.1.4.1); a SPID SP
+    /// writes both Format and NameQualifier (DOMAIN.md §3.1).
+    func checkIssuerForm(_ root: XMLElement, spid: Bool) throws(SAMLRequestError) {
+        guard let element = root.child("Issuer", namespace: SAMLNames.assertionNS) else { return }
+        let format = element.attribute("Format")
+        if format.map({ $0 != SAMLNames.entityFormat }) ?? spid {
+            throw SAMLRequestError(10, reason: "issuer", "the Issuer's Format must be \(SAMLNames.entityFormat)\(spid ? " (SPID)" : "") (is '\(format ?? "")')")
+        }
+        if spid && (element.attribute("NameQualifier") ?? "").isEmpty {
+            throw SAMLRequestError(10, reason: "issuer", "the Issuer must have a NameQualifier (SPID)")
+        }
+    }
+
     /// The signature, by the binding's rules, with the issuer's metadata keys only.
     public func verifySignature(_ message: IncomingMessage, root: XMLElement, registration: ServiceProviderRegistration,
                          metadata: ServiceProviderMetadata) throws(SAMLRequestError) {
@@ -149,15 +171,27 @@ public struct AuthnRequestValidator: Sendable {
                     lastError = "\(error)"
                 }
             }
-            throw SAMLRequestError(5, reason: "signature", "the request's signature was refused: \(lastError)")
+            // nr07 is the POST binding's signature failure (nr05 the Redirect binding's).
+            throw SAMLRequestError(7, reason: "signature", "the request's signature was refused: \(lastError)")
         }
     }
 
-    /// The ACS: by index, or by a URL that equals one in the metadata (with the POST binding); else the default.
-    func chooseACS(_ root: XMLElement, metadata: ServiceProviderMetadata, fail: (String) -> SAMLRequestError) throws(SAMLRequestError) -> ServiceProviderMetadata.Endpoint {
+    /// The ACS: by index, or by a URL that equals one in the metadata (with the POST binding). The index excludes the
+    /// URL and the binding (SAML core §3.4.1). A `spid` SP must name one (the URL with its ProtocolBinding, nr16's
+    /// note); a `saml2` SP that names none gets its default ACS.
+    func chooseACS(_ root: XMLElement, metadata: ServiceProviderMetadata, spid: Bool, fail: (String) -> SAMLRequestError) throws(SAMLRequestError)
+        -> ServiceProviderMetadata.Endpoint {
         let index = root.attribute("AssertionConsumerServiceIndex")
         let url = root.attribute("AssertionConsumerServiceURL")
-        if index != nil && url != nil { throw fail("AssertionConsumerServiceIndex and AssertionConsumerServiceURL must not both be present") }
+        let binding = root.attribute("ProtocolBinding")
+        if index != nil && (url != nil || binding != nil) {
+            throw fail("AssertionConsumerServiceIndex must not come with AssertionConsumerServiceURL or ProtocolBinding")
+        }
+        if spid && index == nil && (url == nil || binding == nil) {
+            throw fail(url == nil && binding == nil
+                       ? "the request names no ACS: AssertionConsumerServiceIndex, or AssertionConsumerServiceURL with ProtocolBinding, is required (SPID)"
+                       : "AssertionConsumerServiceURL and ProtocolBinding must come together (SPID)")
+        }
         if let index {
             guard let n = Int(index), let endpoint = metadata.assertionConsumerServices.first(where: { $0.index == n && $0.binding == SAMLNames.postBinding }) else {
                 throw fail("AssertionConsumerServiceIndex \(index) is not an HTTP-POST ACS in the metadata")
@@ -165,13 +199,16 @@ public struct AuthnRequestValidator: Sendable {
             return endpoint
         }
         if let url {
-            if let binding = root.attribute("ProtocolBinding"), binding != SAMLNames.postBinding {
+            if let binding, binding != SAMLNames.postBinding {
                 throw fail("ProtocolBinding \(binding) is not supported: Responses are sent with HTTP-POST")
             }
             guard let endpoint = metadata.assertionConsumerServices.first(where: { $0.location == url && $0.binding == SAMLNames.postBinding }) else {
                 throw fail("AssertionConsumerServiceURL \(url) is not an ACS in the metadata")
             }
             return endpoint
+        }
+        if let binding, binding != SAMLNames.postBinding {
+            throw fail("ProtocolBinding \(binding) is not supported: Responses are sent with HTTP-POST")
         }
         return metadata.defaultACS!
     }
@@ -181,7 +218,10 @@ public struct AuthnRequestValidator: Sendable {
             if registration.profile == .spid { throw fail("RequestedAuthnContext is required (SPID)") }
             return (registration.minimumLevel, .minimum)
         }
-        let written = context.attribute("Comparison") ?? "exact"
+        // SAML's default for a missing Comparison is exact; SPID requires it written (AgID's IdP checker).
+        guard let written = context.attribute("Comparison") ?? (registration.profile == .spid ? nil : "exact") else {
+            throw fail("RequestedAuthnContext must have a Comparison (SPID)")
+        }
         guard let comparison = LevelComparison(rawValue: written) else { throw fail("Comparison '\(written)' is not valid") }
         let refs = context.children("AuthnContextClassRef", namespace: SAMLNames.assertionNS).compactMap { $0.text?.trimmingCharacters(in: .whitespacesAndNewlines) }
         let levels = refs.compactMap(SpidLevel.init(uri:))
@@ -206,6 +246,9 @@ public struct AuthnRequestValidator: Sendable {
         if registration.profile == .spid, let first = metadata.attributeServices.min(by: { $0.index < $1.index }) { return first.names }
         return registration.attributes.isEmpty ? (metadata.attributeServices.first?.names ?? ["fiscalNumber"]) : registration.attributes
     }
+
+    /// xs:boolean's four lexical forms.
+    static func isBoolean(_ value: String) -> Bool { ["true", "false", "1", "0"].contains(value) }
 
     /// xs:ID (an NCName): a letter or `_` first, then letters, digits, `.`, `-`, `_`.
     static func isXMLID(_ id: String) -> Bool {

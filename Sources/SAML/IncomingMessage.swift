@@ -62,8 +62,13 @@ public struct IncomingMessage: Sendable {
         return IncomingMessage(xml: xml, parameter: parameter, binding: .redirect, relayState: decoded("RelayState"), detachedSignature: signature)
     }
 
-    /// HTTP-POST: the decoded form fields.
-    public static func post(form: [String: String], parameter: String = "SAMLRequest") throws(SAMLRequestError) -> IncomingMessage {
+    /// HTTP-POST: the decoded form fields. The Redirect binding's parameters sent with POST (`SigAlg`/`Signature` in
+    /// the form, or the message in the URL's query instead of the body) are nr06, a binding on the wrong HTTP method.
+    public static func post(form: [String: String], parameter: String = "SAMLRequest", rawQuery: String = "") throws(SAMLRequestError) -> IncomingMessage {
+        let queryNames = Set(rawQuery.split(separator: "&").map { String($0.prefix(while: { $0 != "=" })) })
+        if form["SigAlg"] != nil || form["Signature"] != nil || (form[parameter] == nil && queryNames.contains(parameter)) {
+            throw SAMLRequestError(6, reason: "binding_method", "the HTTP-Redirect binding's parameters came with POST: send them in a GET query")
+        }
         guard let encoded = form[parameter], encoded.utf8.count <= maximumEncodedSize * 2,
               let xml = Data(base64Encoded: encoded.filter { !$0.isWhitespace }) else {
             throw SAMLRequestError(4, reason: "binding", "no readable \(parameter) form field (base64)")

@@ -10,7 +10,7 @@ extension ResponseBuilder {
         let xml = """
             <?xml version="1.0" encoding="UTF-8"?>\
             <samlp:LogoutResponse xmlns:samlp="\(SAMLNames.protocolNS)" xmlns:saml="\(SAMLNames.assertionNS)" ID="\(makeID())" Version="2.0" \
-            IssueInstant="\(SAMLTime.format(now))" Destination="\(e(destination.assertionConsumerServiceURL))" InResponseTo="\(e(destination.inResponseTo))">\
+            IssueInstant="\(SAMLTime.format(now))" Destination="\(e(destination.assertionConsumerServiceURL))"\(Self.inResponseTo(destination))>\
             <saml:Issuer Format="\(SAMLNames.entityFormat)" NameQualifier="\(e(idp.entityID))">\(e(idp.entityID))</saml:Issuer>\
             <samlp:Status><samlp:StatusCode Value="\(status)">\(inner)</samlp:StatusCode>\(statusMessage)</samlp:Status></samlp:LogoutResponse>
             """

@@ -92,10 +92,22 @@ public struct ResponseBuilder: Sendable {
         let namespaces = ["saml": SAMLNames.assertionNS, "xs": "http://www.w3.org/2001/XMLSchema", "xsi": "http://www.w3.org/2001/XMLSchema-instance"]
         let status = #"<samlp:Status><samlp:StatusCode Value="\#(SAMLNames.Status.success)"/></samlp:Status>"#
 
-        if login.encryptTo == nil && !login.signResponse {
+        if login.encryptTo == nil {
             // The usual case, signed straight from the canonical form (no parse, no serialisation).
             let signed = try XMLSigner.signCanonical(assertion, id: assertionID, namespaces: namespaces, key: key, certificateBase64: key.certificateBase64)
-            return envelope(responseID: responseID, instant: instant, destination: destination, status: status, body: signed)
+            guard login.signResponse else { return envelope(responseID: responseID, instant: instant, destination: destination, status: status, body: signed) }
+            // The signed assertion is already in the canonical form it has inside the Response (it declares its own
+            // namespaces; the Response renders only samlp, and xs is in scope from the Assertion down), so the
+            // Response is signed the same way around it.
+            let response = CanonicalElement("samlp:Response", [("ID", responseID), ("Version", "2.0"), ("IssueInstant", instant),
+                                                               ("Destination", destination.assertionConsumerServiceURL), ("InResponseTo", destination.inResponseTo)], [
+                .element(CanonicalElement("saml:Issuer", [("Format", SAMLNames.entityFormat)], text: idp.entityID)),
+                .element(CanonicalElement("samlp:Status", [], [.element(CanonicalElement("samlp:StatusCode", [("Value", SAMLNames.Status.success)]))])),
+                .canonical(Array(signed.utf8)),
+            ])
+            let signedResponse = try XMLSigner.signCanonical(response, id: responseID, namespaces: ["samlp": SAMLNames.protocolNS, "saml": SAMLNames.assertionNS],
+                                                             key: key, certificateBase64: key.certificateBase64)
+            return #"<?xml version="1.0" encoding="UTF-8"?>"# + signedResponse
         }
         let unsigned = String(decoding: assertion.canonical(namespaces: namespaces, inclusive: ["xs"]).bytes, as: UTF8.self)
         let document = try ParsedXML(Array(envelope(responseID: responseID, instant: instant, destination: destination, status: status, body: unsigned).utf8),
@@ -125,12 +137,18 @@ public struct ResponseBuilder: Sendable {
         return document.serialized()
     }
 
+    /// ` InResponseTo="…"`, or nothing when the request's ID is missing or not an xs:NCName (nr11: the attribute's type
+    /// allows no other value, and the error's StatusMessage says why).
+    static func inResponseTo(_ destination: ResponseDestination) -> String {
+        AuthnRequestValidator.isXMLID(destination.inResponseTo) ? #" InResponseTo=""# + XMLText.escape(destination.inResponseTo) + "\"" : ""
+    }
+
     func envelope(responseID: String, instant: String, destination: ResponseDestination, status: String, body: String) -> String {
         let e = XMLText.escape
         return """
             <?xml version="1.0" encoding="UTF-8"?>\
             <samlp:Response xmlns:samlp="\(SAMLNames.protocolNS)" xmlns:saml="\(SAMLNames.assertionNS)" ID="\(responseID)" Version="2.0" \
-            IssueInstant="\(instant)" Destination="\(e(destination.assertionConsumerServiceURL))" InResponseTo="\(e(destination.inResponseTo))">\
+            IssueInstant="\(instant)" Destination="\(e(destination.assertionConsumerServiceURL))"\(Self.inResponseTo(destination))>\
             <saml:Issuer Format="\(SAMLNames.entityFormat)">\(e(idp.entityID))</saml:Issuer>\(status)\(body)</samlp:Response>
             """
     }

@@ -9,12 +9,15 @@ public enum SPIDErrorTable {
         public var statusMessage: String { SAMLRequestError.statusMessage(code) }
     }
 
+    /// Every user-side row has sub-status AuthnFailed. nr19 (repeated wrong credentials) never comes from the gateway:
+    /// the card counts PIN attempts itself and the gateway never sees a wrong one. A card the gateway refuses for any
+    /// reason but revocation (an issuer not trusted here, expired, not a CNS certificate) leaves the citizen without a
+    /// credential this service accepts: nr20, as for a level below the one asked. See docs/spid-errors.md.
     public static func userError(_ ending: LoginEnding) -> Row {
         switch ending {
         case .abandoned: Row(code: 25, subStatus: SAMLNames.Status.authnFailed)
         case .revoked: Row(code: 23, subStatus: SAMLNames.Status.authnFailed)
-        case .refused: Row(code: 19, subStatus: SAMLNames.Status.authnFailed)
-        case .levelTooLow: Row(code: 20, subStatus: SAMLNames.Status.noAuthnContext)
+        case .refused, .levelTooLow: Row(code: 20, subStatus: SAMLNames.Status.authnFailed)
         case .denied: Row(code: 22, subStatus: SAMLNames.Status.authnFailed)
         }
     }

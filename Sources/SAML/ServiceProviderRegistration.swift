@@ -17,7 +17,8 @@ public struct ServiceProviderRegistration: Sendable, Codable, Hashable {
     public var attributes: [String]
     /// Encrypt assertions to the SP's encryption key.
     public var encryptAssertions: Bool
-    /// Sign the Response as well as the Assertion.
+    /// Sign the Response as well as the Assertion (the default; SPID requires only the Assertion signed, but SPs on
+    /// pysaml2's defaults refuse an unsigned Response).
     public var signResponse: Bool
     /// Accept SHA-1 signatures from this SP (refused by default).
     public var allowSHA1: Bool
@@ -42,7 +43,7 @@ public struct ServiceProviderRegistration: Sendable, Codable, Hashable {
     }
 
     public init(entityID: String, metadataXML: String, profile: Profile, minimumLevel: SpidLevel = .spidL2, attributes: [String] = [],
-                encryptAssertions: Bool = false, signResponse: Bool = false, allowSHA1: Bool = false, source: String,
+                encryptAssertions: Bool = false, signResponse: Bool = true, allowSHA1: Bool = false, source: String,
                 allowDerivedAttributes: Bool = true) {
         self.entityID = entityID
         self.metadataXML = metadataXML

@@ -11,6 +11,9 @@ public struct CanonicalElement: Sendable {
     public enum Child: Sendable {
         case element(CanonicalElement)
         case text(String)
+        /// An element already in the canonical form it has at this place (a signed assertion inside its Response):
+        /// written as it is. It must declare every namespace it uses and use none its ancestors render.
+        case canonical([UInt8])
     }
 
     /// `prefix:local`.
@@ -89,6 +92,7 @@ public struct CanonicalElement: Sendable {
             case .element(let element):
                 var ignored = 0
                 element.render(namespaces: namespaces, inclusive: inclusive, rendered: scope, into: &out, insertAt: &ignored, isApex: false)
+            case .canonical(let bytes): out.append(contentsOf: bytes)
             }
             if index == 0 && isApex { insertAt = out.count }
         }
@@ -142,11 +146,16 @@ extension XMLSigner {
         var signature = [UInt8](repeating: 0, count: 1024)
         let length = cnsgw_rsa_sha256_sign(key.key, info, info.count, &signature, signature.count)
         guard length > 0 else { throw XMLSecurityError(.library, "RSA signing failed") }
-        // The document: the canonical element with the Signature after its first child. The SignedInfo is written in
-        // its canonical form (declaring xmlns:ds again, which changes nothing), so a verifier derives the same bytes.
+        // The document: the canonical element with the Signature after its first child. The SignedInfo is its canonical
+        // form without the xmlns:ds its parent already declares, so the whole signed element is itself in canonical form
+        // (an enclosing Response can be signed over it as it is) and a verifier derives the same SignedInfo bytes.
         var document = Array(signed[..<insertAt])
         document.append(contentsOf: "<ds:Signature xmlns:ds=\"\(ds)\">".utf8)
-        document.append(contentsOf: info)
+        assert(info.starts(with: Array("<ds:SignedInfo xmlns:ds=\"\(ds)\">".utf8)))
+        let redundant = " xmlns:ds=\"\(ds)\"".utf8.count
+        let start = "<ds:SignedInfo".utf8.count
+        document.append(contentsOf: info[..<start])
+        document.append(contentsOf: info[(start + redundant)...])
         document.append(contentsOf: "<ds:SignatureValue>\(Data(signature[..<Int(length)]).base64EncodedString())</ds:SignatureValue>".utf8)
         document.append(contentsOf: "<ds:KeyInfo><ds:X509Data><ds:X509Certificate>\(certificateBase64)</ds:X509Certificate></ds:X509Data></ds:KeyInfo></ds:Signature>".utf8)
         document.append(contentsOf: signed[insertAt...])

@@ -22,7 +22,9 @@ struct SPCommand: AsyncParsableCommand {
         var level = SpidLevel.spidL2.rawValue
         @Option(help: "For saml2 SPs: the SPID attribute names released, comma-separated (default: the metadata's first AttributeConsumingService, else fiscalNumber).")
         var attributes: String?
-        @Flag(help: "Sign the Response as well as the Assertion.") var signResponse = false
+        @Flag(inversion: .prefixedNo,
+              help: "Sign the Response as well as the Assertion (the default: SPs on pysaml2's defaults, djangosaml2-spid among them, require it).")
+        var signResponse = true
         @Flag(help: "Encrypt assertions to the SP's encryption key.") var encrypt = false
         @Flag(name: .customLong("allow-sha1"), help: "Accept SHA-1 signatures from this SP (refused by default).") var allowSHA1 = false
         @Flag(help: "Never release attributes computed from the codice fiscale (dateOfBirth, gender, placeOfBirth, countyOfBirth).")

@@ -37,29 +37,6 @@ import XMLSecurity
         #expect(byURL.destination.assertionConsumerServiceURL == TestServiceProvider.acs1 && byURL.attributes == ["fiscalNumber", "dateOfBirth"])
     }
 
-    @Test("each SPID rule answers its ErrorCode to a listed ACS", arguments: [
-        (["Version": "1.1"], nil, 9, "version"),
-        (["ID": "1-starts-with-a-digit"], nil, 11, "id"),
-        (["IssueInstant": "2020-01-01T00:00:00Z"], nil, 13, "issue_instant"),
-        (["IssueInstant": "2999-01-01T00:00:00Z"], nil, 13, "issue_instant"),
-        (["Destination": "https://other.example.it/sso"], nil, 14, "destination"),
-        (["IsPassive": "false"], nil, 15, "is_passive"),
-        (["AssertionConsumerServiceIndex": "7"], nil, 16, "acs"),
-        (["AssertionConsumerServiceIndex": nil, "AssertionConsumerServiceURL": "https://evil.example.org/acs"], nil, 16, "acs"),
-        (["AssertionConsumerServiceURL": TestServiceProvider.acs0], nil, 16, "acs"),
-        (["AttributeConsumingServiceIndex": "9"], nil, 18, "attribute_service"),
-        ([:], #"<samlp:NameIDPolicy Format="urn:oasis:names:tc:SAML:2.0:nameid-format:transient" AllowCreate="true"/><samlp:RequestedAuthnContext><saml:AuthnContextClassRef>https://www.spid.gov.it/SpidL2</saml:AuthnContextClassRef></samlp:RequestedAuthnContext>"#, 17, "name_id_policy"),
-        ([:], #"<samlp:NameIDPolicy Format="urn:oasis:names:tc:SAML:2.0:nameid-format:transient"/>"#, 12, "authn_context"),
-        ([:], #"<samlp:NameIDPolicy Format="urn:oasis:names:tc:SAML:2.0:nameid-format:transient"/><samlp:RequestedAuthnContext><saml:AuthnContextClassRef>https://www.spid.gov.it/SpidL1</saml:AuthnContextClassRef><saml:AuthnContextClassRef>https://www.spid.gov.it/SpidL2</saml:AuthnContextClassRef></samlp:RequestedAuthnContext>"#, 12, "authn_context"),
-    ] as [([String: String?], String?, Int, String)])
-    func rules(attributes: [String: String?], body: String?, code: Int, reason: String) throws {
-        let error = try #require(try refusal(sp.post(request(attributes, body: body))))
-        #expect(error.spidCode == code && error.reason == reason, "\(error)")
-        guard case .response(let destination) = error.delivery else { Issue.record("no Response destination for \(reason)"); return }
-        #expect([TestServiceProvider.acs0, TestServiceProvider.acs1].contains(destination.assertionConsumerServiceURL))
-        #expect(destination.inResponseTo == (attributes["ID"] ?? "_a1b2c3") && error.statusMessage == String(format: "ErrorCode nr%02d", code))
-    }
-
     @Test("the saml2 profile accepts saml2int requests: AllowCreate, IsPassive=false, no context or attribute set")
     func standardProfile() throws {
         let body = #"<samlp:NameIDPolicy Format="urn:oasis:names:tc:SAML:2.0:nameid-format:transient" AllowCreate="true"/>"#

@@ -63,6 +63,25 @@ import XMLSecurity
         #expect(xml.contains(#"xsi:type="xs:date">1983-11-18</saml:AttributeValue>"#))
     }
 
+    @Test("a signed Response (the default): built from the canonical form, its signature and the assertion's verify with libxmlsec1")
+    func signedResponse() throws {
+        let login = ResponseBuilder.Login(identity: Self.identity, level: .spidL2, authenticatedAt: Self.now - 30, sessionIndex: nil,
+                                          attributes: ["fiscalNumber", "name", "dateOfBirth"], allowDerivedAttributes: true,
+                                          includeOIDNames: false, signResponse: true)
+        let xml = try builder().success(login, to: Self.destination, now: Self.now)
+        try compare(xml, golden: "response-success-signed.xml")
+        let certificate = Array(try key().1.utf8)
+        let document = try ParsedXML(Array(xml.utf8), maximumSize: 1 << 20)
+        _ = try XMLSignatureVerifier.verify(document.root, certificate: certificate)
+        _ = try XMLSignatureVerifier.verify(try #require(document.root.child("Assertion", namespace: SAMLNames.assertionNS)), certificate: certificate)
+        // The Response's signature covers the assertion: a changed attribute value breaks it (and the assertion's).
+        let tampered = try ParsedXML(Array(xml.replacingOccurrences(of: ">Mario<", with: ">Maria<").utf8), maximumSize: 1 << 20)
+        #expect(throws: XMLSecurityError.self) { _ = try XMLSignatureVerifier.verify(tampered.root, certificate: certificate) }
+        // ...and its own status: a changed StatusCode breaks it.
+        let status = try ParsedXML(Array(xml.replacingOccurrences(of: "status:Success", with: "status:Requester").utf8), maximumSize: 1 << 20)
+        #expect(throws: XMLSecurityError.self) { _ = try XMLSignatureVerifier.verify(status.root, certificate: certificate) }
+    }
+
     @Test("an error Response: signed, no assertion, status, sub-status and ErrorCode")
     func failure() throws {
         let error = SAMLRequestError(14, subStatus: SAMLNames.Status.requestUnsupported, reason: "destination", "test")
