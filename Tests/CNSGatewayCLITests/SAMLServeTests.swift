@@ -30,7 +30,7 @@ import Testing
         return (sp, dir)
     }
 
-    func json(_ r: CommandResult) throws -> [String: Any] {
+    static func json(_ r: CommandResult) throws -> [String: Any] {
         guard let object = try? JSONSerialization.jsonObject(with: Data(r.stdout.utf8)) as? [String: Any] else {
             throw ServiceError("the SP client failed (\(r.status)): \(r.stdout.suffix(1000)) \(r.stderr.suffix(2000))")
         }
@@ -56,7 +56,7 @@ import Testing
         usleep(ServeCommandTests.trustPropagation)
         let metadataURL = "https://127.0.0.1:\(server.publicPort)/saml/metadata"
         func login(_ sp: SP, card: String = "rccmnl83s18d969h", _ extra: [String] = []) throws -> [String: Any] {
-            try json(runCommand("python3", sp.arguments("login") + ["--idp-metadata", metadataURL, "--card-cert", "\(server.demo)/cards/\(card).pem",
+            try Self.json(runCommand("python3", sp.arguments("login") + ["--idp-metadata", metadataURL, "--card-cert", "\(server.demo)/cards/\(card).pem",
                                                                      "--card-key", "\(server.demo)/cards/\(card).key"] + extra, timeout: 90))
         }
 
@@ -125,6 +125,75 @@ import Testing
         usleep(ServeCommandTests.trustPropagation)
         let unknown = try login(plain)
         #expect(unknown["refused"] as? String == "page", "\(unknown)")
+    }
+}
+
+/// The SPID error table and the SPID logout through pysaml2: a SPID SP sends each malformed request over both bindings
+/// and checks the signed error Response with its own validation, and its status tree with XPath; an SP on pysaml2's
+/// default settings (the Response must be signed) logs in and out with a registration made without options.
+@Suite(.serialized) struct SAMLConformanceServeTests {
+    @Test("each malformed SPID request (both bindings) gets the table's status, sub-status and message at the SP's ACS, signed")
+    func errorTable() throws {
+        let server = try ServeCommandTests.Server()
+        defer { server.process.stop() }
+        let (spid, dir) = try SAMLServeTests.spidProvider(server)
+        try runCommand("python3", spid.arguments("metadata") + ["--spid"]).stdout.write(toFile: dir + "/spid.xml", atomically: true, encoding: .utf8)
+        #expect(try runCommand(VerifyCommandTests.binary, ["sp", "add", dir + "/spid.xml", "--data-dir", server.data]).status == 0)
+        usleep(ServeCommandTests.trustPropagation)
+        let requester = "urn:oasis:names:tc:SAML:2.0:status:Requester", unsupported = "urn:oasis:names:tc:SAML:2.0:status:RequestUnsupported"
+        let rows: [(tamper: String, code: String, status: String, sub: String?)] = [
+            ("force-authn-word", "nr08", requester, nil),
+            ("version", "nr09", "urn:oasis:names:tc:SAML:2.0:status:VersionMismatch", nil),
+            ("no-comparison", "nr12", requester, "urn:oasis:names:tc:SAML:2.0:status:NoAuthnContext"),
+            ("issue-instant", "nr13", requester, "urn:oasis:names:tc:SAML:2.0:status:RequestDenied"),
+            ("destination", "nr14", requester, unsupported),
+            ("is-passive", "nr15", requester, "urn:oasis:names:tc:SAML:2.0:status:NoPassive"),
+            ("no-acs", "nr16", requester, unsupported),
+            ("acs-url-no-binding", "nr16", requester, unsupported),
+            ("acs-url", "nr16", requester, unsupported),
+            ("name-id-persistent", "nr17", requester, unsupported),
+            ("attribute-index", "nr18", requester, unsupported),
+        ]
+        for row in rows {
+            for binding in ["redirect", "post"] {
+                let r = try SAMLServeTests.json(runCommand("python3", spid.arguments("login") + [
+                    "--idp-metadata", "https://127.0.0.1:\(server.publicPort)/saml/metadata", "--binding", binding, "--tamper", row.tamper,
+                    "--pysaml2-defaults", "--card-cert", "\(server.demo)/cards/rccmnl83s18d969h.pem", "--card-key", "\(server.demo)/cards/rccmnl83s18d969h.key",
+                ], timeout: 60))
+                let what = "\(row.tamper) (\(binding)): \(r)"
+                // pysaml2 verified the signed Response and raised the error its status names.
+                #expect(r["error"] is String && !((r["error"] as? String) ?? "").contains("Signature"), "\(what)")
+                #expect(r["status"] as? String == row.status && (r["sub_statuses"] as? [String]) == (row.sub.map { [$0] } ?? []), "\(what)")
+                #expect(r["status_message"] as? String == "ErrorCode \(row.code)" && r["response_signature"] as? Bool == true, "\(what)")
+                #expect(r["action"] as? String == spid.acs && r["destination"] as? String == spid.acs && r["relay_state"] as? String == r["relay_sent"] as? String,
+                        "\(what)")
+                #expect(r["in_response_to"] is String && (r["in_response_to"] as? String)?.isEmpty == false, "\(what)")
+            }
+        }
+    }
+
+    @Test("an SP on pysaml2's defaults (Response signature required), registered without options, logs in and out the SPID way")
+    func pysaml2Defaults() throws {
+        let server = try ServeCommandTests.Server()
+        defer { server.process.stop() }
+        let (spid, dir) = try SAMLServeTests.spidProvider(server)
+        try runCommand("python3", spid.arguments("metadata") + ["--spid"]).stdout.write(toFile: dir + "/spid.xml", atomically: true, encoding: .utf8)
+        #expect(try runCommand(VerifyCommandTests.binary, ["sp", "add", dir + "/spid.xml", "--data-dir", server.data]).status == 0)
+        usleep(ServeCommandTests.trustPropagation)
+        for binding in ["redirect", "post"] {
+            let r = try SAMLServeTests.json(runCommand("python3", spid.arguments("login") + [
+                "--idp-metadata", "https://127.0.0.1:\(server.publicPort)/saml/metadata", "--binding", binding, "--pysaml2-defaults", "--logout", "--logout-spid",
+                "--card-cert", "\(server.demo)/cards/rccmnl83s18d969h.pem", "--card-key", "\(server.demo)/cards/rccmnl83s18d969h.key",
+            ], timeout: 90))
+            #expect(r["authn_context"] as? String == "https://www.spid.gov.it/SpidL2" && r["response_signed"] as? Bool == true, "\(binding): \(r)")
+            // The LogoutRequest named the gateway's entityID as Destination and carried an empty SessionIndex (no session at SpidL2).
+            let logout = r["logout"] as? [String: Any]
+            #expect((logout?["destination_sent"] as? String)?.hasSuffix("/saml/metadata") == true, "\(binding): \(r)")
+            #expect(logout?["status"] as? String == "urn:oasis:names:tc:SAML:2.0:status:Success" && logout?["sub_status"] is NSNull, "\(binding): \(r)")
+            #expect(logout?["action"] as? String == "https://127.0.0.1:9/slo" && logout?["relay_state"] as? String == "rs-logout", "\(binding): \(r)")
+        }
+        let audit = try runCommand(VerifyCommandTests.binary, ["audit", "export", "--data-dir", server.data]).stdout
+        #expect(audit.contains("\"result\":\"logout\"") && !audit.contains("\"reason\":\"destination\""))
     }
 }
 

@@ -48,12 +48,14 @@ def pysaml2_config(args, idp_metadata_file=None):
         "service": {"sp": {
             "endpoints": {"assertion_consumer_service": [(args.acs, BINDING_HTTP_POST)],
                           "single_logout_service": [(args.acs.rsplit("/", 1)[0] + "/slo", BINDING_HTTP_POST)]},
-            "authn_requests_signed": True, "want_assertions_signed": True, "want_response_signed": False,
+            "authn_requests_signed": True, "want_assertions_signed": True,
             "name_id_format": TRANSIENT, "allow_unsolicited": False, "allow_unknown_attributes": True,
             "required_attributes": ["fiscalNumber", "name", "familyName", "dateOfBirth"],
         }},
         "accepted_time_diff": 60,
     }
+    if not getattr(args, "pysaml2_defaults", False):   # else pysaml2's own default: the Response must be signed too
+        conf["service"]["sp"]["want_response_signed"] = False
     if idp_metadata_file:
         conf["metadata"] = {"local": [idp_metadata_file]}
     return conf
@@ -186,6 +188,24 @@ def login_pysaml2(args, sp=None, session=None, keep=None):
         req.destination = "https://elsewhere.example.org/sso"
     if args.tamper == "issue-instant":
         req.issue_instant = "2020-01-01T00:00:00Z"
+    # One malformed request per row of the SPID error table (the gateway answers each with a signed error Response).
+    if args.tamper == "no-acs":
+        req.assertion_consumer_service_index = None
+    if args.tamper == "acs-url-no-binding":
+        req.assertion_consumer_service_index = None
+        req.assertion_consumer_service_url = args.acs
+    if args.tamper == "no-comparison":
+        req.requested_authn_context.comparison = None
+    if args.tamper == "attribute-index":
+        req.attribute_consuming_service_index = "9"
+    if args.tamper == "name-id-persistent":
+        req.name_id_policy = NameIDPolicy(format="urn:oasis:names:tc:SAML:2.0:nameid-format:persistent")
+    if args.tamper == "is-passive":
+        req.is_passive = "true"
+    if args.tamper == "version":
+        req.version = "1.1"
+    if args.tamper == "force-authn-word":
+        req.force_authn = "yes"
     relay = "rs-" + req_id[-8:]
     sigalg = "http://www.w3.org/2001/04/xmldsig-more#rsa-sha256"
     if binding == BINDING_HTTP_REDIRECT:
@@ -222,17 +242,54 @@ def login_pysaml2(args, sp=None, session=None, keep=None):
         resp = sp.parse_authn_request_response(fields["SAMLResponse"], BINDING_HTTP_POST, outstanding={req_id: "/"})
     except Exception as e:   # an error Response raises with its status
         result.update({"error": type(e).__name__, "message": str(e)[:300], "status_xml": xml[xml.find("<samlp:Status"):xml.find("</samlp:Status>") + 15]})
+        result.update(status_tree(xml))
         return result
     # The verified assertion's attributes as pysaml2 parsed them (its `ava` maps only names in its converters).
     raw = {a.name: [v.text for v in a.attribute_value] for st in resp.assertion.attribute_statement for a in st.attribute}
     if keep is not None:
         keep.append(resp)
     if args.logout:   # SP-initiated single logout of the session just opened
-        result["logout"] = logout_pysaml2(sp, resp, session)
+        result["logout"] = logout_spid(sp, resp, session) if args.logout_spid else logout_pysaml2(sp, resp, session)
     result.update({"name_id": resp.name_id.text, "name_id_format": resp.name_id.format, "attributes": raw,
                    "authn_context": resp.authn_info()[0][0], "in_response_to": resp.in_response_to, "issuer": resp.issuer(),
                    "session_index": resp.assertion.authn_statement[0].session_index, "response_signed": "<ds:Signature" in xml.split("<saml:Assertion")[0]})
     return result
+
+
+def status_tree(xml):
+    """The Response's status tree and addressing, read with XPath (ElementTree's subset)."""
+    import xml.etree.ElementTree as ET
+    ns = {"samlp": "urn:oasis:names:tc:SAML:2.0:protocol", "ds": "http://www.w3.org/2000/09/xmldsig#"}
+    root = ET.fromstring(xml)
+    top = root.find("./samlp:Status/samlp:StatusCode", ns)
+    subs = root.findall("./samlp:Status/samlp:StatusCode/samlp:StatusCode", ns)
+    message = root.find("./samlp:Status/samlp:StatusMessage", ns)
+    return {"status": top.get("Value") if top is not None else None, "sub_statuses": [s.get("Value") for s in subs],
+            "status_message": message.text if message is not None else None, "destination": root.get("Destination"),
+            "in_response_to": root.get("InResponseTo"), "response_signature": root.find("./ds:Signature", ns) is not None}
+
+
+def logout_spid(sp, resp, session):
+    """A LogoutRequest as SPID SPs built on pysaml2 (djangosaml2-spid) send it: signed, HTTP-POST, Destination the
+    IdP's entityID, Issuer with Format and NameQualifier, and an empty SessionIndex after an SpidL2/L3 login."""
+    from saml2 import BINDING_HTTP_POST
+    from saml2.saml import Issuer, NAMEID_FORMAT_ENTITY
+    from saml2.samlp import SessionIndex
+    idp = resp.issuer()
+    slo = sp.metadata.single_logout_service(idp, BINDING_HTTP_POST, "idpsso")[0]["location"]
+    _, req = sp.create_logout_request(idp, idp, name_id=resp.name_id, sign=False)
+    req.issuer = Issuer(text=sp.config.entityid, format=NAMEID_FORMAT_ENTITY, name_qualifier=sp.config.entityid)
+    req.session_index = [SessionIndex(text="")]
+    signed = sp.sign(req, sign_alg="http://www.w3.org/2001/04/xmldsig-more#rsa-sha256", digest_alg="http://www.w3.org/2001/04/xmlenc#sha256")
+    r = session.post(slo, data={"SAMLRequest": base64.b64encode(signed.encode()).decode(), "RelayState": "rs-logout"}, verify=False, allow_redirects=False)
+    action, fields = form(r.text)
+    if "SAMLResponse" not in fields:
+        return {"refused": r.status_code, "body": r.text[-400:], "request": signed[:1500]}
+    answer = sp.parse_logout_request_response(fields["SAMLResponse"], BINDING_HTTP_POST)
+    status = answer.response.status.status_code
+    return {"action": action, "destination_sent": req.destination, "status": status.value, "relay_state": fields.get("RelayState"),
+            "sub_status": status.status_code.value if status.status_code is not None else None,
+            "status_message": answer.response.status.status_message.text if answer.response.status.status_message is not None else None}
 
 
 def logout_pysaml2(sp, resp, session):
@@ -412,6 +469,8 @@ def main():
     parser.add_argument("--tamper")
     parser.add_argument("--deny", action="store_true")
     parser.add_argument("--logout", action="store_true")
+    parser.add_argument("--logout-spid", action="store_true", help="log out as SPID SPs do: Destination the IdP entityID, empty SessionIndex")
+    parser.add_argument("--pysaml2-defaults", action="store_true", help="pysaml2's default settings (the Response must be signed)")
     parser.add_argument("--encrypted", action="store_true")
     parser.add_argument("--second-entity-id")
     parser.add_argument("--second-acs")
