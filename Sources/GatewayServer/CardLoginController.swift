@@ -58,7 +58,7 @@ struct CardLoginController: Sendable {
             return application.html(pages.noCertificate(), status: .unauthorized)
         }
         if let pending, let resumed = try await resumeSession(request, pending: pending, leafDER: leafDER, client: client) {
-            return application.html(consentSteps.page(pages, record: resumed), status: .ok)
+            return application.html(await consentSteps.page(pages, record: resumed), status: .ok)
         }
         let decision: CardDecision
         switch try await decide(chain, pending: pending, via: via, context: context) {
@@ -71,7 +71,7 @@ struct CardLoginController: Sendable {
         }
         switch try await flow.recordCard(pending.id, decision: decision) {
         case .failure(let failure): return try await consentSteps.refuse(failure, loginID: pending.id, pages: pages, client: client)
-        case .success(let record): return application.html(consentSteps.page(pages, record: record), status: .ok)
+        case .success(let record): return application.html(await consentSteps.page(pages, record: record), status: .ok)
         }
     }
 

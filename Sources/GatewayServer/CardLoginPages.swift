@@ -14,13 +14,18 @@ struct CardLoginPages {
     let path: String
     let query: [String: String]
     let helpURL: String
+    /// The name citizens know the login's service by (``GatewayApplication/serviceName(of:lang:)``), when there is a login.
+    var service: String?
 
     private func message(_ key: String, code: String? = nil, values: [String: String] = [:], extra: [String] = [], returnURL: String? = nil) -> String {
         var paragraphs: [[String: Any]] = [["text": renderer.text("\(key).text", lang, values), "error": key != "denied" && key != "loggedOut"]]
         paragraphs += extra.map { ["text": renderer.text($0, lang), "error": false] }
         var context: [String: Any] = ["title": renderer.text("\(key).title", lang), "paragraphs": paragraphs]
         if let code { context["code"] = code }
-        if let returnURL { context["returnURL"] = returnURL }
+        if let returnURL {
+            context["returnURL"] = returnURL
+            context["returnLabel"] = service.map { renderer.text("backToNamedService", lang, ["service": $0]) } ?? renderer.text("backToService", lang)
+        }
         return renderer.render("message", lang: lang, path: path, query: query, helpURL: helpURL, values: context)
     }
 
@@ -84,15 +89,22 @@ struct CardLoginPages {
         }
     }
 
-    /// What the service receives for `name` (the shared mapping), with the place of birth's name beside its code.
-    static func attributeValue(_ name: String, _ id: AuthenticatedCitizen) -> String? {
+    /// What the service receives for `name` (the shared mapping), as a citizen reads it in `lang`: dates the Italian
+    /// way on Italian pages (18/11/1983), the place of birth by name and province (Genova (GE); a foreign state by name).
+    static func attributeValue(_ name: String, _ id: AuthenticatedCitizen, lang: PageRenderer.Language) -> String? {
         guard let attribute = CitizenAttribute(rawValue: name), let value = attribute.value(of: id) else { return nil }
-        guard attribute == .placeOfBirth, let placeName = id.placeOfBirth.name else { return value }
-        return placeName + " – " + value
+        switch attribute {
+        case .dateOfBirth: return PageDates.written(id.dateOfBirth, lang: lang)
+        case .placeOfBirth, .countyOfBirth:
+            guard attribute == .placeOfBirth, let place = id.placeOfBirth.name else { return value }
+            guard let province = id.placeOfBirth.province, !province.isEmpty, province != "EE" else { return place }
+            return "\(place) (\(province))"
+        default: return value
+        }
     }
 
     private func rows(_ names: [String], _ id: AuthenticatedCitizen) -> [[String: String]] {
-        names.map { ["label": renderer.text("attr.\($0)", lang), "value": Self.attributeValue($0, id) ?? renderer.text("notAvailable", lang)] }
+        names.map { ["label": renderer.text("attr.\($0)", lang), "value": Self.attributeValue($0, id, lang: lang) ?? renderer.text("notAvailable", lang)] }
     }
 
     func recognised(_ decision: CardDecision) -> String {
@@ -116,7 +128,7 @@ struct CardLoginPages {
                          "value": renderer.text("offlineAccess.value", lang).replacingOccurrences(of: "{days}", with: "\(refreshTokenDays)")])
         }
         return renderer.render("consent", lang: lang, path: path, query: query, helpURL: helpURL, values: [
-            "requester": record.requester, "level": decision.level?.rawValue ?? "", "rows": rows,
+            "requester": service ?? record.requester, "level": decision.level.map { renderer.text("levelInWords.\($0.rawValue)", lang) } ?? "", "rows": rows,
             "loginID": record.id, "token": record.consentToken ?? "", "langQuery": "?lang=\(lang.rawValue)",
         ])
     }

@@ -17,7 +17,8 @@ struct ConsentController: Sendable {
     var flow: LoginFlow { LoginFlow(storage: application.storage) }
 
     /// The consent page for a login whose card was accepted.
-    func page(_ pages: CardLoginPages, record: PendingLoginRecord) -> String {
+    func page(_ pages: CardLoginPages, record: PendingLoginRecord) async -> String {
+        let pages = await application.pages(pages, naming: record)
         guard let decision = LoginFlow.decision(of: record) else { return pages.refused(FailureReason.identity.rawValue) }
         return pages.consent(record: record, decision: decision, refreshTokenDays: Int(application.configuration.oidcRefreshTokenLifetime / 86_400))
     }
@@ -104,10 +105,12 @@ struct ConsentController: Sendable {
         try await audit.append(kind: "login", fields: ["result": "refused", "reason": reason, "login": loginID, "client": client])
         // A login that ended (refused card, level too low, denied) goes back to its front end, which answers the service.
         var returnURL: String?
+        var pages = pages
         switch failure {
         case .certificateRefused, .levelTooLow, .denied:
             if let record = try await application.storage.pendingLogin(id: loginID), record.state == .failed {
                 returnURL = try await self.returnURL(record)
+                pages = await application.pages(pages, naming: record)
             }
         default: break
         }

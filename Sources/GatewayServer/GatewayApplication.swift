@@ -279,6 +279,25 @@ public struct GatewayApplication: Sendable {
         return CardLoginPages(renderer: renderer, lang: lang, path: request.uri.path, query: keep, helpURL: configuration.publicURL + "/help")
     }
 
+    /// The name citizens know a login's service by, in `lang`: a SAML SP's display name (the admin's, else its
+    /// metadata's `mdui:DisplayName` or `OrganizationDisplayName`), an OIDC client's (the admin's, its `client_name`,
+    /// else its federation organisation's); failing all, the host of its entity or client ID rather than the whole ID.
+    func serviceName(of requester: String, lang: PageRenderer.Language) async -> String {
+        if let (registration, metadata) = try? await serviceProviders.snapshot()[requester],
+           let name = registration.displayName(language: lang.rawValue, metadata: metadata) {
+            return name
+        }
+        if let name = try? await oidcClients.snapshot()[requester]?.serviceName { return name }
+        return URLComponents(string: requester)?.host ?? requester
+    }
+
+    /// `pages` naming the service of `record`.
+    func pages(_ pages: CardLoginPages, naming record: PendingLoginRecord) async -> CardLoginPages {
+        var named = pages
+        named.service = await serviceName(of: record.requester, lang: pages.lang)
+        return named
+    }
+
     func html(_ text: String, status: HTTPResponse.Status) -> Response {
         Response(status: status, headers: [.contentType: "text/html; charset=utf-8", .cacheControl: "no-store"],
                  body: .init(byteBuffer: ByteBuffer(string: text)))

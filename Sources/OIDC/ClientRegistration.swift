@@ -67,6 +67,8 @@ public struct ClientRegistration: Sendable, Hashable, Codable {
     /// PKCE on every authorization request (default). Only a plain client may be registered without it (`--pkce
     /// optional`), for relying parties or test suites that cannot send it; `plain` challenges are refused regardless.
     public var pkceRequired: Bool
+    /// The name shown to citizens: the admin's `--display-name`, or the `client_name` of a federation member's metadata.
+    public var displayName: String?
     /// Set for a relying party registered automatically from its OpenID Federation trust chain; nil for one an
     /// admin added. Such a registration holds until `federation.expiresAt`, then the chain is resolved again.
     public var federation: FederationMembership?
@@ -92,6 +94,9 @@ public struct ClientRegistration: Sendable, Hashable, Codable {
         self.pkceRequired = pkceRequired
     }
 
+    /// The name citizens know the client by: its display name, else its federation organisation's name.
+    public var serviceName: String? { displayName ?? federation?.organizationName }
+
     /// Stored registrations written by an earlier version lack the newer members: they get their defaults.
     public init(from decoder: Decoder) throws {
         let c = try decoder.container(keyedBy: CodingKeys.self)
@@ -114,6 +119,7 @@ public struct ClientRegistration: Sendable, Hashable, Codable {
         encryptIDToken = try c.decodeIfPresent(Bool.self, forKey: .encryptIDToken) ?? false
         pkceRequired = try c.decodeIfPresent(Bool.self, forKey: .pkceRequired) ?? true
         federation = try c.decodeIfPresent(FederationMembership.self, forKey: .federation)
+        displayName = try c.decodeIfPresent(String.self, forKey: .displayName)
     }
 
     /// Checks a registration before it is stored: what the profile requires and what makes a client unusable.

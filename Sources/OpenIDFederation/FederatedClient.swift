@@ -31,6 +31,7 @@ extension ClientRegistration {
             registration.userinfoEncryption = content
         }
         registration.encryptIDToken = m["id_token_encrypted_response_alg"] != nil && registration.encryptionKey != nil
+        registration.displayName = m["client_name"]?.string
         registration.federation = FederationMembership(trustAnchor: entity.trustAnchor, expiresAt: entity.expiresAt, resolvedAt: resolvedAt,
                                                        organizationName: entity.federationEntity["organization_name"]?.string ?? m["client_name"]?.string,
                                                        trustMarks: entity.trustMarks, path: entity.path)

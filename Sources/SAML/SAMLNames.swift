@@ -5,6 +5,8 @@ public enum SAMLNames {
     public static let metadataNS = "urn:oasis:names:tc:SAML:2.0:metadata"
     public static let dsigNS = "http://www.w3.org/2000/09/xmldsig#"
     public static let spidExtensionsNS = "https://spid.gov.it/saml-extensions"
+    /// SAML metadata UI extensions (`mdui:UIInfo`).
+    public static let mduiNS = "urn:oasis:names:tc:SAML:metadata:ui"
 
     public static let redirectBinding = "urn:oasis:names:tc:SAML:2.0:bindings:HTTP-Redirect"
     public static let postBinding = "urn:oasis:names:tc:SAML:2.0:bindings:HTTP-POST"

@@ -51,6 +51,10 @@ public struct ServiceProviderMetadata: Sendable {
     public let hasSPIDExtensions: Bool
     public let validUntil: Date?
     public let cacheDuration: TimeInterval?
+    /// `mdui:DisplayName` of the SP's descriptor, by language (`it`, `en`): the service's name as citizens know it.
+    public var displayNames: [String: String] = [:]
+    /// `OrganizationDisplayName`, by language: the organisation behind the service.
+    public var organizationDisplayNames: [String: String] = [:]
 
     /// The ACS a Response goes to when a request names none: `isDefault`, else the lowest index.
     public var defaultACS: Endpoint? {
@@ -127,10 +131,27 @@ public struct ServiceProviderMetadata: Sendable {
         let spid = root.children("ContactPerson", namespace: SAMLNames.metadataNS).contains { person in
             person.child("Extensions", namespace: SAMLNames.metadataNS)?.children(nil, namespace: SAMLNames.spidExtensionsNS).isEmpty == false
         }
-        return ServiceProviderMetadata(entityID: entityID, assertionConsumerServices: acs, singleLogoutServices: slo,
-                                       signingCertificates: signing, encryptionCertificates: encryption, attributeServices: attributeServices,
-                                       hasSPIDExtensions: spid, validUntil: validUntil,
-                                       cacheDuration: root.attribute("cacheDuration").flatMap(SAMLTime.parseDuration))
+        var metadata = ServiceProviderMetadata(entityID: entityID, assertionConsumerServices: acs, singleLogoutServices: slo,
+                                               signingCertificates: signing, encryptionCertificates: encryption, attributeServices: attributeServices,
+                                               hasSPIDExtensions: spid, validUntil: validUntil,
+                                               cacheDuration: root.attribute("cacheDuration").flatMap(SAMLTime.parseDuration))
+        let uiInfo = sp.child("Extensions", namespace: SAMLNames.metadataNS)?.children("UIInfo", namespace: SAMLNames.mduiNS) ?? []
+        metadata.displayNames = Self.byLanguage(uiInfo.flatMap { $0.children("DisplayName", namespace: SAMLNames.mduiNS) })
+        metadata.organizationDisplayNames = Self.byLanguage(root.children("Organization", namespace: SAMLNames.metadataNS)
+            .flatMap { $0.children("OrganizationDisplayName", namespace: SAMLNames.metadataNS) })
+        return metadata
+    }
+
+    /// Localised names by primary language subtag (`it-IT` → `it`), whitespace collapsed; the first of a language wins.
+    static func byLanguage(_ elements: [XMLElement]) -> [String: String] {
+        var names: [String: String] = [:]
+        for element in elements {
+            let text = (element.text ?? "").split(whereSeparator: \.isWhitespace).joined(separator: " ")
+            guard !text.isEmpty else { continue }
+            let language = (element.langAttribute ?? "").split(separator: "-").first.map { $0.lowercased() } ?? ""
+            if names[language] == nil { names[language] = text }
+        }
+        return names
     }
 
     static func certificate(_ base64: String) throws -> X509Certificate {

@@ -26,6 +26,8 @@ public struct ServiceProviderRegistration: Sendable, Codable, Hashable {
     public var source: String
     /// Allow `dateOfBirth`, `gender`, `placeOfBirth`, `countyOfBirth`, derived from the codice fiscale.
     public var allowDerivedAttributes: Bool
+    /// The name shown to citizens, set by the admin (`--display-name`); else the metadata's (``displayName(language:metadata:)``).
+    public var displayName: String?
     /// For URL sources: the federation certificate (PEM) every refreshed copy's signature must verify with.
     public var federationCertificatePEM: String?
     /// When the metadata was last fetched (URL sources), and the last refresh error, if the last attempt failed.
@@ -55,6 +57,15 @@ public struct ServiceProviderRegistration: Sendable, Codable, Hashable {
         self.allowSHA1 = allowSHA1
         self.source = source
         self.allowDerivedAttributes = allowDerivedAttributes
+    }
+
+    /// The name citizens know the service by, in `language` (`it`, `en`) where the metadata has it: the admin's
+    /// `--display-name`, else `mdui:DisplayName`, else `OrganizationDisplayName`; nil when none is known.
+    public func displayName(language: String, metadata: ServiceProviderMetadata) -> String? {
+        func pick(_ names: [String: String]) -> String? {
+            names[language] ?? names["it"] ?? names["en"] ?? names[""] ?? names.keys.sorted().first.flatMap { names[$0] }
+        }
+        return displayName ?? pick(metadata.displayNames) ?? pick(metadata.organizationDisplayNames)
     }
 
     /// The storage kind of SAML SP registrations.

@@ -48,6 +48,17 @@ struct CNSGW: AsyncParsableCommand {
     }
 }
 
+/// `--display-name`: the name citizens see, one line of plain text.
+enum DisplayName {
+    static func check(_ name: String) throws -> String {
+        let collapsed = name.split(whereSeparator: \.isWhitespace).joined(separator: " ")
+        guard !collapsed.isEmpty, collapsed.count <= 120, !collapsed.unicodeScalars.contains(where: { $0.properties.generalCategory == .control }) else {
+            throw UsageError("--display-name must be one line of 1 to 120 characters")
+        }
+        return collapsed
+    }
+}
+
 /// A usage or input problem: printed on stderr, exit status 2.
 struct UsageError: Error, CustomStringConvertible {
     let description: String

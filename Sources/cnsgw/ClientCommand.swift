@@ -39,6 +39,8 @@ struct ClientCommand: AsyncParsableCommand {
         @Flag(help: "Encrypt ID tokens as well as userinfo (needs an encryption key in the JWKS).") var encryptIDToken = false
         @Option(help: "required (default) or optional: PKCE (S256) on every authorization request; optional only for plain clients.")
         var pkce = "required"
+        @Option(help: "The name citizens know the service by, shown on the consent and error pages (default: the client ID's host).")
+        var displayName: String?
         @Flag(help: "Replace a client registered with the same ID (a new secret is generated for secret-based clients).") var replace = false
         @OptionGroup var data: DataDirectoryOptions
 
@@ -71,6 +73,7 @@ struct ClientCommand: AsyncParsableCommand {
                 backchannelLogoutURI: backchannelLogoutURI, userinfoEncryption: enc, userinfoKeyEncryption: alg, idTokenSigningAlgorithm: signingAlg, pkceRequired: pkce == "required")
             registration.jwksFetchedAt = registration.jwksURI != nil ? Date() : nil
             registration.encryptIDToken = encryptIDToken
+            registration.displayName = try displayName.map(DisplayName.check)
             if method != .privateKeyJWT {
                 let generated = ClientRegistration.generateSecret()
                 secret = generated.secret
@@ -115,7 +118,7 @@ struct ClientCommand: AsyncParsableCommand {
              "pkce": c.pkceRequired ? "required" : "optional", "encryptIDToken": c.encryptIDToken, "jwksURI": c.jwksURI as Any? ?? NSNull(),
              "jwksFetchedAt": c.jwksFetchedAt.map { ISO8601DateFormatter().string(from: $0) } as Any? ?? NSNull(),
              "lastRefreshError": c.lastRefreshError as Any? ?? NSNull(),
-             "registration": c.federation == nil ? "manual" : "federation",
+             "registration": c.federation == nil ? "manual" : "federation", "displayName": c.serviceName as Any? ?? NSNull(),
              "federation": c.federation.map { f -> [String: Any] in
                  ["trustAnchor": f.trustAnchor, "expiresAt": ISO8601DateFormatter().string(from: f.expiresAt),
                   "resolvedAt": ISO8601DateFormatter().string(from: f.resolvedAt), "organizationName": f.organizationName as Any? ?? NSNull(),

@@ -30,6 +30,8 @@ struct SPCommand: AsyncParsableCommand {
         @Flag(help: "Never release attributes computed from the codice fiscale (dateOfBirth, gender, placeOfBirth, countyOfBirth).")
         var noDerivedAttributes = false
         @Option(help: "The federation certificate the metadata's signature must verify with (required for URL sources).") var federationCert: String?
+        @Option(help: "The name citizens know the service by, shown on the consent and error pages (default: the metadata's mdui:DisplayName, else OrganizationDisplayName).")
+        var displayName: String?
         @Flag(help: "Replace an SP registered with the same entity ID.") var replace = false
         @OptionGroup var data: DataDirectoryOptions
 
@@ -66,6 +68,7 @@ struct SPCommand: AsyncParsableCommand {
                 encryptAssertions: encrypt, signResponse: signResponse, allowSHA1: allowSHA1,
                 source: isURL ? source : (source as NSString).standardizingPath, allowDerivedAttributes: !noDerivedAttributes)
             registration.federationCertificatePEM = federation.map { String(decoding: $0, as: UTF8.self) }
+            registration.displayName = try displayName.map(DisplayName.check)
             registration.fetchedAt = isURL ? Date() : nil
             let storage = try await data.openStorage()
             let json = try JSONEncoder().encode(registration)
@@ -80,8 +83,14 @@ struct SPCommand: AsyncParsableCommand {
             try await AuditLog(storage: storage).append(kind: "admin", fields: [
                 "action": "sp.add", "entityID": metadata.entityID, "profile": chosen.rawValue, "level": level.rawValue, "source": registration.source,
                 "signResponse": "\(signResponse)", "allowSHA1": "\(allowSHA1)", "attributes": names.joined(separator: ","),
+                "displayName": registration.displayName ?? "",
             ])
             print("registered \(metadata.entityID) — profile \(chosen.rawValue), minimum \(level.rawValue), \(metadata.assertionConsumerServices.count) ACS, \(metadata.signingCertificates.count) signing key(s)")
+            if let shown = registration.displayName(language: "it", metadata: metadata) {
+                print("citizens see it as \"\(shown)\"")
+            } else {
+                print("warning: the metadata names no service (mdui:DisplayName or OrganizationDisplayName): citizens will see its host; set --display-name")
+            }
         }
 
         func read(_ path: String) async throws -> [UInt8] { try await readSource(path, maximumBytes: 1 << 20) }
@@ -101,7 +110,9 @@ struct SPCommand: AsyncParsableCommand {
             ["entityID": r.entityID, "profile": r.profile.rawValue, "level": r.minimumLevel.rawValue, "attributes": r.attributes,
              "signResponse": r.signResponse, "encrypt": r.encryptAssertions, "allowSHA1": r.allowSHA1, "source": r.source,
              "derivedAttributes": r.allowDerivedAttributes, "fetchedAt": r.fetchedAt.map { ISO8601DateFormatter().string(from: $0) } as Any? ?? NSNull(),
-             "lastRefreshError": r.lastRefreshError as Any? ?? NSNull()]
+             "lastRefreshError": r.lastRefreshError as Any? ?? NSNull(),
+             "displayName": (r.displayName ?? (try? ServiceProviderMetadata.parse(Array(r.metadataXML.utf8), now: .distantPast))
+                .flatMap { r.displayName(language: "it", metadata: $0) }) as Any? ?? NSNull()]
         }
 
         func line(_ r: ServiceProviderRegistration) -> String { "\(r.profile.rawValue)  \(r.minimumLevel.rawValue)  \(r.entityID)" }

@@ -86,6 +86,7 @@ def main():
                 driver.find_element(By.CSS_SELECTOR, "header a[hreflang]").click()
                 WebDriverWait(driver, 20).until(lambda d: d.find_element(By.TAG_NAME, "html").get_attribute("lang") != "it")
                 seen["switched"] = {"url": driver.current_url, "text": driver.find_element(By.TAG_NAME, "body").text}
+                driver.save_screenshot(os.path.join(args.out, args.consent_name + "-switched.png"))
             driver.find_element(By.CSS_SELECTOR, 'button[value="approve"]').click()
             if args.until:
                 WebDriverWait(driver, 20).until(lambda d: d.current_url.startswith(args.until))

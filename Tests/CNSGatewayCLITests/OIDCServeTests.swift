@@ -1,5 +1,7 @@
 import CNSTestSupport
 import Foundation
+import GatewayLogin
+import GatewayStorageSQLite
 import Testing
 
 /// The OIDC front end with real relying parties from PyPI (authlib, idpyoidc), logging in through the card listener
@@ -110,6 +112,33 @@ import Testing
         for word in ["code_issued", "tokens_issued", "grant_revoked", "code_replayed", "refresh_token_replayed", "assertion_replayed", "pkce_mismatch"] {
             #expect(audit.contains(word), "audit lacks \(word)")
         }
+    }
+
+    @Test("the consent page names an OIDC client by its --display-name (in both languages), else by its host — never by its client ID")
+    func clientNamedOnConsentPage() async throws {
+        let gateway = Gateway(server: try ServeCommandTests.Server())
+        defer { gateway.server.process.stop() }
+        try gateway.addClient(["--id", "portale-comune", "--profile", "plain", "--redirect-uri", "https://portale.comune.example.it/cb",
+                               "--display-name", "Portale   del Comune"])
+        try gateway.addClient(["--id", "https://senza-nome.example.it/rp", "--profile", "plain", "--redirect-uri", "https://senza-nome.example.it/cb"])
+        let list = try runCommand(VerifyCommandTests.binary, ["client", "list", "--json", "--data-dir", gateway.server.data]).stdout
+        #expect(list.contains("\"displayName\":\"Portale del Comune\""), "\(list)")
+        let badName = try runCommand(VerifyCommandTests.binary, ["client", "add", "--id", "x", "--profile", "plain", "--redirect-uri", "https://x.example.it/cb",
+                                                                 "--display-name", " ", "--data-dir", gateway.server.data])
+        #expect(badName.status == 2 && badName.stderr.contains("--display-name"))
+        usleep(ServeCommandTests.trustPropagation)
+        let flow = LoginFlow(storage: try SQLiteGatewayStorage(path: gateway.server.data + "/cnsgw.sqlite"))
+        func consentPage(_ requester: String, language: String) async throws -> String {
+            let login = try await flow.start(LoginRequest(requester: requester, level: .spidL2, attributes: ["fiscalNumber", "dateOfBirth"], returnPath: "/oidc/continue"))
+            return try runCommand("curl", ["-sk", "--cert", "\(gateway.server.demo)/cards/\(Self.card).pem", "--key", "\(gateway.server.demo)/cards/\(Self.card).key",
+                                           "-H", "Accept-Language: \(language)", "https://127.0.0.1:\(gateway.server.cardPort)/login/card?login=\(login.id)"]).stdout
+        }
+        let italian = try await consentPage("portale-comune", language: "it")
+        #expect(italian.contains("<strong>Portale del Comune</strong> (livello SPID 2 equivalente)") && italian.contains("18/11/1983"), "\(italian)")
+        let english = try await consentPage("portale-comune", language: "en")
+        #expect(english.contains("<strong>Portale del Comune</strong> (equivalent to SPID level 2)") && english.contains("18 November 1983"), "\(english)")
+        let unnamed = try await consentPage("https://senza-nome.example.it/rp", language: "it")
+        #expect(unnamed.contains("<strong>senza-nome.example.it</strong>") && !unnamed.contains("https://senza-nome.example.it/rp"), "\(unnamed)")
     }
 
     @Test("unregistered redirect URIs and unknown clients get a page, never a redirect; discovery and JWKS; client registry refusals and removal")

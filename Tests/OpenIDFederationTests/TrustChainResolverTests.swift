@@ -45,6 +45,8 @@ import Testing
         let client = try ClientRegistration(federated: resolved, resolvedAt: Date())
         #expect(client.clientID == rp.id && client.profile == .spid && client.authentication == .privateKeyJWT && client.subjectType == .pairwise)
         #expect(client.federation?.trustAnchor == ta.id && client.federation?.organizationName == "RP")
+        // Citizens see the client's own name (client_name), not its entity ID.
+        #expect(client.displayName == "RP " + rp.path && client.serviceName == "RP " + rp.path)
     }
 
     @Test func anIntermediateIsFollowedWithinTheLimitAndRefusedBeyondIt() async throws {

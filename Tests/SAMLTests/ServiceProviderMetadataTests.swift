@@ -33,6 +33,29 @@ import Testing
         #expect(code("<html/>") == .malformed)
     }
 
+    @Test("the service's name for citizens: mdui:DisplayName in the page's language, else OrganizationDisplayName; the admin's name overrides")
+    func displayNames() throws {
+        let sp = try TestServiceProvider()
+        let good = sp.metadata()
+        let ui = #"<md:Extensions><mdui:UIInfo xmlns:mdui="urn:oasis:names:tc:SAML:metadata:ui"><mdui:DisplayName xml:lang="it-IT">Servizi online del Comune</mdui:DisplayName><mdui:DisplayName xml:lang="en">Town council online services</mdui:DisplayName></mdui:UIInfo></md:Extensions>"#
+        let organization = #"<md:Organization><md:OrganizationName xml:lang="it">Comune di Prova</md:OrganizationName><md:OrganizationDisplayName xml:lang="it">Comune  di   Prova</md:OrganizationDisplayName><md:OrganizationURL xml:lang="it">https://comune.example.it</md:OrganizationURL></md:Organization>"#
+        let withUI = good.replacingOccurrences(of: #"AuthnRequestsSigned="true">"#, with: #"AuthnRequestsSigned="true">"# + ui)
+            .replacingOccurrences(of: "</md:SPSSODescriptor>", with: "</md:SPSSODescriptor>" + organization)
+        let both = try ServiceProviderMetadata.parse(Array(withUI.utf8))
+        #expect(both.displayNames == ["it": "Servizi online del Comune", "en": "Town council online services"])
+        #expect(both.organizationDisplayNames == ["it": "Comune di Prova"])   // whitespace collapsed
+        var registration = sp.registration()
+        #expect(registration.displayName(language: "it", metadata: both) == "Servizi online del Comune")
+        #expect(registration.displayName(language: "en", metadata: both) == "Town council online services")
+        let onlyOrganization = try ServiceProviderMetadata.parse(Array(good.replacingOccurrences(of: "</md:SPSSODescriptor>",
+                                                                                                   with: "</md:SPSSODescriptor>" + organization).utf8))
+        // No English name: the Italian one rather than an identifier.
+        #expect(registration.displayName(language: "en", metadata: onlyOrganization) == "Comune di Prova")
+        #expect(registration.displayName(language: "it", metadata: try ServiceProviderMetadata.parse(Array(good.utf8))) == nil)
+        registration.displayName = "Anagrafe online"
+        #expect(registration.displayName(language: "en", metadata: both) == "Anagrafe online")
+    }
+
     @Test("ACS and single-logout locations must be https (http only to loopback): never javascript:, data: or plain http elsewhere")
     func locations() throws {
         let good = try TestServiceProvider().metadata()
