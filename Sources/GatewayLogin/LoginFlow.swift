@@ -172,23 +172,25 @@ public struct LoginFlow: Sendable {
 
     /// Whether the front end may finish `record` for this request: the browser presents the binding cookie the login
     /// started with and, once the card step has ended, the continuation secret of the consenting browser's redirect.
-    /// The login ID alone never suffices.
+    /// The login ID alone never suffices. A login that expired before its card step finished may still be ended, by its
+    /// own browser, while it is kept (``PendingLoginRecord/keptAfterExpiry``): its service is told it timed out.
     public static func mayContinue(_ record: PendingLoginRecord, bindingCookie: String?, continuation: String?, now: Date) -> Bool {
-        guard record.expiresAt > now, let binding = record.browserBinding, let bindingCookie,
+        guard now < record.expiresAt + PendingLoginRecord.keptAfterExpiry, let binding = record.browserBinding, let bindingCookie,
               LoginBinding.equal(binding, LoginBinding.digest(bindingCookie)) else { return false }
         switch record.state {
         case .awaitingCard, .awaitingConsent:
-            return true   // the citizen came back before finishing: the login ends as abandoned
+            return true   // the citizen came back before finishing: the login ends as abandoned, or as timed out once expired
         case .completed, .failed:
-            guard let hash = record.continuationHash, let continuation else { return false }
+            guard record.expiresAt > now, let hash = record.continuationHash, let continuation else { return false }
             return LoginBinding.equal(hash, LoginBinding.digest(continuation))
         }
     }
 
-    /// How an unfinished login ended (nil for a completed one).
-    public static func ending(of record: PendingLoginRecord) -> LoginEnding? {
+    /// How an unfinished login ended at `now` (nil for a completed one): one left before its card step finished was
+    /// abandoned, or timed out once past its expiry.
+    public static func ending(of record: PendingLoginRecord, now: Date) -> LoginEnding? {
         guard record.state != .completed else { return nil }
-        guard record.state == .failed, let decision = decision(of: record) else { return .abandoned }
+        guard record.state == .failed, let decision = decision(of: record) else { return record.expiresAt <= now ? .timedOut : .abandoned }
         if let refusal = decision.refusal { return refusal == "revoked" ? .revoked : .refused(refusal) }
         let (requested, comparison) = record.requested
         if let reached = decision.level, !LevelPolicy.satisfies(requested: requested, comparison: comparison, reached: reached) { return .levelTooLow }
@@ -200,7 +202,7 @@ public struct LoginFlow: Sendable {
     public func result(of record: PendingLoginRecord) async throws -> LoginResult {
         guard record.state == .completed, let decision = Self.decision(of: record), decision.accepted, let citizen = decision.citizen,
               let level = decision.level else {
-            return .ended(Self.ending(of: record) ?? .abandoned)
+            return .ended(Self.ending(of: record, now: now()) ?? .abandoned)
         }
         var sessionExpiresAt: Date?
         if let sessionID = decision.sessionID { sessionExpiresAt = try await storage.session(id: sessionID)?.expiresAt }

@@ -17,7 +17,8 @@ extension GatewayApplication {
         let login = try await LoginFlow(storage: storage).start(bound)
         // Secure and HttpOnly; Lax, so it comes with the top-level redirect from the card listener (another host name
         // in production) but never with a cross-site sub-request; scoped to the one continuation path.
-        let cookie = Cookie(name: LoginBinding.cookieName(loginID: login.id), value: secret, maxAge: Int(request.lifetime),
+        // The cookie outlives the login by as long as the login is kept, so a browser that comes back late is told it timed out.
+        let cookie = Cookie(name: LoginBinding.cookieName(loginID: login.id), value: secret, maxAge: Int(request.lifetime + PendingLoginRecord.keptAfterExpiry),
                             path: request.returnPath, secure: true, httpOnly: true, sameSite: .lax)
         return (login, cookie)
     }
@@ -27,7 +28,7 @@ extension GatewayApplication {
     func startBoundLogin(_ start: LoginStart, returnPath: String, cookie: inout Cookie?) async throws -> StartedLogin {
         let (login, binding) = try await startBoundLogin(LoginRequest(start, returnPath: returnPath, lifetime: configuration.loginLifetime))
         cookie = binding
-        return StartedLogin(id: login.id, expiresAt: login.expiresAt)
+        return StartedLogin(id: login.id, expiresAt: login.expiresAt, keptUntil: login.expiresAt + PendingLoginRecord.keptAfterExpiry)
     }
 
     /// The login this request may finish, or nil — unknown, expired, started by another browser, or without the

@@ -82,6 +82,7 @@ struct CardLoginPages {
     func loginFailure(_ failure: LoginFailure, returnURL: String? = nil) -> String {
         switch failure {
         case .certificateRefused(let reason): refused(reason, returnURL: returnURL)
+        case .expired where returnURL != nil: message("timedOut", code: "timeout", returnURL: returnURL)
         case .unknownLogin, .expired, .wrongState, .differentCard, .forgedConsent: message("loginInvalid", code: "invalid_request")
         case .levelTooLow(let reached, let requested, _):
             message("levelTooLow", code: "level_too_low", values: ["reached": reached.rawValue, "requested": requested.rawValue], returnURL: returnURL)

@@ -112,6 +112,14 @@ struct ConsentController: Sendable {
                 returnURL = try await self.returnURL(record)
                 pages = await application.pages(pages, naming: record)
             }
+        case .expired:
+            // Past its time before the card step finished: back to the service, which is told it timed out (nr21). Only
+            // the browser holding the login's binding cookie gets anywhere with the link.
+            if let record = try await application.storage.pendingLogin(id: loginID), record.state == .awaitingCard || record.state == .awaitingConsent {
+                let separator = record.returnPath.contains("?") ? "&" : "?"
+                returnURL = application.configuration.publicURL + record.returnPath + separator + "login=" + record.id
+                pages = await application.pages(pages, naming: record)
+            }
         default: break
         }
         return application.html(pages.loginFailure(failure, returnURL: returnURL), status: status)

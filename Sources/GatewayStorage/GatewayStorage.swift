@@ -102,6 +102,7 @@ public protocol GatewayStorage: Sendable {
     // MARK: housekeeping
     /// Removes expired pending logins, replay entries, sessions, front-end requests, grants and their tokens, retired signing keys past
     /// `removeAfter`, and audit records older than `auditRetention`.
+    /// Pending logins go ``PendingLoginRecord/keptAfterExpiry`` after they expire, everything else when it expires.
     func garbageCollect(now: Date, auditRetention: TimeInterval?) async throws -> GarbageCollectionResult
 }
 

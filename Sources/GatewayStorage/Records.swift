@@ -21,6 +21,10 @@ public struct TrustedCARecord: Sendable, Hashable, Codable {
 
 /// A login a protocol front end started and the card flow has not finished yet.
 public struct PendingLoginRecord: Sendable, Hashable, Codable {
+    /// How long a login is kept after it expires, so the browser that started it can still come back and its service
+    /// be told it timed out (SPID nr21); housekeeping removes it after that.
+    public static let keptAfterExpiry: TimeInterval = 1800
+
     public enum State: String, Sendable, Hashable, Codable {
         case awaitingCard = "awaiting_card"
         case awaitingConsent = "awaiting_consent"

@@ -125,7 +125,7 @@ extension PostgresGatewayStorage {
             func removed(_ sql: String, _ values: [SQLValue] = [ms]) async throws -> Int {
                 try await conn.rows("WITH gone AS (\(sql) RETURNING 1) SELECT count(*) FROM gone", values).first.map { Int(try $0.requiredInteger(0)) } ?? 0
             }
-            result.pendingLogins = try await removed("DELETE FROM pending_login WHERE expires_at <= $1")
+            result.pendingLogins = try await removed("DELETE FROM pending_login WHERE expires_at <= $1", [.instant(now - PendingLoginRecord.keptAfterExpiry)])
             result.replayEntries = try await removed("DELETE FROM replay_cache WHERE expires_at <= $1")
             if let auditRetention {
                 // The newest record stays whatever its age, so the chain always has a head to append to; the audit lock keeps

@@ -258,7 +258,8 @@ public final class SQLiteGatewayStorage: GatewayStorage {
     public func garbageCollect(now: Date, auditRetention: TimeInterval?) async throws -> GarbageCollectionResult {
         try await write { db in
             var result = GarbageCollectionResult()
-            try db.execute(sql: "DELETE FROM pending_login WHERE expires_at <= ?", arguments: [now.storageMilliseconds])
+            try db.execute(sql: "DELETE FROM pending_login WHERE expires_at <= ?",
+                           arguments: [(now - PendingLoginRecord.keptAfterExpiry).storageMilliseconds])
             result.pendingLogins = db.changesCount
             try db.execute(sql: "DELETE FROM replay_cache WHERE expires_at <= ?", arguments: [now.storageMilliseconds])
             result.replayEntries = db.changesCount

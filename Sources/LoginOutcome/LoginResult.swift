@@ -24,9 +24,13 @@ public struct LoginStart: Sendable, Hashable {
 public struct StartedLogin: Sendable, Hashable {
     public let id: String
     public let expiresAt: Date
-    public init(id: String, expiresAt: Date) {
+    /// Until when the login is kept after it expires, so a browser that comes back late is answered "timed out":
+    /// what the front end stores about the request must last as long.
+    public let keptUntil: Date
+    public init(id: String, expiresAt: Date, keptUntil: Date? = nil) {
         self.id = id
         self.expiresAt = expiresAt
+        self.keptUntil = keptUntil ?? expiresAt
     }
 }
 

@@ -27,7 +27,8 @@ extension OpenIDProviderEngine {
         let login = try await startLogin(LoginStart(requester: request.clientID, level: request.level, comparison: .minimum,
                                                     attributes: request.consentAttributes, forceFresh: request.forceFresh))
         request.requestObjectExpiry = nil
-        try await store.storeAuthorization(request, loginID: login.id, expiresAt: login.expiresAt)
+        // Kept as long as the login itself, so a login that times out is still answered (access_denied).
+        try await store.storeAuthorization(request, loginID: login.id, expiresAt: login.keptUntil)
         try await store.audit(auditFields.merging(["result": "request_accepted", "client": request.clientID, "login": login.id,
                                                    "level": request.level.rawValue, "forceFresh": "\(request.forceFresh)",
                                                    "claims": request.userinfoClaims.joined(separator: ",")]) { _, own in own })
@@ -68,6 +69,7 @@ extension OpenIDProviderEngine {
         case .levelTooLow: "the card does not reach the requested level of assurance"
         case .denied: "the citizen did not consent"
         case .abandoned: "the login was abandoned before it ended"
+        case .timedOut: "the login timed out before the card step finished"
         case .refused(let why): "the card was refused (\(why))"
         }
     }

@@ -99,6 +99,7 @@ public struct AuthnRequestValidator: Sendable {
         let (level, comparison) = try requestedLevel(root, registration: registration, fail: { fail(12, SAMLNames.Status.noAuthnContext, "authn_context", $0, acs: acs.location) })
         let attributes = try releasedAttributes(root, registration: registration, metadata: metadata,
                                                 fail: { fail(18, SAMLNames.Status.requestUnsupported, "attribute_service", $0, acs: acs.location) })
+        if spid { try checkPurpose(root, fail: { code, status, sub, detail in fail(code, sub, "purpose", detail, acs: acs.location, status: status) }) }
         let force = root.attribute("ForceAuthn").map { $0 == "true" || $0 == "1" } ?? false
         return ValidatedAuthnRequest(id: id, issuer: issuer, issueInstant: instant,
                                      destination: ResponseDestination(serviceProvider: issuer, assertionConsumerServiceURL: acs.location, inResponseTo: id,
@@ -128,6 +129,22 @@ public struct AuthnRequestValidator: Sendable {
         }
         try verifySignature(message, root: root, registration: registration, metadata: metadata)
         return (root, issuer, registration, metadata)
+    }
+
+    /// SPID's `Purpose` extension (Avviso 18): which kind of digital identity the SP asks for. A CNS card is a natural
+    /// person's own identity (`P`); a professional or legal-person identity (`LP`, `PG`, `PF`, `PX`) is one the citizen
+    /// cannot present here: nr30 (Responder/AuthnFailed). A value outside the list is not SPID-conformant (nr08).
+    func checkPurpose(_ root: XMLElement, fail: (Int, String, String?, String) -> SAMLRequestError) throws(SAMLRequestError) {
+        let purposes = root.child("Extensions", namespace: SAMLNames.protocolNS)?.children("Purpose", namespace: SAMLNames.spidExtensionsNS) ?? []
+        guard let element = purposes.first else { return }
+        let purpose = (element.text ?? "").trimmingCharacters(in: .whitespacesAndNewlines)
+        guard purposes.count == 1, ["P", "LP", "PG", "PF", "PX"].contains(purpose) else {
+            throw fail(8, SAMLNames.Status.requester, nil, "spid:Purpose must be one of P, LP, PG, PF, PX, once (is '\(purpose)')")
+        }
+        if purpose != "P" {
+            throw fail(30, SAMLNames.Status.responder, SAMLNames.Status.authnFailed,
+                       "the service asks for a \(purpose) identity (Purpose); a CNS card is its holder's own natural-person identity (P)")
+        }
     }
 
     /// The Issuer's form (nr10, a page for the citizen): Format omitted or `entity` (SAML profiles §4.1.4.1); a SPID SP

@@ -43,7 +43,8 @@ public struct IdentityProviderEngine: Sendable {
         }
         let login = try await startLogin(LoginStart(requester: request.issuer, level: request.level, comparison: request.comparison,
                                                     attributes: request.attributes, forceFresh: request.forceAuthn))
-        try await store.storeLoginRequest(request, loginID: login.id, expiresAt: login.expiresAt)
+        // Kept as long as the login itself, so a login that times out is still answered (nr21).
+        try await store.storeLoginRequest(request, loginID: login.id, expiresAt: login.keptUntil)
         try await store.audit(auditFields.merging(["result": "request_accepted", "requester": request.issuer, "request": request.id,
                                                    "binding": message.binding.rawValue, "level": request.level.rawValue, "login": login.id]) { _, own in own })
         return .loginStarted(loginID: login.id)

@@ -16,6 +16,7 @@ public enum SPIDErrorTable {
     public static func userError(_ ending: LoginEnding) -> Row {
         switch ending {
         case .abandoned: Row(code: 25, subStatus: SAMLNames.Status.authnFailed)
+        case .timedOut: Row(code: 21, subStatus: SAMLNames.Status.authnFailed)
         case .revoked: Row(code: 23, subStatus: SAMLNames.Status.authnFailed)
         case .refused, .levelTooLow: Row(code: 20, subStatus: SAMLNames.Status.authnFailed)
         case .denied: Row(code: 22, subStatus: SAMLNames.Status.authnFailed)

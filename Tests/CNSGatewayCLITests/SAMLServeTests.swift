@@ -172,6 +172,25 @@ import Testing
         }
     }
 
+    @Test("a citizen slower than the login's lifetime: the card page says so, its button goes back, the SP gets nr21 (Responder/AuthnFailed)")
+    func timeout() throws {
+        let server = try ServeCommandTests.Server(environment: ["CNSGW_LOGIN_LIFETIME=30s"])
+        defer { server.process.stop() }
+        let (spid, dir) = try SAMLServeTests.spidProvider(server)
+        try runCommand("python3", spid.arguments("metadata") + ["--spid"]).stdout.write(toFile: dir + "/spid.xml", atomically: true, encoding: .utf8)
+        #expect(try runCommand(VerifyCommandTests.binary, ["sp", "add", dir + "/spid.xml", "--data-dir", server.data]).status == 0)
+        usleep(ServeCommandTests.trustPropagation)
+        let r = try SAMLServeTests.json(runCommand("python3", spid.arguments("login") + [
+            "--idp-metadata", "https://127.0.0.1:\(server.publicPort)/saml/metadata", "--binding", "post", "--pysaml2-defaults", "--wait-before-card", "31",
+            "--card-cert", "\(server.demo)/cards/rccmnl83s18d969h.pem", "--card-key", "\(server.demo)/cards/rccmnl83s18d969h.key",
+        ], timeout: 120))
+        #expect(r["status"] as? String == "urn:oasis:names:tc:SAML:2.0:status:Responder" && r["sub_statuses"] as? [String] == ["urn:oasis:names:tc:SAML:2.0:status:AuthnFailed"],
+                "\(r)")
+        #expect(r["status_message"] as? String == "ErrorCode nr21" && r["action"] as? String == spid.acs && r["in_response_to"] is String, "\(r)")
+        let audit = try runCommand(VerifyCommandTests.binary, ["audit", "export", "--data-dir", server.data]).stdout
+        #expect(audit.contains("\"errorCode\":\"nr21\"") && audit.contains("\"reason\":\"timeout\""))
+    }
+
     @Test("an SP on pysaml2's defaults (Response signature required), registered without options, logs in and out the SPID way")
     func pysaml2Defaults() throws {
         let server = try ServeCommandTests.Server()

@@ -43,7 +43,8 @@ import Testing
         // A second L1 login from the same browser and card: straight to the consent page, audited as a session login.
         let second = try await start(.spidL1, requester: "https://sp2.example.it")
         let resumed = try request(server, card: mario, path: "/login/card?login=\(second)", jar: jar)
-        #expect(resumed.status == 200 && resumed.body.contains("https://sp2.example.it"))
+        // (An unregistered requester is named by its host, never by its whole ID.)
+        #expect(resumed.status == 200 && resumed.body.contains("<strong>sp2.example.it</strong>") && !resumed.body.contains("https://sp2.example.it"))
         let audit = { try runCommand(VerifyCommandTests.binary, ["audit", "export", "--data-dir", server.data]).stdout }
         #expect(try audit().contains("\"result\":\"session\""))
         let participants = try await flow.storage.session(id: LoginFlow.sessionID(cookieValue: String(cookie.split(separator: "=").dropFirst().first?.split(separator: ";").first ?? "")))?.participants

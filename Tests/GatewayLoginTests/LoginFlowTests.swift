@@ -112,6 +112,14 @@ import Testing
         #expect(!LoginFlow.mayContinue(login, bindingCookie: LoginBinding.newSecret(), continuation: nil, now: t0))
         #expect(!LoginFlow.mayContinue(login, bindingCookie: nil, continuation: nil, now: t0))
         #expect(try await flow.issueContinuation(login.id) == nil)   // not ended yet
+        // Past its expiry before the card step: still its own browser's to end (the service is told it timed out)
+        // while the login is kept, and nobody else's; abandoned before that.
+        #expect(LoginFlow.ending(of: login, now: t0) == .abandoned && LoginFlow.ending(of: login, now: login.expiresAt) == .timedOut)
+        #expect(LoginFlow.mayContinue(login, bindingCookie: cookie, continuation: nil, now: login.expiresAt + 60))
+        #expect(!LoginFlow.mayContinue(login, bindingCookie: LoginBinding.newSecret(), continuation: nil, now: login.expiresAt + 60))
+        #expect(!LoginFlow.mayContinue(login, bindingCookie: cookie, continuation: nil, now: login.expiresAt + PendingLoginRecord.keptAfterExpiry))
+        let late = LoginFlow(storage: flow.storage, now: { login.expiresAt + 1 })
+        #expect(try await late.result(of: login) == .ended(.timedOut))
 
         let carded = try await flow.recordCard(login.id, decision: LoginFlowTests().decision()).get()
         let done = try await flow.consent(login.id, approve: true, certificateFingerprint: "aa", token: carded.consentToken ?? "").get()

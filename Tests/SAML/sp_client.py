@@ -115,6 +115,8 @@ def card_steps(args, location, session):
     """Follows the gateway's redirect to the card listener, consents (or denies), and returns the SAMLResponse form;
     a refused card's page leads back to the service, which answers with the SPID error."""
     cert = (args.card_cert, args.card_key)
+    if args.wait_before_card:   # the citizen takes longer than the login's lifetime
+        time.sleep(args.wait_before_card)
     r = session.get(location, cert=cert, verify=False, allow_redirects=False)
     if 'value="approve"' in r.text:
         login = urllib.parse.parse_qs(urllib.parse.urlparse(location).query)["login"][0]
@@ -468,6 +470,7 @@ def main():
     parser.add_argument("--level", default="SpidL2")
     parser.add_argument("--tamper")
     parser.add_argument("--deny", action="store_true")
+    parser.add_argument("--wait-before-card", type=float, default=0, help="seconds to wait before the card step")
     parser.add_argument("--logout", action="store_true")
     parser.add_argument("--logout-spid", action="store_true", help="log out as SPID SPs do: Destination the IdP entityID, empty SessionIndex")
     parser.add_argument("--pysaml2-defaults", action="store_true", help="pysaml2's default settings (the Response must be signed)")

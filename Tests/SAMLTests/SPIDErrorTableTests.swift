@@ -73,7 +73,16 @@ import XMLSecurity
         Case(code: 18, what: "AttributeConsumingServiceIndex not in the metadata", attributes: ["AttributeConsumingServiceIndex": "9"], subStatus: unsupported),
         Case(code: 18, what: "AttributeConsumingServiceIndex negative", attributes: ["AttributeConsumingServiceIndex": "-1"], subStatus: unsupported),
         Case(code: 18, what: "AttributeConsumingServiceIndex without a value", attributes: ["AttributeConsumingServiceIndex": ""], subStatus: unsupported),
+        Case(code: 8, what: "a Purpose SPID does not define", body: purpose("X") + transient + l2),
+        Case(code: 30, what: "a legal person's identity asked for (Purpose PG)", body: purpose("PG") + transient + l2,
+             status: SAMLNames.Status.responder, subStatus: SAMLNames.Status.authnFailed),
+        Case(code: 30, what: "a professional identity asked for (Purpose PF)", body: purpose("PF") + transient + l2,
+             status: SAMLNames.Status.responder, subStatus: SAMLNames.Status.authnFailed),
     ]
+
+    static func purpose(_ value: String) -> String {
+        #"<samlp:Extensions><spid:Purpose xmlns:spid="https://spid.gov.it/saml-extensions">"# + value + "</spid:Purpose></samlp:Extensions>"
+    }
 
     /// The Response the gateway would post for `error`, parsed: its status tree, InResponseTo and Destination.
     func response(_ error: SAMLRequestError) throws -> (status: String?, sub: String?, message: String?, inResponseTo: String?, destination: String?) {
@@ -94,7 +103,7 @@ import XMLSecurity
         [try sp.post(xml), try IncomingMessage.redirect(rawQuery: sp.redirectQuery(xml))]
     }
 
-    @Test("SPID SPs: each request anomaly (nr08–nr18) is a signed Response to the SP with the table's status, sub-status and message",
+    @Test("SPID SPs: each request anomaly (nr08–nr18, and nr30 for a Purpose a card cannot meet) is a signed Response to the SP with the table's status, sub-status and message",
           arguments: spidRows)
     func requestAnomaly(_ row: Case) throws {
         let validator = try IdP.validator([sp])
@@ -116,7 +125,7 @@ import XMLSecurity
         }
     }
 
-    @Test("what the table lets through for SPID SPs: IsPassive false, AllowCreate of any value, Destination = the entityID, a higher level than asked")
+    @Test("what the table lets through for SPID SPs: IsPassive false, AllowCreate of any value, Destination = the entityID, Purpose P")
     func tableLetsThrough() throws {
         let validator = try IdP.validator([sp])
         for (attributes, body) in [
@@ -125,6 +134,7 @@ import XMLSecurity
             ([:], #"<samlp:NameIDPolicy Format="urn:oasis:names:tc:SAML:2.0:nameid-format:transient" AllowCreate="false"/>"# + Self.l2),
             (["Destination": IdP.config.entityID], nil),
             (["AssertionConsumerServiceIndex": nil, "AssertionConsumerServiceURL": TestServiceProvider.acs1, "ProtocolBinding": SAMLNames.postBinding], nil),
+            ([:], Self.purpose("P") + Self.transient + Self.l2),
         ] as [([String: String?], String?)] {
             for message in try messages(TestServiceProvider.request(issuer: sp.entityID, attributes: attributes, body: body)) {
                 #expect(throws: Never.self, "\(attributes) \(body ?? "")") { _ = try validator.validate(message, now: Date()) }
@@ -188,7 +198,7 @@ import XMLSecurity
     }
 
     @Test("the user rows (nr20–nr25) by how a login ends; nr19 never (the card counts PIN attempts)", arguments: [
-        (LoginEnding.revoked, 23), (.refused("untrusted"), 20), (.refused("expired"), 20), (.levelTooLow, 20), (.denied, 22), (.abandoned, 25),
+        (LoginEnding.revoked, 23), (.refused("untrusted"), 20), (.refused("expired"), 20), (.levelTooLow, 20), (.timedOut, 21), (.denied, 22), (.abandoned, 25),
     ] as [(LoginEnding, Int)])
     func userRows(_ ending: LoginEnding, _ code: Int) {
         let row = SPIDErrorTable.userError(ending)
