@@ -142,6 +142,22 @@ import XMLSecurity
         }
     }
 
+    @Test("DOMAIN.md §3.1: Subject, Conditions and Scoping are ignored; SpidL2 and above are always a fresh authentication, ForceAuthn or not")
+    func ignoredAndForced() throws {
+        let validator = try IdP.validator([sp])
+        let extras = #"<saml:Subject><saml:NameID Format="urn:oasis:names:tc:SAML:1.1:nameid-format:unspecified" NameQualifier="x">someone</saml:NameID></saml:Subject>"#
+            + Self.transient + #"<saml:Conditions NotBefore="2020-01-01T00:00:00Z" NotOnOrAfter="2020-01-01T00:01:00Z"/>"# + Self.l2
+            + #"<samlp:Scoping ProxyCount="0"><samlp:RequesterID>https://elsewhere.example.it</samlp:RequesterID></samlp:Scoping>"#
+        for message in try messages(TestServiceProvider.request(issuer: sp.entityID, attributes: ["ForceAuthn": nil], body: extras)) {
+            let validated = try validator.validate(message, now: Date())
+            #expect(validated.forceAuthn && validated.level == .spidL2 && validated.destination.assertionConsumerServiceURL == TestServiceProvider.acs0)
+        }
+        let l1 = Self.transient + Self.context("minimum", ["https://www.spid.gov.it/SpidL1"])
+        let single = try validator.validate(try sp.post(TestServiceProvider.request(issuer: sp.entityID, attributes: ["ForceAuthn": nil], body: l1)), now: Date())
+        // SpidL1 asked of an SP registered with the default minimum (SpidL2): raised to it, and so fresh too.
+        #expect(single.level == .spidL2 && single.forceAuthn)
+    }
+
     @Test("saml2 SPs keep SAML's defaults: no Comparison means exact, no ACS means the default one, a URL needs no ProtocolBinding")
     func standardDefaults() throws {
         let validator = try IdP.validator([sp], profile: .saml2)
