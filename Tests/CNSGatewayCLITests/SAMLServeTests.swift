@@ -132,14 +132,28 @@ import Testing
 /// and checks the signed error Response with its own validation, and its status tree with XPath; an SP on pysaml2's
 /// default settings (the Response must be signed) logs in and out with a registration made without options.
 @Suite(.serialized) struct SAMLConformanceServeTests {
-    @Test("each malformed SPID request (both bindings) gets the table's status, sub-status and message at the SP's ACS, signed")
-    func errorTable() throws {
-        let server = try ServeCommandTests.Server()
-        defer { server.process.stop() }
+    /// A pysaml2 SPID SP registered with `cnsgw sp add` and no options.
+    static func registeredProvider(_ server: ServeCommandTests.Server) throws -> SAMLServeTests.SP {
         let (spid, dir) = try SAMLServeTests.spidProvider(server)
         try runCommand("python3", spid.arguments("metadata") + ["--spid"]).stdout.write(toFile: dir + "/spid.xml", atomically: true, encoding: .utf8)
         #expect(try runCommand(VerifyCommandTests.binary, ["sp", "add", dir + "/spid.xml", "--data-dir", server.data]).status == 0)
         usleep(ServeCommandTests.trustPropagation)
+        return spid
+    }
+
+    /// `sp_client.py login` as that SP with the demo card, and what it saw.
+    static func login(_ spid: SAMLServeTests.SP, _ server: ServeCommandTests.Server, _ extra: [String]) throws -> [String: Any] {
+        try SAMLServeTests.json(runCommand("python3", spid.arguments("login") + [
+            "--idp-metadata", "https://127.0.0.1:\(server.publicPort)/saml/metadata", "--pysaml2-defaults",
+            "--card-cert", "\(server.demo)/cards/rccmnl83s18d969h.pem", "--card-key", "\(server.demo)/cards/rccmnl83s18d969h.key",
+        ] + extra, timeout: 120))
+    }
+
+    @Test("each malformed SPID request (both bindings) gets the table's status, sub-status and message at the SP's ACS, signed")
+    func errorTable() throws {
+        let server = try ServeCommandTests.Server()
+        defer { server.process.stop() }
+        let spid = try Self.registeredProvider(server)
         let requester = "urn:oasis:names:tc:SAML:2.0:status:Requester", unsupported = "urn:oasis:names:tc:SAML:2.0:status:RequestUnsupported"
         let rows: [(tamper: String, code: String, status: String, sub: String?)] = [
             ("force-authn-word", "nr08", requester, nil),
@@ -156,10 +170,7 @@ import Testing
         ]
         for row in rows {
             for binding in ["redirect", "post"] {
-                let r = try SAMLServeTests.json(runCommand("python3", spid.arguments("login") + [
-                    "--idp-metadata", "https://127.0.0.1:\(server.publicPort)/saml/metadata", "--binding", binding, "--tamper", row.tamper,
-                    "--pysaml2-defaults", "--card-cert", "\(server.demo)/cards/rccmnl83s18d969h.pem", "--card-key", "\(server.demo)/cards/rccmnl83s18d969h.key",
-                ], timeout: 60))
+                let r = try Self.login(spid, server, ["--binding", binding, "--tamper", row.tamper])
                 let what = "\(row.tamper) (\(binding)): \(r)"
                 // pysaml2 verified the signed Response and raised the error its status names.
                 #expect(r["error"] is String && !((r["error"] as? String) ?? "").contains("Signature"), "\(what)")
@@ -176,14 +187,8 @@ import Testing
     func timeout() throws {
         let server = try ServeCommandTests.Server(environment: ["CNSGW_LOGIN_LIFETIME=30s"])
         defer { server.process.stop() }
-        let (spid, dir) = try SAMLServeTests.spidProvider(server)
-        try runCommand("python3", spid.arguments("metadata") + ["--spid"]).stdout.write(toFile: dir + "/spid.xml", atomically: true, encoding: .utf8)
-        #expect(try runCommand(VerifyCommandTests.binary, ["sp", "add", dir + "/spid.xml", "--data-dir", server.data]).status == 0)
-        usleep(ServeCommandTests.trustPropagation)
-        let r = try SAMLServeTests.json(runCommand("python3", spid.arguments("login") + [
-            "--idp-metadata", "https://127.0.0.1:\(server.publicPort)/saml/metadata", "--binding", "post", "--pysaml2-defaults", "--wait-before-card", "31",
-            "--card-cert", "\(server.demo)/cards/rccmnl83s18d969h.pem", "--card-key", "\(server.demo)/cards/rccmnl83s18d969h.key",
-        ], timeout: 120))
+        let spid = try Self.registeredProvider(server)
+        let r = try Self.login(spid, server, ["--binding", "post", "--wait-before-card", "31"])
         #expect(r["status"] as? String == "urn:oasis:names:tc:SAML:2.0:status:Responder" && r["sub_statuses"] as? [String] == ["urn:oasis:names:tc:SAML:2.0:status:AuthnFailed"],
                 "\(r)")
         #expect(r["status_message"] as? String == "ErrorCode nr21" && r["action"] as? String == spid.acs && r["in_response_to"] is String, "\(r)")
@@ -195,15 +200,9 @@ import Testing
     func pysaml2Defaults() throws {
         let server = try ServeCommandTests.Server()
         defer { server.process.stop() }
-        let (spid, dir) = try SAMLServeTests.spidProvider(server)
-        try runCommand("python3", spid.arguments("metadata") + ["--spid"]).stdout.write(toFile: dir + "/spid.xml", atomically: true, encoding: .utf8)
-        #expect(try runCommand(VerifyCommandTests.binary, ["sp", "add", dir + "/spid.xml", "--data-dir", server.data]).status == 0)
-        usleep(ServeCommandTests.trustPropagation)
+        let spid = try Self.registeredProvider(server)
         for binding in ["redirect", "post"] {
-            let r = try SAMLServeTests.json(runCommand("python3", spid.arguments("login") + [
-                "--idp-metadata", "https://127.0.0.1:\(server.publicPort)/saml/metadata", "--binding", binding, "--pysaml2-defaults", "--logout", "--logout-spid",
-                "--card-cert", "\(server.demo)/cards/rccmnl83s18d969h.pem", "--card-key", "\(server.demo)/cards/rccmnl83s18d969h.key",
-            ], timeout: 90))
+            let r = try Self.login(spid, server, ["--binding", binding, "--logout", "--logout-spid"])
             #expect(r["authn_context"] as? String == "https://www.spid.gov.it/SpidL2" && r["response_signed"] as? Bool == true, "\(binding): \(r)")
             // The LogoutRequest named the gateway's entityID as Destination and carried an empty SessionIndex (no session at SpidL2).
             let logout = r["logout"] as? [String: Any]
