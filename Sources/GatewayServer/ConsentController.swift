@@ -9,8 +9,8 @@ import NIOCore
 import RequestDecoding
 
 /// The card listener's second step: the consent page and the citizen's answer, over a connection presenting the card
-/// that was checked; then back to the front end with a continuation secret. Every refusal of either step looks the
-/// same to the requester (the audit record keeps the reason).
+/// that was checked; then back to the front end with a continuation secret. A refusal of either step tells the
+/// requester only what the citizen needs (the audit record keeps the reason).
 struct ConsentController: Sendable {
     let application: GatewayApplication
     var audit: AuditLog { application.audit }
@@ -91,8 +91,9 @@ struct ConsentController: Sendable {
     }
 
     func refuse(_ failure: LoginFailure, loginID: String, pages: CardLoginPages, client: String) async throws -> Response {
-        // An unknown, expired, finished or foreign login, another card or a forged form: one page and one status, so
-        // a request cannot tell which step a login is at (the audit record keeps the reason).
+        // An unknown, expired, finished or foreign login, another card or a forged form: one status, so a request cannot
+        // tell which step a login is at (the audit record keeps the reason). Only a login that timed out before its
+        // card step finished gets its own page, whose button is of use only to the browser that started it.
         let (reason, status): (String, HTTPResponse.Status) = switch failure {
         case .unknownLogin, .expired: ("session_expired", LoginRefusal.status)
         case .wrongState: ("wrong_state", LoginRefusal.status)

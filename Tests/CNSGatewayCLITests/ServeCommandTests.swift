@@ -190,7 +190,9 @@ import Testing
             return (Int(r.stdout.split(separator: "\n").last ?? "") ?? 0, r.stdout)
         }
         let (status, page) = try card("rccmnl83s18d969h", "login=\(login.id)")
-        #expect(status == 200 && page.contains("https://comune.example.it/sp") && page.contains("Genova") && page.contains("Acconsento"), "\(page)")
+        // An unregistered requester is named by its host, never by its whole ID; the place of birth with its province.
+        #expect(status == 200 && page.contains("<strong>comune.example.it</strong>") && !page.contains("https://comune.example.it/sp")
+                && page.contains("Genova (GE)") && page.contains("Acconsento"), "\(page)")
         #expect(page.contains("name=\"decision\" value=\"approve\"") && !page.contains("<script"))
 
         // The gateway restarts between the card and the consent: the login survives.
