@@ -96,8 +96,8 @@ struct CardLoginPages {
         guard let attribute = CitizenAttribute(rawValue: name), let value = attribute.value(of: id) else { return nil }
         switch attribute {
         case .dateOfBirth: return PageDates.written(id.dateOfBirth, lang: lang)
-        case .placeOfBirth, .countyOfBirth:
-            guard attribute == .placeOfBirth, let place = id.placeOfBirth.name else { return value }
+        case .placeOfBirth:
+            guard let place = id.placeOfBirth.name else { return value }
             guard let province = id.placeOfBirth.province, !province.isEmpty, province != "EE" else { return place }
             return "\(place) (\(province))"
         default: return value

@@ -86,8 +86,14 @@ struct ConsentController: Sendable {
     /// a continuation secret issued now, once (nil when one was already issued).
     func returnURL(_ record: PendingLoginRecord) async throws -> String? {
         guard let secret = try await flow.issueContinuation(record.id) else { return nil }
+        return continuationURL(record, secret: secret)
+    }
+
+    /// The front end's continuation address for `record`, with the continuation secret when the login has ended (a
+    /// login still awaiting its card step is continued with the binding cookie alone).
+    func continuationURL(_ record: PendingLoginRecord, secret: String?) -> String {
         let separator = record.returnPath.contains("?") ? "&" : "?"
-        return application.configuration.publicURL + record.returnPath + separator + "login=" + record.id + "&continuation=" + secret
+        return application.configuration.publicURL + record.returnPath + separator + "login=" + record.id + (secret.map { "&continuation=" + $0 } ?? "")
     }
 
     func refuse(_ failure: LoginFailure, loginID: String, pages: CardLoginPages, client: String) async throws -> Response {
@@ -117,8 +123,7 @@ struct ConsentController: Sendable {
             // Past its time before the card step finished: back to the service, which is told it timed out (nr21). Only
             // the browser holding the login's binding cookie gets anywhere with the link.
             if let record = try await application.storage.pendingLogin(id: loginID), record.state == .awaitingCard || record.state == .awaitingConsent {
-                let separator = record.returnPath.contains("?") ? "&" : "?"
-                returnURL = application.configuration.publicURL + record.returnPath + separator + "login=" + record.id
+                returnURL = continuationURL(record, secret: nil)
                 pages = await application.pages(pages, naming: record)
             }
         default: break
