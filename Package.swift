@@ -105,12 +105,14 @@ let package = Package(
         .target(name: "GatewayLogin", dependencies: ["HexEncoding", "LoginOutcome", "ItalianIdentity", "GatewayStorage", "CodedErrors", .product(name: "Crypto", package: "swift-crypto")]),
         // `cnsgw serve`'s settings: defaults, Config/gateway.yaml, CNSGW_* environment variables.
         .target(name: "GatewayConfiguration", dependencies: [.product(name: "Yams", package: "Yams")]),
+        // Turns TLS session resumption off on swift-nio-ssl's BoringSSL contexts (the card listener's), which NIOSSL cannot.
+        .target(name: "CTLSResumption"),
         // HTTP, TLS and the card listener only: every rule lives in the libraries above.
         .target(
             name: "GatewayServer",
             dependencies: [
                 "CNSValidation", "ItalianIdentity", "GatewayStorage", "GatewayAudit", "GatewayLogin", "CodedErrors", "SAML", "XMLSecurity", "OIDC", "OpenIDFederation",
-                "GatewayConfiguration", "LoginOutcome", "KeyMaterial", "GatewayKeys", "GatewayTrust", "HexEncoding", "RequestDecoding",
+                "GatewayConfiguration", "LoginOutcome", "KeyMaterial", "GatewayKeys", "GatewayTrust", "HexEncoding", "RequestDecoding", "CTLSResumption",
                 .product(name: "Hummingbird", package: "hummingbird"),
                 .product(name: "HummingbirdCore", package: "hummingbird"),
                 .product(name: "HummingbirdTLS", package: "hummingbird"),

@@ -1,3 +1,4 @@
+import CTLSResumption
 import Foundation
 import HummingbirdCore
 import Logging
@@ -14,9 +15,8 @@ import NIOTLS
 /// The gateway's `CNSVerifier` then decides, and a refusal becomes a page the citizen can read instead of a TLS alert.
 ///
 /// No TLS session resumption: a resumed session skips the certificate request, so a card removed from the reader
-/// could still log in. swift-nio-ssl has no switch for BoringSSL's session cache or tickets, so every connection
-/// gets its own SSL context: its session cache is empty and its ticket key is new, so nothing a client kept from an
-/// earlier connection can be resumed. (Measured cost: see bench/card-logins.sh.)
+/// could still log in. The connections share one SSL context with BoringSSL's session tickets (TLS 1.2 and 1.3) and
+/// session cache turned off, so no session is ever offered or kept (``CardTLSContextFactory``).
 public struct CardTLSChannel<Base: ServerChildChannel>: ServerChildChannel {
     public typealias Value = Base.Value
 
@@ -26,7 +26,7 @@ public struct CardTLSChannel<Base: ServerChildChannel>: ServerChildChannel {
     public init(_ base: Base, contexts: CardTLSContextFactory) throws {
         self.base = base
         self.contexts = contexts
-        _ = try contexts.makeContext()   // a bad configuration stops start-up, not the first login
+        _ = try contexts.context()   // a bad configuration stops start-up, not the first login
     }
 
     public func setup(channel: any Channel, logger: Logger) -> EventLoopFuture<Value> {
@@ -34,7 +34,7 @@ public struct CardTLSChannel<Base: ServerChildChannel>: ServerChildChannel {
             // Small TLS records (handshake flights, short pages) must not wait for Nagle's algorithm.
             try channel.syncOptions?.setOption(ChannelOptions.socketOption(.tcp_nodelay), value: 1)
             let handler = NIOSSLServerHandler(
-                context: try contexts.makeContext(),
+                context: try contexts.context(),
                 configuration: .init(),
                 customVerificationCallbackWithMetadata: { certificates, promise in
                     promise.succeed(.certificateVerified(VerificationMetadata(NIOSSL.ValidatedCertificateChain(certificates))))
@@ -69,14 +69,23 @@ final class HandshakeTimeHandler: ChannelInboundHandler, RemovableChannelHandler
     }
 }
 
-/// Makes the card listener's SSL contexts, one per connection (see ``CardTLSChannel``), from the current
-/// configuration. The TLS layer trusts nothing (the gateway's verifier decides), so no trust roots are loaded — that
-/// would cost milliseconds per connection — except, when the admin turned on CA names in the certificate request,
-/// the trusted CAs, whose names are then sent; ``updateCertificateAuthorities(_:)`` follows trust-store changes.
+/// Makes the card listener's SSL context from the current configuration. The TLS layer trusts nothing (the gateway's
+/// verifier decides), so no trust roots are loaded — that would cost milliseconds per connection — except, when the
+/// admin turned on CA names in the certificate request, the trusted CAs, whose names are then sent;
+/// ``updateCertificateAuthorities(_:)`` follows trust-store changes.
+///
+/// The context has session resumption turned off (no tickets, no session cache: `cnsgw_tls_disable_resumption`) and is
+/// shared by every connection until the configuration or the trusted CAs change. swift-nio-ssl offers no switch for
+/// this, so the `SSL_CTX` is read from the context's stored property by reflection; should a swift-nio-ssl version
+/// keep it elsewhere, every connection gets a context of its own instead, whose empty cache and new ticket key make
+/// resumption impossible too (slower: a context per handshake, and two useless tickets sent).
 public final class CardTLSContextFactory: Sendable {
     private struct State {
         var configuration: TLSConfiguration?
         var authorities: [NIOSSLCertificate] = []
+        /// Bumped by every change, so a context built from an older configuration is not kept.
+        var generation = 0
+        var shared: NIOSSLContext?
     }
     private let state = NIOLockedValueBox(State())
 
@@ -84,22 +93,40 @@ public final class CardTLSContextFactory: Sendable {
 
     /// The listener's configuration (certificate, key, versions, client-certificate request).
     func replaceConfiguration(_ configuration: TLSConfiguration) {
-        state.withLockedValue { $0.configuration = configuration }
-    }
-
-    func makeContext() throws -> NIOSSLContext {
-        let configuration = try state.withLockedValue { s -> TLSConfiguration in
-            guard var c = s.configuration else { throw NIOSSLError.failedToLoadCertificate }
-            c.trustRoots = .certificates(c.sendCANameList ? s.authorities : [])
-            c.additionalTrustRoots = []
-            return c
-        }
-        return try NIOSSLContext(configuration: configuration)
+        state.withLockedValue { $0.configuration = configuration; $0.generation += 1; $0.shared = nil }
     }
 
     /// The trusted CAs, whose names the certificate request carries when that is turned on.
     public func updateCertificateAuthorities(_ derCertificates: [[UInt8]]) {
         let certificates = derCertificates.compactMap { try? NIOSSLCertificate(bytes: $0, format: .der) }
-        state.withLockedValue { $0.authorities = certificates }
+        state.withLockedValue { $0.authorities = certificates; $0.generation += 1; $0.shared = nil }
+    }
+
+    /// True when connections share one context with resumption turned off; false when each gets its own.
+    public func sharesOneContext() throws -> Bool {
+        _ = try context()
+        return state.withLockedValue { $0.shared != nil }
+    }
+
+    /// The context for a new connection.
+    func context() throws -> NIOSSLContext {
+        let (configuration, generation, shared) = try state.withLockedValue { s -> (TLSConfiguration, Int, NIOSSLContext?) in
+            guard var c = s.configuration else { throw NIOSSLError.failedToLoadCertificate }
+            c.trustRoots = .certificates(c.sendCANameList ? s.authorities : [])
+            c.additionalTrustRoots = []
+            return (c, s.generation, s.shared)
+        }
+        if let shared { return shared }
+        let context = try NIOSSLContext(configuration: configuration)
+        guard Self.turnOffResumption(context) else { return context }
+        state.withLockedValue { if $0.generation == generation { $0.shared = context } }
+        return context
+    }
+
+    /// Turns off tickets and the session cache on `context`'s `SSL_CTX`; false when it cannot be reached.
+    static func turnOffResumption(_ context: NIOSSLContext) -> Bool {
+        guard let child = Mirror(reflecting: context).children.first(where: { $0.label == "sslContext" }),
+              let sslContext = child.value as? OpaquePointer else { return false }
+        return withExtendedLifetime(context) { cnsgw_tls_disable_resumption(UnsafeMutableRawPointer(sslContext)) == 1 }
     }
 }

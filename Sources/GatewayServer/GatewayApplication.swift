@@ -148,6 +148,9 @@ public struct GatewayApplication: Sendable {
         cardTLS.sendCANameList = configuration.sendCertificateAuthorityNames
         let contexts = cardContexts
         contexts.replaceConfiguration(cardTLS)
+        if (try? contexts.sharesOneContext()) == false {
+            logger.warning("the card listener cannot turn TLS session tickets off in this swift-nio-ssl: each connection gets its own TLS context (no resumption, slower handshakes)")
+        }
 
         let limits = configuration.limits
         let publicTLSConfiguration = publicTLS

@@ -64,11 +64,15 @@ import Testing
         let (unknownStatus, _) = try server.login(extra: ["-X", "POST", "--data-binary", "x"])
         #expect(unknownStatus == 405 || unknownStatus == 404)
 
-        // No TLS session resumption on the card listener: every reconnection is a full handshake asking for the card.
-        let reconnect = try runCommand("openssl", ["s_client", "-connect", "127.0.0.1:\(server.cardPort)", "-tls1_2", "-reconnect",
-                                                   "-cert", server.demo + "/cards/rccmnl83s18d969h.pem", "-key", server.demo + "/cards/rccmnl83s18d969h.key"])
-        let handshakes = reconnect.stdout.split(separator: "\n").filter { $0.hasPrefix("New,") || $0.hasPrefix("Reused,") }
-        #expect(handshakes.count == 6 && handshakes.allSatisfy { $0.hasPrefix("New,") }, "\(handshakes)")
+        // No TLS session resumption on the card listener: every reconnection is a full handshake asking for the card, and
+        // no session ticket is sent (the one shared TLS context has tickets and its session cache off).
+        for version in ["-tls1_2", "-tls1_3"] {
+            let reconnect = try runCommand("openssl", ["s_client", "-connect", "127.0.0.1:\(server.cardPort)", version, "-reconnect", "-msg",
+                                                       "-cert", server.demo + "/cards/rccmnl83s18d969h.pem", "-key", server.demo + "/cards/rccmnl83s18d969h.key"])
+            let handshakes = reconnect.stdout.split(separator: "\n").filter { $0.hasPrefix("New,") || $0.hasPrefix("Reused,") }
+            #expect(handshakes.count == 6 && handshakes.allSatisfy { $0.hasPrefix("New,") }, "\(version): \(handshakes)")
+            #expect(reconnect.stdout.contains("CertificateRequest") && !reconnect.stdout.contains("NewSessionTicket"), "\(version)")
+        }
 
         let help = try runCommand("curl", ["-sk", "https://127.0.0.1:\(server.publicPort)/help"]).stdout
         for fact in ["PUK", "ASL", "farmacia", "ID2019", "AC2013", "Agenzia delle Entrate", "lang=\"it\""] { #expect(help.contains(fact), "help lacks \(fact)") }
