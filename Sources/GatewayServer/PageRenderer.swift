@@ -22,6 +22,9 @@ public struct PageRenderer: Sendable {
         guard let folder = directory ?? Bundle.module.resourcePath.map({ $0 + "/Templates" }) else {
             throw CocoaError(.fileNoSuchFile, userInfo: [NSLocalizedDescriptionKey: "the page templates are missing from the bundle"])
         }
+        // Registered before the templates are parsed, which is when their CONTENT_TYPE is looked up; the same value each
+        // time, so registering again (several renderers in one process) changes nothing.
+        MustacheContentTypes.register(HTMLEscaping(), named: HTMLEscaping.name)
         let library = try await MustacheLibrary(directory: folder)
         var strings: [Language: [String: Any]] = [:]
         for lang in Language.allCases {
