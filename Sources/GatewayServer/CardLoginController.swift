@@ -60,16 +60,22 @@ struct CardLoginController: Sendable {
         if let pending, let resumed = try await resumeSession(request, pending: pending, leafDER: leafDER, client: client) {
             return application.html(await consentSteps.page(pages, record: resumed), status: .ok)
         }
-        let decision: CardDecision
+        let decision: CardDecision, auditFields: [String: String]
         switch try await decide(chain, pending: pending, via: via, context: context) {
-        case .decided(let d): decision = d
+        case .decided(let d, let fields): (decision, auditFields) = (d, fields)
         case .malformed: return application.html(pages.refused(FailureReason.malformed.rawValue), status: .forbidden)
         }
         guard let pending else {
+            try await audit.append(kind: "login", fields: auditFields)
             guard let refusal = decision.refusal else { return application.html(pages.recognised(decision), status: .ok) }
             return application.html(pages.refused(refusal), status: .forbidden)
         }
-        switch try await flow.recordCard(pending.id, decision: decision) {
+        // The decision's audit record and the login's update are written together (two transactions queued at once on
+        // the database's writer, one wait instead of two); the page that lets the login go on is shown only after both.
+        async let audited = audit.append(kind: "login", fields: auditFields)
+        let recorded = try await flow.recordCard(pending.id, decision: decision)
+        _ = try await audited
+        switch recorded {
         case .failure(let failure): return try await consentSteps.refuse(failure, loginID: pending.id, pages: pages, client: client)
         case .success(let record): return application.html(await consentSteps.page(pages, record: record), status: .ok)
         }
@@ -97,11 +103,13 @@ struct CardLoginController: Sendable {
     }
 
     enum Decided {
-        case decided(CardDecision)
+        /// The decision and its audit record's fields, which the caller appends.
+        case decided(CardDecision, audit: [String: String])
         case malformed
     }
 
-    /// The CNS decision for a presented chain (RFC 5280 path, revocation, profile, identity), counted and audited.
+    /// The CNS decision for a presented chain (RFC 5280 path, revocation, profile, identity), counted; a malformed
+    /// certificate is audited here, a decision by the caller (with the login's update).
     func decide(_ chain: [[UInt8]], pending: PendingLoginRecord?, via: String, context: CardRequestContext) async throws -> Decided {
         let client = context.origin.address
         let leaf: X509Certificate
@@ -126,8 +134,8 @@ struct CardLoginController: Sendable {
                                         "revocation": report.revocation.map { "\($0.method.rawValue)/\($0.status.rawValue)" } ?? "",
                                         "client": client, "via": via, "login": pending?.id ?? "", "requester": pending?.requester ?? ""]
         if let proxy = context.origin.proxy { fields["proxy"] = proxy }
-        try await audit.append(kind: "login", fields: fields)
         return .decided(CardDecision(certificateFingerprint: Self.fingerprint(chain[0]), decidedAt: report.validationTime,
-                                     refusal: report.valid ? nil : (report.reason ?? .untrusted).rawValue, level: report.level, citizen: report.identity))
+                                     refusal: report.valid ? nil : (report.reason ?? .untrusted).rawValue, level: report.level, citizen: report.identity),
+                        audit: fields)
     }
 }
