@@ -12,9 +12,10 @@
 #    (signed SPID AuthnRequests, bench/pending_logins.py), then each one's first card-listener request is measured on a
 #    new TLS connection with the card — decision with a warm 3,000,000-entry CRL, the pending login updated, audit
 #    record, consent page — at 1 and 8 clients, against nginx's bare client-certificate handshake (no CRL), in three
-#    alternating rounds; p50/p99, and the server CPU per request of each (utime+stime from /proc).
+#    alternating rounds; p50/p99, and the server CPU per request of each (utime+stime from /proc). With BASELINE_REF,
+#    that version's card step too, in the same rounds ("baseline card step"), and the ratio this version / baseline.
 # Usage: bench/card-logins.sh [SECONDS] [BASELINE_REF]   (needs nginx: apt-get install nginx-light)
-#        CARD_BENCH=pending bench/card-logins.sh [SECONDS]   runs the card-step part only
+#        CARD_BENCH=pending bench/card-logins.sh [SECONDS] [BASELINE_REF]   runs the card-step part only
 set -euo pipefail
 # The load comes from one address: the per-address limits protect against floods, not against this benchmark.
 export CNSGW_LIMITS_REQUESTS_PER_SECOND=0 CNSGW_LIMITS_MAX_CONNECTIONS_PER_ADDRESS=1000000
@@ -70,14 +71,14 @@ CONF
 mkdir -p "$work/tmp"
 nginx -c "$work/nginx.conf" -p "$work" 2>/dev/null
 
-# trust_demo_ca_with_crl DATA_DIR ENTRIES FILE: the gateway of DATA_DIR trusts its demo CA through a synthetic CRL of
-# ENTRIES serials (the demo cards not among them), written to FILE.
+# trust_demo_ca_with_crl DATA_DIR ENTRIES FILE [BIN]: the gateway of DATA_DIR (run by BIN, this version's by default)
+# trusts its demo CA through a synthetic CRL of ENTRIES serials (the demo cards not among them), written to FILE.
 trust_demo_ca_with_crl() {
+  local bin=${4:-$cnsgw} id
   "$cnsgw" testpki big-crl "$1/demo-pki" --entries "$2" --out "$3" >/dev/null
-  local id
-  id=$("$cnsgw" ca list --data-dir "$1" --json | python3 -c 'import json,sys; print(json.load(sys.stdin)[0]["id"])')
-  "$cnsgw" ca remove "$id" --data-dir "$1" >/dev/null
-  "$cnsgw" ca add "$1/demo-pki/ca.pem" --revocation crl-only --crl "$3" --data-dir "$1" >/dev/null
+  id=$("$bin" ca list --data-dir "$1" --json | python3 -c 'import json,sys; print(json.load(sys.stdin)[0]["id"])')
+  "$bin" ca remove "$id" --data-dir "$1" >/dev/null
+  "$bin" ca add "$1/demo-pki/ca.pem" --revocation crl-only --crl "$3" --data-dir "$1" >/dev/null
 }
 run() { python3 bench/card_logins.py 127.0.0.1 "$1" "${4:-$card}.pem" "${4:-$card}.key" "$2" "$seconds" "$3"; }
 if [ "${CARD_BENCH:-all}" != pending ]; then
@@ -118,6 +119,16 @@ openssl req -x509 -newkey rsa:2048 -nodes -keyout "$work/sp.key" -out "$work/sp.
 python3 Tests/SAML/sp_client.py metadata --lib pysaml2 --entity-id https://bench.example.it/sp --acs https://127.0.0.1:9/acs \
   --key "$work/sp.key" --cert "$work/sp.crt" --spid >"$work/sp.xml"
 "$cnsgw" sp add "$work/sp.xml" --data-dir "$pending_data" >/dev/null
+if [ -n "$baseline" ]; then   # the baseline version's gateway, set up the same way
+  base_pending="$work/data-pending-base"
+  # With the limits off like this version's (a baseline older than those settings refuses them and does not start).
+  "$base_bin" serve --data-dir "$base_pending" --public-port 19452 --card-port 19453 >"$work/serve-pending-base.log" 2>&1 &
+  base_pending_pid=$!
+  for _ in $(seq 100); do curl -sk https://127.0.0.1:19452/healthz >/dev/null 2>&1 && break; sleep 0.2; done
+  trust_demo_ca_with_crl "$base_pending" 3000000 "$work/big3m-base.der" "$base_bin"
+  "$base_bin" sp add "$work/sp.xml" --data-dir "$base_pending" >/dev/null
+  base_pcard="$base_pending/demo-pki/cards/rccmnl83s18d969h"
+fi
 sleep 2   # the running gateway reads trusted CAs and providers again within a second; then warm the CRL
 warm=""
 for _ in $(seq 60); do
@@ -125,6 +136,13 @@ for _ in $(seq 60); do
   [ "$warm" = 200 ] && break; sleep 0.5
 done
 [ "$warm" = 200 ] || { echo "the demo card is not accepted with the 3,000,000-entry CRL (HTTP $warm); see $work/serve-pending.log" >&2; exit 1; }
+if [ -n "$baseline" ]; then
+  for _ in $(seq 60); do
+    warm=$(curl -sk --cert "$base_pcard.pem" --key "$base_pcard.key" https://127.0.0.1:19453/login/card -o /dev/null -w '%{http_code}')
+    [ "$warm" = 200 ] && break; sleep 0.5
+  done
+  [ "$warm" = 200 ] || { echo "the baseline does not accept the demo card (HTTP $warm); see $work/serve-pending-base.log" >&2; exit 1; }
+fi
 nginx_workers() { pgrep -P "$(cat "$work/nginx.pid")" | tr '\n' ' '; }
 cpu_ticks() { local t=0 p; for p in "$@"; do t=$((t + $(awk '{print $14 + $15}' "/proc/$p/stat"))); done; echo $t; }
 echo
@@ -156,19 +174,26 @@ for round in 1 2 3; do
     python3 bench/pending_logins.py https://127.0.0.1:19450 "$work/sp.key" https://bench.example.it/sp \
       "$(python3 -c "print(int($ng_rate * $seconds * 1.3) + 200)")" >"$work/steps.txt"
     measure "$round" "$c" "card step" 19451 "@$work/steps.txt" "$pcard" "$pending_pid"
+    if [ -n "$baseline" ]; then
+      python3 bench/pending_logins.py https://127.0.0.1:19452 "$work/sp.key" https://bench.example.it/sp \
+        "$(python3 -c "print(int($ng_rate * $seconds * 1.3) + 200)")" >"$work/steps-base.txt"
+      measure "$round" "$c" "baseline card step" 19453 "@$work/steps-base.txt" "$base_pcard" "$base_pending_pid"
+    fi
   done
 done
 python3 - "$work/pending.jsonl" <<'PY'
 import json, statistics, sys
 runs = [json.loads(line) for line in open(sys.argv[1])]
+targets = [t for t in ("card step", "handshake", "baseline card step") if any(r["target"] == t for r in runs)]
+comparisons = [(t, "nginx") for t in targets] + ([("card step", "baseline card step")] if "baseline card step" in targets else [])
 for c in sorted({r["clients"] for r in runs}):
-    for target in ("card step", "handshake"):
+    for target, against in comparisons:
         rates, cpus = [], []
         for rnd in sorted({r["round"] for r in runs}):
             pick = {r["target"]: r for r in runs if r["clients"] == c and r["round"] == rnd}
-            ng, mine = pick["nginx"], pick[target]
+            ng, mine = pick[against], pick[target]
             rates.append(mine["rate"] / ng["rate"])
             cpus.append((mine["cpu_ms"] / max(mine["ok"], 1)) / (ng["cpu_ms"] / max(ng["ok"], 1)))
-        print(f"{c} client(s), {target}: rate / nginx median {statistics.median(rates):.2f} (rounds {', '.join(f'{x:.2f}' for x in sorted(rates))}); "
-              f"CPU per request / nginx median {statistics.median(cpus):.2f}")
+        print(f"{c} client(s), {target}: rate / {against} median {statistics.median(rates):.2f} (rounds {', '.join(f'{x:.2f}' for x in sorted(rates))}); "
+              f"CPU per request / {against} median {statistics.median(cpus):.2f}")
 PY

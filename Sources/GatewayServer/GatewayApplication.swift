@@ -32,7 +32,7 @@ public struct GatewayApplication: Sendable {
     /// Where `/metrics` reads from; nil serves no metrics endpoint.
     public let metrics: PrometheusCollectorRegistry?
     public let renderer: PageRenderer
-    /// The card listener's SSL contexts, one per connection.
+    /// The card listener's SSL context (shared, session resumption off).
     let cardContexts = CardTLSContextFactory()
     /// Registered SAML service providers and the SAML signing key.
     public let serviceProviders: ServiceProviderDirectory
