@@ -175,7 +175,7 @@ public struct LoginFlow: Sendable {
     /// The login ID alone never suffices. A login that expired before its card step finished may still be ended, by its
     /// own browser, while it is kept (``PendingLoginRecord/keptAfterExpiry``): its service is told it timed out.
     public static func mayContinue(_ record: PendingLoginRecord, bindingCookie: String?, continuation: String?, now: Date) -> Bool {
-        guard now < record.expiresAt + PendingLoginRecord.keptAfterExpiry, let binding = record.browserBinding, let bindingCookie,
+        guard now < record.keptUntil, let binding = record.browserBinding, let bindingCookie,
               LoginBinding.equal(binding, LoginBinding.digest(bindingCookie)) else { return false }
         switch record.state {
         case .awaitingCard, .awaitingConsent:

@@ -28,7 +28,7 @@ extension GatewayApplication {
     func startBoundLogin(_ start: LoginStart, returnPath: String, cookie: inout Cookie?) async throws -> StartedLogin {
         let (login, binding) = try await startBoundLogin(LoginRequest(start, returnPath: returnPath, lifetime: configuration.loginLifetime))
         cookie = binding
-        return StartedLogin(id: login.id, expiresAt: login.expiresAt, keptUntil: login.expiresAt + PendingLoginRecord.keptAfterExpiry)
+        return StartedLogin(id: login.id, expiresAt: login.expiresAt, keptUntil: login.keptUntil)
     }
 
     /// The login this request may finish, or nil — unknown, expired, started by another browser, or without the

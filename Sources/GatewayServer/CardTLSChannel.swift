@@ -110,13 +110,13 @@ public final class CardTLSContextFactory: Sendable {
 
     /// The context for a new connection.
     func context() throws -> NIOSSLContext {
-        let (configuration, generation, shared) = try state.withLockedValue { s -> (TLSConfiguration, Int, NIOSSLContext?) in
+        if let shared = state.withLockedValue({ $0.shared }) { return shared }
+        let (configuration, generation) = try state.withLockedValue { s -> (TLSConfiguration, Int) in
             guard var c = s.configuration else { throw NIOSSLError.failedToLoadCertificate }
             c.trustRoots = .certificates(c.sendCANameList ? s.authorities : [])
             c.additionalTrustRoots = []
-            return (c, s.generation, s.shared)
+            return (c, s.generation)
         }
-        if let shared { return shared }
         let context = try NIOSSLContext(configuration: configuration)
         guard Self.turnOffResumption(context) else { return context }
         state.withLockedValue { if $0.generation == generation { $0.shared = context } }

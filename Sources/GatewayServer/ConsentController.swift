@@ -110,25 +110,29 @@ struct ConsentController: Sendable {
         case .denied: ("denied", .ok)
         }
         try await audit.append(kind: "login", fields: ["result": "refused", "reason": reason, "login": loginID, "client": client])
-        // A login that ended (refused card, level too low, denied) goes back to its front end, which answers the service.
-        var returnURL: String?
-        var pages = pages
-        switch failure {
-        case .certificateRefused, .levelTooLow, .denied:
-            if let record = try await application.storage.pendingLogin(id: loginID), record.state == .failed {
-                returnURL = try await self.returnURL(record)
-                pages = await application.pages(pages, naming: record)
-            }
-        case .expired:
-            // Past its time before the card step finished: back to the service, which is told it timed out (nr21). Only
-            // the browser holding the login's binding cookie gets anywhere with the link.
-            if let record = try await application.storage.pendingLogin(id: loginID), record.state == .awaitingCard || record.state == .awaitingConsent {
-                returnURL = continuationURL(record, secret: nil)
-                pages = await application.pages(pages, naming: record)
-            }
-        default: break
+        guard let (record, returnURL) = try await continuation(after: failure, loginID: loginID) else {
+            return application.html(pages.loginFailure(failure), status: status)
         }
-        return application.html(pages.loginFailure(failure, returnURL: returnURL), status: status)
+        return application.html(await application.pages(pages, naming: record).loginFailure(failure, returnURL: returnURL), status: status)
+    }
+
+    /// Where a refused login goes back to its front end, which answers the service: one that ended (refused card, level
+    /// too low, denied) with a continuation secret; one past its time before the card step finished without, since only
+    /// the browser holding its binding cookie gets anywhere with the link (its service is told it timed out, nr21).
+    /// The address is nil when the ended login's secret was issued already; the whole answer is nil for every other refusal.
+    func continuation(after failure: LoginFailure, loginID: String) async throws -> (PendingLoginRecord, String?)? {
+        let ended: Bool
+        switch failure {
+        case .certificateRefused, .levelTooLow, .denied: ended = true
+        case .expired: ended = false
+        default: return nil
+        }
+        guard let record = try await application.storage.pendingLogin(id: loginID) else { return nil }
+        switch record.state {
+        case .failed where ended: return (record, try await returnURL(record))
+        case .awaitingCard where !ended, .awaitingConsent where !ended: return (record, continuationURL(record, secret: nil))
+        default: return nil
+        }
     }
 }
 

@@ -149,7 +149,7 @@ public struct GatewayApplication: Sendable {
         let contexts = cardContexts
         contexts.replaceConfiguration(cardTLS)
         if (try? contexts.sharesOneContext()) == false {
-            logger.warning("the card listener cannot turn TLS session tickets off in this swift-nio-ssl: each connection gets its own TLS context (no resumption, slower handshakes)")
+            logger.warning("card listener: cnsgw cannot turn TLS session tickets off in the swift-nio-ssl it was built with, so every connection gets a TLS context of its own (logins work and are never resumed, handshakes are slower); build it with the swift-nio-ssl version it was released with")
         }
 
         let limits = configuration.limits

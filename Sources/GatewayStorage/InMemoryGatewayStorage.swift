@@ -273,7 +273,7 @@ public actor InMemoryGatewayStorage: GatewayStorage {
             map = map.filter { !expired($0.value) }
             return before - map.count
         }
-        result.pendingLogins = prune(&pending) { $0.expiresAt <= now - PendingLoginRecord.keptAfterExpiry }
+        result.pendingLogins = prune(&pending) { $0.keptUntil <= now }
         result.replayEntries = prune(&replay) { $0 <= now }
         if let auditRetention, let newest = auditLog.last {
             let before = auditLog.count

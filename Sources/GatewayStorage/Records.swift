@@ -24,6 +24,8 @@ public struct PendingLoginRecord: Sendable, Hashable, Codable {
     /// How long a login is kept after it expires, so the browser that started it can still come back and its service
     /// be told it timed out (SPID nr21); housekeeping removes it after that.
     public static let keptAfterExpiry: TimeInterval = 1800
+    /// When housekeeping may remove this login: ``keptAfterExpiry`` after it expires.
+    public var keptUntil: Date { expiresAt + Self.keptAfterExpiry }
 
     public enum State: String, Sendable, Hashable, Codable {
         case awaitingCard = "awaiting_card"
