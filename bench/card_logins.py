@@ -5,7 +5,8 @@ Every request is a fresh TLS handshake (no session resumption) presenting the ca
 GET; latency is the whole exchange. Usage:
   card_logins.py HOST PORT CERT KEY PATH SECONDS CONCURRENCY
 PATH may be @FILE: one path per line, each used once (the card steps of pending logins made beforehand); the run
-ends early when they are used up. Prints one JSON object: rate, p50_ms, p99_ms, ok, failed, unused.
+ends early when they are used up. Prints one JSON object: rate, p50_ms, p99_ms, ok, failed, unused, and the TLS
+versions the handshakes settled on (tls), so that two servers are seen to be compared on the same protocol.
 """
 import json
 import socket
@@ -38,7 +39,7 @@ def next_request():
     return f"GET {target} HTTP/1.1\r\nHost: {host}\r\nConnection: close\r\n\r\n".encode()
 
 
-latencies, failures = [], [0]
+latencies, failures, versions = [], [0], set()
 lock = threading.Lock()
 deadline = time.monotonic() + seconds
 
@@ -67,7 +68,7 @@ def read_response(tls):
 
 
 def worker():
-    mine, bad = [], 0
+    mine, bad, seen = [], 0, set()
     while time.monotonic() < deadline:
         request = next_request()
         if request is None:
@@ -79,6 +80,7 @@ def worker():
                 with context.wrap_socket(raw, server_hostname=host) as tls:
                     tls.sendall(request)
                     data = read_response(tls)
+                    seen.add(tls.version())
             if data.startswith(b"HTTP/1.1 200"):
                 mine.append(time.monotonic() - started)
             else:
@@ -88,6 +90,7 @@ def worker():
     with lock:
         latencies.extend(mine)
         failures[0] += bad
+        versions.update(seen)
 
 
 threads = [threading.Thread(target=worker) for _ in range(concurrency)]
@@ -105,4 +108,5 @@ def pct(p):
 
 
 print(json.dumps({"rate": round(len(latencies) / elapsed, 1), "p50_ms": pct(0.50), "p99_ms": pct(0.99),
-                  "ok": len(latencies), "failed": failures[0], "unused": len(paths) if paths is not None else None}))
+                  "ok": len(latencies), "failed": failures[0], "unused": len(paths) if paths is not None else None,
+                  "tls": sorted(v for v in versions if v)}))
