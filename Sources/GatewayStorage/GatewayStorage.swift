@@ -21,7 +21,8 @@ public protocol GatewayStorage: Sendable {
     func createPendingLogin(_ record: PendingLoginRecord) async throws
     func pendingLogin(id: String) async throws -> PendingLoginRecord?
     /// Applies `updater` to the stored record and stores the result with `version + 1`, unless another writer
-    /// updated it in between (`.conflict`).
+    /// updated it in between (`.conflict`). A login's `createdAt` and `expiresAt` are fixed when it starts: an update
+    /// keeps them as stored.
     func updatePendingLogin(id: String, _ updater: @escaping @Sendable (PendingLoginRecord) throws -> PendingLoginRecord) async throws -> PendingLoginRecord
     func deletePendingLogin(id: String) async throws
 

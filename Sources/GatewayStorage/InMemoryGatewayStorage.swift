@@ -66,6 +66,7 @@ public actor InMemoryGatewayStorage: GatewayStorage {
         guard next.id == id else { throw StorageError(.conflict, "an update cannot change a pending login's id") }
         next.version = current.version + 1
         next.createdAt = current.createdAt
+        next.expiresAt = current.expiresAt
         pending[id] = next
         return next
     }

@@ -88,8 +88,12 @@ extension PostgresGatewayStorage {
     }
 
     public func updatePendingLogin(id: String, _ updater: @escaping @Sendable (PendingLoginRecord) throws -> PendingLoginRecord) async throws -> PendingLoginRecord {
-        try await update("pending login \(id)", key: ["id"], [.text(id)], fixed: ["id", "created_at"], versioned: true, updater,
-                         check: { $0.id == $1.id }, bump: { $0.version = $1.version + 1 })
+        try await update("pending login \(id)", key: ["id"], [.text(id)], fixed: ["id", "created_at", "expires_at"], versioned: true, updater,
+                         check: { $0.id == $1.id }, bump: { next, current in
+                             next.version = current.version + 1
+                             next.createdAt = current.createdAt
+                             next.expiresAt = current.expiresAt
+                         })
     }
 
     public func deletePendingLogin(id: String) async throws {

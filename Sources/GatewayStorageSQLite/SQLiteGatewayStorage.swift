@@ -145,8 +145,10 @@ public final class SQLiteGatewayStorage: GatewayStorage {
             var next = try updater(current)
             guard next.id == id else { throw StorageError(.conflict, "an update cannot change a pending login's id") }
             next.version = current.version + 1
+            next.createdAt = current.createdAt
+            next.expiresAt = current.expiresAt
             let values: [(any DatabaseValueConvertible)?] = [next.requester, next.requestedLevel, next.comparison, Self.join(next.attributes), next.forceFresh,
-                                                             next.returnPath, next.state.rawValue, next.expiresAt.storageMilliseconds, next.version,
+                                                             next.returnPath, next.state.rawValue, next.version,
                                                              next.browserBinding, next.consentToken, next.continuationHash]
             try db.cachedStatement(sql: Self.updatePendingLoginSQL).execute(arguments: StatementArguments(values + Self.cardValues(next.card) + [id, current.version]))
             if db.changesCount == 0 { throw StorageError(.conflict, "pending login \(id) changed concurrently") }
@@ -173,9 +175,11 @@ public final class SQLiteGatewayStorage: GatewayStorage {
                                       "expires_at", "version", "browser_binding", "consent_token", "continuation_hash"] + cardColumns
     static let selectPendingLoginSQL = SQLText.select(pendingLoginColumns, from: "pending_login", where: "id = ?")
     static let insertPendingLoginSQL = SQLText.insert(into: "pending_login", pendingLoginColumns)
-    /// Every column but `id` and `created_at`, which never change.
+    /// Every column but `id`, `created_at` and `expires_at`, which never change. Leaving `expires_at` out of the SET list
+    /// matters: SQLite rewrites an index entry for every indexed column named there, same value or not, so naming it
+    /// wrote the expiry index's page to the WAL on every update, twice the bytes of the row alone.
     static let updatePendingLoginSQL = """
-        UPDATE pending_login SET \(SQLText.assignments(pendingLoginColumns.filter { $0 != "id" && $0 != "created_at" })) WHERE id = ? AND version = ?
+        UPDATE pending_login SET \(SQLText.assignments(pendingLoginColumns.filter { !["id", "created_at", "expires_at"].contains($0) })) WHERE id = ? AND version = ?
         """
 
     static func pendingLogin(_ row: Row) -> PendingLoginRecord {

@@ -68,6 +68,10 @@ public enum StorageConformance {
         let updated = try await s.updatePendingLogin(id: "p1") { var r = $0; r.state = .awaitingConsent; r.card = card; return r }
         #expect(updated.version == 1 && updated.state == .awaitingConsent && updated.card == card)
         #expect(try await s.pendingLogin(id: "p1") == updated)
+        // When a login started and when it expires are fixed: an update keeps them as stored.
+        let moved = try await s.updatePendingLogin(id: "p1") { var r = $0; r.createdAt = t0 + 5; r.expiresAt = t0 + 9_999; r.returnPath = "/moved"; return r }
+        #expect(moved.createdAt == t0 && moved.expiresAt == t0 + 600 && moved.returnPath == "/moved" && moved.version == 2)
+        #expect(try await s.pendingLogin(id: "p1") == moved)
         await #expect(throws: StorageError(.notFound, "")) { _ = try await s.updatePendingLogin(id: "p2") { $0 } }
         try await s.deletePendingLogin(id: "p1")
         #expect(try await s.pendingLogin(id: "p1") == nil)
