@@ -136,7 +136,8 @@ public struct GatewayApplication: Sendable {
     /// registration and key changes reach this one at once (polling stays as the fallback).
     public func services(changes: (any StorageChangeNotifying)? = nil) throws -> [any Service] {
         let chain = try NIOSSLCertificate.fromPEMFile(configuration.certificatePath).map { NIOSSLCertificateSource.certificate($0) }
-        let key = NIOSSLPrivateKeySource.privateKey(try NIOSSLPrivateKey(file: configuration.privateKeyPath, format: .pem))
+        let key = NIOSSLPrivateKeySource.privateKey(try OpenSSLServerKey(pemFile: configuration.privateKeyPath).map { NIOSSLPrivateKey(customPrivateKey: $0) }
+                                                    ?? NIOSSLPrivateKey(file: configuration.privateKeyPath, format: .pem))
         var publicTLS = TLSConfiguration.makeServerConfiguration(certificateChain: chain, privateKey: key)
         publicTLS.minimumTLSVersion = .tlsv12
         publicTLS.cipherSuites = Self.forwardSecretCipherSuites

@@ -69,6 +69,40 @@ public final class PrivateKey: @unchecked Sendable {
         return Array(out.prefix(len))
     }
 
+    /// The hash of a signature made by ``sign(_:digest:rsaPadding:)``.
+    public enum Digest: Sendable { case sha256, sha384, sha512 }
+    /// An RSA signature's padding: PKCS#1 v1.5, or PSS with MGF1 over the signature's hash and a salt as long as the hash
+    /// (what TLS 1.3's `rsa_pss_rsae_*` schemes require).
+    public enum RSAPadding: Sendable { case pkcs1, pss }
+
+    /// Whether this is an RSA key (of any size).
+    public var isRSA: Bool { EVP_PKEY_get_base_id(ref) == EVP_PKEY_RSA }
+
+    /// Signs `data`, hashed with `digest`: RSA keys with `rsaPadding`, EC keys ECDSA (DER, `rsaPadding` ignored).
+    public func sign(_ data: UnsafeRawBufferPointer, digest: Digest, rsaPadding: RSAPadding) throws -> [UInt8] {
+        guard let ctx = EVP_MD_CTX_new() else { throw KeyMaterialError("no digest context") }
+        defer { EVP_MD_CTX_free(ctx) }
+        let md = switch digest {
+        case .sha256: EVP_sha256()
+        case .sha384: EVP_sha384()
+        case .sha512: EVP_sha512()
+        }
+        var pkeyContext: OpaquePointer?
+        guard EVP_DigestSignInit(ctx, &pkeyContext, md, nil, ref) == 1 else { throw KeyMaterialError("sign init: \(drainErrors())") }
+        if rsaPadding == .pss, isRSA {
+            guard EVP_PKEY_CTX_set_rsa_padding(pkeyContext, RSA_PKCS1_PSS_PADDING) == 1,
+                  EVP_PKEY_CTX_set_rsa_pss_saltlen(pkeyContext, RSA_PSS_SALTLEN_DIGEST) == 1 else {
+                throw KeyMaterialError("PSS padding: \(drainErrors())")
+            }
+        }
+        let input = data.baseAddress?.assumingMemoryBound(to: UInt8.self)
+        var length = 0
+        guard EVP_DigestSign(ctx, nil, &length, input, data.count) == 1 else { throw KeyMaterialError("sign: \(drainErrors())") }
+        var out = [UInt8](repeating: 0, count: length)
+        guard EVP_DigestSign(ctx, &out, &length, input, data.count) == 1 else { throw KeyMaterialError("sign: \(drainErrors())") }
+        return Array(out.prefix(length))
+    }
+
     /// DER AlgorithmIdentifier of the SHA-256 signature this key makes.
     package var signatureAlgorithmDER: [UInt8] {
         kind == .p256

@@ -74,6 +74,17 @@ import Testing
             #expect(reconnect.stdout.contains("CertificateRequest") && !reconnect.stdout.contains("NewSessionTicket"), "\(version)")
         }
 
+        // The server's RSA key signs through OpenSSL (OpenSSLServerKey): every scheme it offers gives a signature the
+        // client accepts (a bad one ends the handshake with an alert, and no "New," line).
+        for (version, scheme, type, digest) in [("-tls1_3", "rsa_pss_rsae_sha256", "RSA-PSS", "SHA256"), ("-tls1_3", "rsa_pss_rsae_sha384", "RSA-PSS", "SHA384"),
+                                                ("-tls1_3", "rsa_pss_rsae_sha512", "RSA-PSS", "SHA512"), ("-tls1_2", "RSA+SHA256", "RSA", "SHA256"),
+                                                ("-tls1_2", "RSA+SHA384", "RSA", "SHA384"), ("-tls1_2", "RSA+SHA512", "RSA", "SHA512")] {
+            let signed = try runCommand("openssl", ["s_client", "-connect", "127.0.0.1:\(server.cardPort)", version, "-sigalgs", scheme,
+                                                    "-cert", server.demo + "/cards/rccmnl83s18d969h.pem", "-key", server.demo + "/cards/rccmnl83s18d969h.key"])
+            #expect(signed.stdout.contains("Peer signature type: \(type)") && signed.stdout.contains("Peer signing digest: \(digest)")
+                    && signed.stdout.contains("\nNew, TLSv1."), "\(version) \(scheme): \(signed.stdout.suffix(400))")
+        }
+
         let help = try runCommand("curl", ["-sk", "https://127.0.0.1:\(server.publicPort)/help"]).stdout
         for fact in ["PUK", "ASL", "farmacia", "ID2019", "AC2013", "Agenzia delle Entrate", "lang=\"it\""] { #expect(help.contains(fact), "help lacks \(fact)") }
         let helpEN = try runCommand("curl", ["-sk", "https://127.0.0.1:\(server.publicPort)/help?lang=en"]).stdout
