@@ -201,3 +201,6 @@ for c in sorted({r["clients"] for r in runs}):
         print(f"{c} client(s), {target}: rate / {against} median {statistics.median(rates):.2f} (rounds {', '.join(f'{x:.2f}' for x in sorted(rates))}); "
               f"CPU per request / {against} median {statistics.median(cpus):.2f}")
 PY
+# The handshake's own signature: BoringSSL (swift-nio-ssl's) against OpenSSL 3 (nginx's, and the gateway's RSA key's).
+swift build -c release --product cnsgw-bench >/dev/null
+"$(swift build -c release --show-bin-path)/cnsgw-bench" rsa-sign -
