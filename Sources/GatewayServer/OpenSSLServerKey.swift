@@ -34,7 +34,7 @@ struct OpenSSLServerKey: NIOSSLCustomPrivateKey, Hashable {
         case .rsaPkcs1Sha256: scheme = (.sha256, .pkcs1)
         case .rsaPkcs1Sha384: scheme = (.sha384, .pkcs1)
         case .rsaPkcs1Sha512: scheme = (.sha512, .pkcs1)
-        default: return channel.eventLoop.makeFailedFuture(NIOSSLError.failedToLoadPrivateKey)   // not offered in signatureAlgorithms
+        default: return channel.eventLoop.makeFailedFuture(Unsupported(operation: "a signature with TLS scheme 0x\(String(algorithm.rawValue, radix: 16))"))
         }
         do {
             let signature = try data.withUnsafeReadableBytes { try key.sign($0, digest: scheme.0, rsaPadding: scheme.1) }
@@ -45,7 +45,16 @@ struct OpenSSLServerKey: NIOSSLCustomPrivateKey, Hashable {
     }
 
     func decrypt(channel: any Channel, data: ByteBuffer) -> EventLoopFuture<ByteBuffer> {
-        channel.eventLoop.makeFailedFuture(NIOSSLError.failedToLoadPrivateKey)   // no RSA key exchange is offered
+        channel.eventLoop.makeFailedFuture(Unsupported(operation: "an RSA key exchange"))
+    }
+
+    /// A handshake asked for what this key never offers (a scheme outside ``signatureAlgorithms``, an RSA key exchange,
+    /// which no offered cipher suite uses); the handshake fails with it and the client sees an alert.
+    struct Unsupported: Error, CustomStringConvertible {
+        let operation: String
+        var description: String {
+            "the TLS server key was asked for \(operation), which the gateway does not offer; a client that insists is refused (check the listener's cipher suites if this recurs)"
+        }
     }
 
     static func == (a: OpenSSLServerKey, b: OpenSSLServerKey) -> Bool { a.key === b.key }

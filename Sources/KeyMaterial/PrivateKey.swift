@@ -55,18 +55,7 @@ public final class PrivateKey: @unchecked Sendable {
 
     /// Signs `data` with SHA-256 (PKCS#1 v1.5 for RSA, ECDSA DER for EC).
     package func sign(_ data: UnsafeRawBufferPointer) throws -> [UInt8] {
-        guard let ctx = EVP_MD_CTX_new() else { throw KeyMaterialError("no digest context") }
-        defer { EVP_MD_CTX_free(ctx) }
-        guard EVP_DigestSignInit(ctx, nil, EVP_sha256(), nil, ref) == 1 else { throw KeyMaterialError("sign init: \(drainErrors())") }
-        var len = 0
-        guard EVP_DigestSign(ctx, nil, &len, data.baseAddress?.assumingMemoryBound(to: UInt8.self), data.count) == 1 else {
-            throw KeyMaterialError("sign: \(drainErrors())")
-        }
-        var out = [UInt8](repeating: 0, count: len)
-        guard EVP_DigestSign(ctx, &out, &len, data.baseAddress?.assumingMemoryBound(to: UInt8.self), data.count) == 1 else {
-            throw KeyMaterialError("sign: \(drainErrors())")
-        }
-        return Array(out.prefix(len))
+        try sign(data, digest: .sha256, rsaPadding: .pkcs1)
     }
 
     /// The hash of a signature made by ``sign(_:digest:rsaPadding:)``.
