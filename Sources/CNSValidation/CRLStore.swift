@@ -1,6 +1,7 @@
 import Foundation
 import KeyMaterial
 import OutboundHTTP
+import Synchronization
 
 /// Holds every CRL the gateway relies on, keyed by source and issuer, and keeps them current.
 ///
@@ -62,7 +63,19 @@ public actor CRLStore {
     private let configuration: Configuration
     private let transport: any HTTPTransport
     private let now: @Sendable () -> Date
-    private var slots: [String: Slot] = [:]
+    private var slots: [String: Slot] = [:] {
+        didSet { publishHeld() }
+    }
+    /// The CRL each source holds with no download running, and when it is next due: what a login needs, read under a
+    /// lock on the login's own thread (``crl(source:issuer:network:)``'s fast path) instead of a trip to the actor
+    /// and back for every login. Rebuilt from `slots` whenever they change (downloads and first uses: rare).
+    private let held = Mutex<[String: Held]>([:])
+
+    private struct Held: Sendable {
+        let crl: CertificateRevocationList
+        /// When the CRL is due for a refresh (nil: never, e.g. a file source).
+        let refreshAt: Date?
+    }
 
     public init(configuration: Configuration, transport: any HTTPTransport, now: @escaping @Sendable () -> Date = { Date() }) {
         self.configuration = configuration
@@ -75,8 +88,16 @@ public actor CRLStore {
 
     /// The CRL for `source` (an http(s) URL or a file path) issued by `issuer`: from memory, else from the cache
     /// folder, else downloaded (only when `network` is true). A stale CRL is returned as is: the caller decides.
-    public func crl(source: String, issuer: X509Certificate, network: Bool) async -> Result<CertificateRevocationList, CRLError> {
+    public nonisolated func crl(source: String, issuer: X509Certificate, network: Bool) async -> Result<CertificateRevocationList, CRLError> {
         let key = Self.key(source, issuer)
+        if let held = held.withLock({ $0[key] }), !network || (held.refreshAt.map { $0 > now() } ?? true) {
+            return .success(held.crl)
+        }
+        return await lookUp(key: key, source: source, issuer: issuer, network: network)
+    }
+
+    /// ``crl(source:issuer:network:)`` when the held copy is missing, due, or being downloaded.
+    private func lookUp(key: String, source: String, issuer: X509Certificate, network: Bool) async -> Result<CertificateRevocationList, CRLError> {
         if slots[key] == nil { slots[key] = Slot(source: source, issuer: issuer) }
         guard let slot = slots[key] else { return .failure(CRLError(.fetchFailed, "unknown source")) }
         if !Self.isRemote(source) {
@@ -128,12 +149,25 @@ public actor CRLStore {
         }
     }
 
+    private func publishHeld() {
+        var ready: [String: Held] = [:]
+        for (key, slot) in slots {
+            guard let crl = slot.crl, slot.loading == nil else { continue }
+            ready[key] = Held(crl: crl, refreshAt: nextRefresh(slot))
+        }
+        held.withLock { $0 = ready }
+    }
+
     private func nextRefresh(_ slot: Slot) -> Date? {
         guard Self.isRemote(slot.source) else { return nil }
         if let failedAt = slot.failedAt { return failedAt.addingTimeInterval(configuration.retryInterval) }
         guard let crl = slot.crl, let next = crl.nextUpdate else { return slot.crl == nil ? now() : nil }
         let window = next.timeIntervalSince(crl.thisUpdate)
-        return next.addingTimeInterval(-max(60, window * configuration.refreshFraction))
+        let due = next.addingTimeInterval(-max(60, window * configuration.refreshFraction))
+        // Asked at or after that point and still the same CRL (304, or a CA that publishes late): asked again after the
+        // retry interval, not on every login until a new one appears.
+        if let fetchedAt = slot.fetchedAt, fetchedAt >= due { return fetchedAt.addingTimeInterval(configuration.retryInterval) }
+        return due
     }
 
     private func load(_ key: String, network: Bool) async -> Result<CertificateRevocationList, CRLError> {

@@ -158,9 +158,12 @@ import Testing
         #expect(http.log.contains("\"GET /crl.der HTTP/1.1\" 304"), "\(http.log)")
         #expect(try await store.crl(source: env.crlURL, issuer: env.pki.ca, network: true).get().crlNumber == first.crlNumber)
 
-        // A new CRL revoking the first card.
+        // A new CRL revoking the first card, found when the server is asked again (after the retry interval: it had
+        // nothing new a moment ago).
         sleep(1)
         try env.pki.revoke(serialHex: card.certificate.serialHex)
+        #expect(await store.refreshDue() == 0)
+        clock.advance(61)
         #expect(await store.refreshDue() == 1)
         let second = try await store.crl(source: env.crlURL, issuer: env.pki.ca, network: true).get()
         #expect(second.entries.entry(forSerial: card.certificate.serialNumber) != nil)
@@ -181,6 +184,30 @@ import Testing
         let restarted = CRLStore(configuration: .init(cacheDirectory: cache), transport: transport)
         let reloaded = try await restarted.crl(source: env.crlURL, issuer: env.pki.ca, network: false).get()
         #expect(reloaded.crlNumber == second.crlNumber)
+    }
+
+    @Test("a held CRL answers logins without a download until its refresh point; past it a login with the network fetches it, one without uses the copy")
+    func heldCRLUntilItsRefreshPoint() async throws {
+        var env = try Environment()
+        let http = try LocalService.httpServer(directory: env.folder, port: env.httpPort)
+        defer { http.stop() }
+        let clock = TestClock()
+        let store = CRLStore(configuration: .init(), transport: GuardedHTTPTransport(allowPrivateAddresses: true), now: { clock.now })
+        func gets() -> Int { http.log.components(separatedBy: "GET /crl.der").count - 1 }
+        let first = try await store.crl(source: env.crlURL, issuer: env.pki.ca, network: true).get()
+        for _ in 0..<5 { #expect(try await store.crl(source: env.crlURL, issuer: env.pki.ca, network: true).get().crlNumber == first.crlNumber) }
+        #expect(gets() == 1, "\(http.log)")
+        clock.advance(7 * 86_400 - 3600)   // past the refresh point (a fifth of the week before nextUpdate), no background refresh
+        #expect(try await store.crl(source: env.crlURL, issuer: env.pki.ca, network: false).get().crlNumber == first.crlNumber)
+        #expect(gets() == 1, "without the network the held copy answers")
+        #expect(try await store.crl(source: env.crlURL, issuer: env.pki.ca, network: true).get().crlNumber == first.crlNumber)
+        #expect(gets() == 2, "the login past the refresh point fetched it: \(http.log)")
+        // The server had nothing newer (304): it is asked again after the retry interval, not on every login.
+        for _ in 0..<5 { #expect(try await store.crl(source: env.crlURL, issuer: env.pki.ca, network: true).get().crlNumber == first.crlNumber) }
+        #expect(gets() == 2, "the copy answers the next logins: \(http.log)")
+        clock.advance(61)
+        #expect(try await store.crl(source: env.crlURL, issuer: env.pki.ca, network: true).get().crlNumber == first.crlNumber)
+        #expect(gets() == 3, "asked again after the retry interval: \(http.log)")
     }
 
     @Test("a failing CRL source is not asked again on every login, only after the retry interval")
