@@ -5,7 +5,7 @@ import PackageDescription
 // Dependency arrows point one way: pure libraries (ItalianIdentity, CNSValidation) under the thin `cnsgw` CLI.
 let package = Package(
     name: "cnsgw",
-    platforms: [.macOS(.v14)],
+    platforms: [.macOS(.v15)],
     products: [
         .executable(name: "cnsgw", targets: ["cnsgw"]),
         .library(name: "CNSValidation", targets: ["CNSValidation"]),
@@ -175,7 +175,9 @@ let package = Package(
         // In-process tests of the engines over their stores and of the server's glue (no listener, no child process).
         .testTarget(name: "GatewayServerTests", dependencies: ["GatewayServer", "FederationTestSupport", "OpenIDFederation", "OutboundHTTP", "LoginOutcome", "SAML", "SAMLTestSupport", "XMLSecurity", "GatewayLogin", "GatewayStorage", "GatewayAudit", "OIDC", "CNSValidation", "ItalianIdentity",
                                                              .product(name: "Crypto", package: "swift-crypto"),
-                                                             .product(name: "_CryptoExtras", package: "swift-crypto")]),
+                                                             .product(name: "_CryptoExtras", package: "swift-crypto"),
+                                                             .product(name: "Mustache", package: "swift-mustache")]),
+        .testTarget(name: "GatewayAuditTests", dependencies: ["GatewayAudit"]),
         .testTarget(name: "GatewayStorageTests", dependencies: ["GatewayStorage", "StorageConformance"]),
         .testTarget(name: "GatewayStoragePostgresTests", dependencies: ["GatewayStoragePostgres", "StorageConformance", "GatewayAudit", "CNSTestSupport"]),
         .testTarget(name: "KeyProtectionTests", dependencies: ["KeyProtection", "GatewayStorageSQLite", "StorageConformance"]),

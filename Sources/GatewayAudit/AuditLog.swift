@@ -3,6 +3,7 @@ import CodedErrors
 import Foundation
 import GatewayStorage
 import HexEncoding
+import Synchronization
 
 /// The append-only, hash-chained audit log: every login attempt and every admin change.
 ///
@@ -25,14 +26,49 @@ public struct AuditLog: Sendable {
     /// Appends an event; `fields` become the record's canonical JSON payload.
     @discardableResult
     public func append(kind: String, fields: [String: String]) async throws -> AuditRecord {
-        try await writer.append(kind: kind, payload: try Self.canonicalJSON(fields), time: now())
+        try await writer.append(kind: kind, payload: Self.canonicalJSON(fields), time: now())
     }
 
-    /// Sorted-key JSON, so the same fields always hash the same.
-    public static func canonicalJSON(_ fields: [String: String]) throws -> Data {
-        let encoder = JSONEncoder()
-        encoder.outputFormatting = [.sortedKeys, .withoutEscapingSlashes]
-        return try encoder.encode(fields)
+    /// Sorted-key JSON, so the same fields always hash the same: one object, keys in the order of their UTF-8 bytes,
+    /// each string escaped as RFC 8259 §7 requires (quotation mark, reverse solidus, control characters) and nothing
+    /// else, no whitespace. For the gateway's field names (ASCII) these are the bytes `JSONEncoder` writes with
+    /// `[.sortedKeys, .withoutEscapingSlashes]`, which made them before.
+    ///
+    /// Written here rather than with `JSONEncoder`: every login appends a record, and the general Codable encoder with
+    /// sorted keys cost about 40 µs of the card step's CPU (a `perf` profile of `bench/card-logins.sh`'s card step),
+    /// for a flat map of strings.
+    public static func canonicalJSON(_ fields: [String: String]) -> Data {
+        var out = [UInt8]()
+        out.reserveCapacity(fields.reduce(2) { $0 + $1.key.utf8.count + $1.value.utf8.count + 6 })
+        out.append(UInt8(ascii: "{"))
+        for (index, entry) in fields.sorted(by: { $0.key.utf8.lexicographicallyPrecedes($1.key.utf8) }).enumerated() {
+            if index > 0 { out.append(UInt8(ascii: ",")) }
+            appendJSONString(entry.key, to: &out)
+            out.append(UInt8(ascii: ":"))
+            appendJSONString(entry.value, to: &out)
+        }
+        out.append(UInt8(ascii: "}"))
+        return Data(out)
+    }
+
+    private static let hex = Array("0123456789abcdef".utf8)
+
+    private static func appendJSONString(_ string: String, to out: inout [UInt8]) {
+        out.append(UInt8(ascii: "\""))
+        for byte in string.utf8 {
+            switch byte {
+            case UInt8(ascii: "\""): out += [UInt8(ascii: "\\"), UInt8(ascii: "\"")]
+            case UInt8(ascii: "\\"): out += [UInt8(ascii: "\\"), UInt8(ascii: "\\")]
+            case 0x0A: out += [UInt8(ascii: "\\"), UInt8(ascii: "n")]
+            case 0x0D: out += [UInt8(ascii: "\\"), UInt8(ascii: "r")]
+            case 0x09: out += [UInt8(ascii: "\\"), UInt8(ascii: "t")]
+            case 0x08: out += [UInt8(ascii: "\\"), UInt8(ascii: "b")]
+            case 0x0C: out += [UInt8(ascii: "\\"), UInt8(ascii: "f")]
+            case 0x00..<0x20: out += [UInt8(ascii: "\\"), UInt8(ascii: "u"), UInt8(ascii: "0"), UInt8(ascii: "0"), hex[Int(byte >> 4)], hex[Int(byte & 0xF)]]
+            default: out.append(byte)
+            }
+        }
+        out.append(UInt8(ascii: "\""))
     }
 
     public static func hash(previous: String, sequence: Int64, time: Date, kind: String, payload: Data) -> String {
@@ -99,17 +135,30 @@ public struct AuditLog: Sendable {
 /// Group commit for the audit log: appends that arrive while a transaction is running wait for the next one, which
 /// stores them all, chained in arrival order. Under load one transaction carries many records; alone, a record is
 /// stored at once.
-actor AuditGroupWriter {
+final class AuditGroupWriter: Sendable {
     private struct Waiting {
         let kind: String
         let payload: Data
         let time: Date
-        let continuation: CheckedContinuation<AuditRecord, any Error>
+        let continuation: CheckedContinuation<Turn, any Error>
+    }
+
+    /// What a waiting append is told: its record was stored with others, or the transaction that was running ended
+    /// with nothing queued, so it stores its record itself.
+    private enum Turn {
+        case stored(AuditRecord)
+        case storeYourself
+    }
+
+    private struct State {
+        var queue: [Waiting] = []
+        var flushing = false
     }
 
     private let storage: any GatewayStorage
-    private var queue: [Waiting] = []
-    private var flushing = false
+    /// Under a lock rather than in an actor: every login appends, and an actor would move each append to the
+    /// concurrency pool and back before the database is even asked.
+    private let state = Mutex(State())
     /// Records per transaction at most (bounds the transaction's size under a burst).
     private let batchLimit = 256
 
@@ -118,32 +167,57 @@ actor AuditGroupWriter {
     }
 
     func append(kind: String, payload: Data, time: Date) async throws -> AuditRecord {
-        guard !flushing else {
-            return try await withCheckedThrowingContinuation { continuation in
-                queue.append(Waiting(kind: kind, payload: payload, time: time, continuation: continuation))
+        let first = state.withLock { state in
+            if state.flushing { return false }
+            state.flushing = true
+            return true
+        }
+        if !first {
+            let turn = try await withCheckedThrowingContinuation { (continuation: CheckedContinuation<Turn, any Error>) in
+                let running = state.withLock { state in
+                    if state.flushing {
+                        state.queue.append(Waiting(kind: kind, payload: payload, time: time, continuation: continuation))
+                        return true
+                    }
+                    state.flushing = true
+                    return false
+                }
+                if !running { continuation.resume(returning: .storeYourself) }
             }
+            if case .stored(let record) = turn { return record }
         }
         // No transaction running: this append stores itself at once, on its own task (no task is started and woken
         // for it); appends arriving meanwhile wait and are stored together after it.
-        flushing = true
         let stored: Result<AuditRecord, any Error>
         do { stored = .success(try await store([(kind, payload, time)])[0]) } catch { stored = .failure(error) }
-        if queue.isEmpty { flushing = false } else { Task { await flush() } }
+        let queued = state.withLock { state in
+            if state.queue.isEmpty { state.flushing = false }
+            return state.flushing
+        }
+        if queued { Task { await flush() } }
         return try stored.get()
     }
 
+    /// Stores what queued up while a transaction ran, a batch per transaction, until nothing waits.
     private func flush() async {
-        while !queue.isEmpty {
-            let batch = Array(queue.prefix(batchLimit))
-            queue.removeFirst(batch.count)
+        while true {
+            let batch: [Waiting]? = state.withLock { state in
+                guard !state.queue.isEmpty else {
+                    state.flushing = false
+                    return nil
+                }
+                let batch = Array(state.queue.prefix(batchLimit))
+                state.queue.removeFirst(batch.count)
+                return batch
+            }
+            guard let batch else { return }
             do {
                 let records = try await store(batch.map { ($0.kind, $0.payload, $0.time) })
-                for (waiting, record) in zip(batch, records) { waiting.continuation.resume(returning: record) }
+                for (waiting, record) in zip(batch, records) { waiting.continuation.resume(returning: .stored(record)) }
             } catch {
                 for waiting in batch { waiting.continuation.resume(throwing: error) }
             }
         }
-        flushing = false
     }
 
     /// Stores `entries` in one transaction, chained after the log's head in order.

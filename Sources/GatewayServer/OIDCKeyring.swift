@@ -8,7 +8,7 @@ public struct OIDCKeyring: Sendable {
     private let keys: StoredSnapshot<[SigningKeyRecord], ProviderKeys>
 
     /// Reads the keys again at the next use (a rotation, here or on another instance).
-    public func invalidate() async { await keys.invalidate() }
+    public func invalidate() async { keys.invalidate() }
 
     public init(storage: any GatewayStorage, use: String = "oidc") {
         // With the OIDC signing keys come the keys relying parties encrypt request objects to.

@@ -38,11 +38,11 @@ public struct RegistrationDirectory<Entry: Sendable>: Sendable {
     }
 
     /// Reads the registrations again at the next use (another instance or an admin command changed them).
-    public func invalidate() async { await entries.invalidate() }
+    public func invalidate() async { entries.invalidate() }
 
     /// Adds or replaces an entry this process just stored, until the next read confirms it (which decodes it again).
     public func remember(_ id: String, _ entry: Entry) async {
-        await entries.amend { decoded in
+        entries.amend { decoded in
             decoded.entries[id] = entry
             decoded.versions[id] = -1
         }

@@ -19,7 +19,7 @@ public struct SAMLKeyring: Sendable {
     private let metadataCache = MetadataCache()
 
     /// Reads the keys again at the next use (a rotation, here or on another instance).
-    public func invalidate() async { await keys.invalidate() }
+    public func invalidate() async { keys.invalidate() }
 
     public init(storage: any GatewayStorage) {
         keys = StoredSnapshot(maximumAge: .seconds(5), read: { try await storage.signingKeys(use: "saml") }) { records, previous in

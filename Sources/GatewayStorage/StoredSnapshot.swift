@@ -1,13 +1,25 @@
+import Synchronization
+
 /// A value built from stored records — the registered providers and clients, the trusted CAs, the signing keys —
 /// read from storage at most once per `maximumAge` and rebuilt only when the records changed, so an admin's change
 /// (or another instance's key rotation) reaches a running gateway without a restart, and requests in between use
 /// the value in memory. The one poll-and-cache primitive of the gateway.
-public actor StoredSnapshot<Records: Equatable & Sendable, Value: Sendable> {
+///
+/// A fresh value is read under a lock, on the caller's thread: every login asks for several of these, and an actor
+/// would move each request to the concurrency pool and back for what is a dictionary read (two thread hand-offs per
+/// value under load). Only a stale value awaits storage.
+public final class StoredSnapshot<Records: Equatable & Sendable, Value: Sendable>: Sendable {
     public let maximumAge: Duration
     private let read: @Sendable () async throws -> Records
     private let build: @Sendable (Records, Value?) throws -> Value
-    private var current: (records: Records, value: Value)?
-    private var checkedAt: ContinuousClock.Instant?
+    private let state = Mutex(State())
+
+    private struct State {
+        var current: (records: Records, value: Value)?
+        var checkedAt: ContinuousClock.Instant?
+        /// Counts invalidations, so a read that began before one does not mark the value fresh after it.
+        var generation = 0
+    }
 
     /// `build` makes the value from the records; it gets the previous value to reuse what did not change.
     public init(maximumAge: Duration, read: @escaping @Sendable () async throws -> Records, build: @escaping @Sendable (Records, Value?) throws -> Value) {
@@ -17,26 +29,45 @@ public actor StoredSnapshot<Records: Equatable & Sendable, Value: Sendable> {
     }
 
     /// Forgets when the records were last read, so the next ``value()`` reads them (a change notification came).
-    public func invalidate() { checkedAt = nil }
+    public func invalidate() {
+        state.withLock { state in
+            state.checkedAt = nil
+            state.generation += 1
+        }
+    }
 
     /// Changes the value in memory until the next read (a writer that just stored a record makes it visible at once,
     /// without reading every record again; the next read rebuilds from storage as usual). Nothing happens before the
     /// first read.
-    public func amend(_ change: @Sendable (inout Value) -> Void) {
-        guard var current else { return }
-        change(&current.value)
-        self.current = current
+    public func amend(_ change: (inout Value) -> Void) {
+        state.withLock { state in
+            guard var current = state.current else { return }
+            change(&current.value)
+            state.current = current
+        }
     }
 
     /// The value as of at most `maximumAge` ago.
     public func value() async throws -> Value {
         let now = ContinuousClock.now
-        if let current, let checkedAt, now - checkedAt < maximumAge { return current.value }
+        let (fresh, generation) = state.withLock { state -> (Value?, Int) in
+            guard let current = state.current, let checkedAt = state.checkedAt, now - checkedAt < maximumAge else { return (nil, state.generation) }
+            return (current.value, state.generation)
+        }
+        if let fresh { return fresh }
         let records = try await read()
-        checkedAt = now
-        if let current, current.records == records { return current.value }
-        let value = try build(records, current?.value)
-        current = (records, value)
+        // Built outside the lock (it may parse certificates); two callers that read at once may both build, and the
+        // later one's value stays — both from the same records, or the later from newer ones.
+        let previous = state.withLock { state in state.current }
+        if let previous, previous.records == records {
+            state.withLock { state in if state.generation == generation { state.checkedAt = now } }
+            return previous.value
+        }
+        let value = try build(records, previous?.value)
+        state.withLock { state in
+            state.current = (records, value)
+            state.checkedAt = state.generation == generation ? now : nil
+        }
         return value
     }
 }

@@ -19,7 +19,7 @@ public struct TrustStoreProvider: Sendable {
     }
 
     /// Reads the trusted CAs again at the next decision (an admin changed them, here or on another instance).
-    public func invalidate() async { await snapshot.invalidate() }
+    public func invalidate() async { snapshot.invalidate() }
 
     /// The trust store for a decision now (reloaded when the stored set changed).
     public func trustStore() async throws -> TrustStore { try await snapshot.value() }
