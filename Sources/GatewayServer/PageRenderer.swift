@@ -1,5 +1,6 @@
 import Foundation
 import Mustache
+import OIDC
 
 /// Renders the citizen's pages from the swift-mustache templates and text catalogues in `Templates/`.
 public struct PageRenderer: Sendable {
@@ -103,7 +104,7 @@ public struct PageRenderer: Sendable {
         var switchQuery = query
         switchQuery["lang"] = lang.other.rawValue
         let switchURL = path + "?" + switchQuery.sorted { $0.key < $1.key }
-            .map { "\($0.key)=\($0.value.addingPercentEncoding(withAllowedCharacters: .urlQueryAllowed) ?? "")" }.joined(separator: "&")
+            .map { "\(URLForm.encode($0.key))=\(URLForm.encode($0.value))" }.joined(separator: "&")
         var context: [String: Any] = ["lang": lang.rawValue, "otherLang": lang.other.rawValue, "switchURL": switchURL,
                                       "helpURL": helpURL + "?lang=" + lang.rawValue, "t": strings.byLanguage[lang] ?? [:]]
         for (k, v) in values { context[k] = v }

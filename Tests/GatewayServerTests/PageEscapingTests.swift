@@ -60,4 +60,11 @@ struct PageEscapingTests {
         #expect(PageRenderer.inliningTexts("<p>{{t.a}}</p>", texts) == "<p>{{t.a}}</p>", "swift-mustache's own escaping: left to it")
         #expect(PageRenderer.inliningTexts(head + "{{t.a}} {{unclosed", texts) == head + "R&amp;D &lt;now&gt; {{unclosed")
     }
+
+    @Test("the language-switch link keeps the page's query, every value percent-encoded")
+    func switchLink() async throws {
+        let renderer = try await PageRenderer.load()
+        let page = renderer.render("index", lang: .it, path: "/login/card", query: ["login": "a b&lang=it\"><x"], helpURL: "/help", values: ["cardURL": "/c"])
+        #expect(page.contains(#"href="/login/card?lang=en&amp;login=a%20b%26lang%3Dit%22%3E%3Cx""#), "\(page)")
+    }
 }
