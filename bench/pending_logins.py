@@ -4,7 +4,11 @@ step (the path and query the gateway redirects the browser to on the card listen
 signed SPID AuthnRequest over HTTP-Redirect; the card step is then measured on its own (bench/card-logins.sh).
 
 usage: pending_logins.py PUBLIC_URL SP_KEY ENTITY_ID COUNT [THREADS]
+Python is the slower side here (the signing and `requests`), so the logins are started from one process per core,
+each with THREADS threads (4 by default).
 """
+import multiprocessing
+import os
 import sys
 import threading
 import urllib.parse
@@ -25,28 +29,38 @@ def authn_request():
     return redirect_query(public, entity, sp_key, force_authn=False)
 
 
-steps, failures, lock = [], [0], threading.Lock()
+def start(n):
+    """Starts `n` logins from this process's threads; returns their card steps and how many could not be started."""
+    steps, failures, lock = [], [0], threading.Lock()
+
+    def worker(k):
+        session = requests.Session()
+        for _ in range(k):
+            r = session.get(f"{public}/saml/sso?{authn_request()}", verify=False, allow_redirects=False, timeout=20)
+            location = r.headers.get("Location", "")
+            with lock:
+                if r.status_code in (302, 303) and "/login/card?" in location:
+                    parsed = urllib.parse.urlparse(location)
+                    steps.append(parsed.path + "?" + parsed.query)
+                else:
+                    failures[0] += 1
+
+    workers = [threading.Thread(target=worker, args=(n // threads + (1 if i < n % threads else 0),)) for i in range(threads)]
+    for t in workers:
+        t.start()
+    for t in workers:
+        t.join()
+    return steps, failures[0]
 
 
-def worker(n):
-    session = requests.Session()
-    for _ in range(n):
-        r = session.get(f"{public}/saml/sso?{authn_request()}", verify=False, allow_redirects=False, timeout=20)
-        location = r.headers.get("Location", "")
-        with lock:
-            if r.status_code in (302, 303) and "/login/card?" in location:
-                parsed = urllib.parse.urlparse(location)
-                steps.append(parsed.path + "?" + parsed.query)
-            else:
-                failures[0] += 1
-
-
-workers = [threading.Thread(target=worker, args=(count // threads + (1 if i < count % threads else 0),)) for i in range(threads)]
-for t in workers:
-    t.start()
-for t in workers:
-    t.join()
-if failures[0]:
-    print(f"{failures[0]} of {count} logins could not be started", file=sys.stderr)
-    sys.exit(1)
-print("\n".join(steps))
+if __name__ == "__main__":
+    processes = max(1, min(os.cpu_count() or 1, count // 50 or 1))
+    shares = [count // processes + (1 if i < count % processes else 0) for i in range(processes)]
+    with multiprocessing.Pool(processes) as pool:
+        results = pool.map(start, shares)
+    steps = [step for part, _ in results for step in part]
+    failed = sum(f for _, f in results)
+    if failed:
+        print(f"{failed} of {count} logins could not be started", file=sys.stderr)
+        sys.exit(1)
+    print("\n".join(steps))
