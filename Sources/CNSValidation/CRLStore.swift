@@ -110,7 +110,7 @@ public actor CRLStore {
         // Due (or never fetched) and not in a retry back-off: fetch now, once for all waiting logins. Otherwise
         // answer from what is held, so an unreachable server is not asked again on every login.
         let current = slots[key] ?? slot
-        if network, let due = nextRefresh(current), due <= now() {
+        if network, let due = loginFetch(current), due <= now() {
             return await load(key, network: true)
         }
         if let held { return .success(held) }
@@ -153,7 +153,7 @@ public actor CRLStore {
         var ready: [String: Held] = [:]
         for (key, slot) in slots {
             guard let crl = slot.crl, slot.loading == nil else { continue }
-            ready[key] = Held(crl: crl, refreshAt: nextRefresh(slot))
+            ready[key] = Held(crl: crl, refreshAt: loginFetch(slot))
         }
         held.withLock { $0 = ready }
     }
@@ -163,10 +163,16 @@ public actor CRLStore {
         if let failedAt = slot.failedAt { return failedAt.addingTimeInterval(configuration.retryInterval) }
         guard let crl = slot.crl, let next = crl.nextUpdate else { return slot.crl == nil ? now() : nil }
         let window = next.timeIntervalSince(crl.thisUpdate)
-        let due = next.addingTimeInterval(-max(60, window * configuration.refreshFraction))
-        // Asked at or after that point and still the same CRL (304, or a CA that publishes late): asked again after the
-        // retry interval, not on every login until a new one appears.
-        if let fetchedAt = slot.fetchedAt, fetchedAt >= due { return fetchedAt.addingTimeInterval(configuration.retryInterval) }
+        return next.addingTimeInterval(-max(60, window * configuration.refreshFraction))
+    }
+
+    /// When a login with the network fetches the CRL itself (``crl(source:issuer:network:)``): at the refresh point,
+    /// and once it was asked at or after that point with nothing newer to be had (304, or a CA that publishes late),
+    /// again only after the retry interval. Meanwhile logins use the copy held, and the background refresh
+    /// (``refreshDue()``) keeps asking at its own pace: a login never waits on a download the last one just made.
+    private func loginFetch(_ slot: Slot) -> Date? {
+        guard let due = nextRefresh(slot) else { return nil }
+        if slot.failedAt == nil, let fetchedAt = slot.fetchedAt, fetchedAt >= due { return fetchedAt.addingTimeInterval(configuration.retryInterval) }
         return due
     }
 

@@ -59,9 +59,10 @@ public struct PageRenderer: Sendable {
 
     /// `template` with each `{{t.key}}` of a template escaped by the gateway (`{{% CONTENT_TYPE: cnsgw-html}}`)
     /// replaced by the catalogue's text, HTML-escaped as rendering would: the texts are the same on every page of a
-    /// language, and a render that looks each one up costs more than the rest of the page (dynamic casts for every
-    /// step of `t.key`, in a `perf` profile of the card step). A key that is not a plain text of the catalogue, a
-    /// text that holds `{{` or `}}`, and `{{{t.key}}}` or `{{& t.key}}` stay tags, resolved at render as before.
+    /// language, and swift-mustache resolves each `t.key` at render by dynamic casts over the context stack (about a
+    /// tenth of the consent page's render time in a `perf` profile of the card step went away with them). A key that
+    /// is not a plain text of the catalogue, a text that holds `{{` or `}}`, and `{{{t.key}}}` or `{{& t.key}}` stay
+    /// tags, resolved at render as before.
     static func inliningTexts(_ template: String, _ texts: [String: Any]) -> String {
         guard template.hasPrefix("{{% CONTENT_TYPE: \(HTMLEscaping.name)}}") else { return template }
         let escaping = HTMLEscaping()

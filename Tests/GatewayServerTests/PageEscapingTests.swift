@@ -46,6 +46,10 @@ struct PageEscapingTests {
                 #expect(inlined.count > 200, "\(template) in \(lang) rendered: \(inlined)")
             }
         }
+        for lang in PageRenderer.Language.allCases {
+            let consent = try #require(renderer.libraries[lang]?.getTemplate(named: "consent")?.description)
+            #expect(!consent.contains("{{t."), "the bundled texts are put in at load: \(consent)")
+        }
         #expect(renderer.render("consent", lang: .it, path: "/", helpURL: "/help").contains(renderer.text("approve", .it)))
         #expect(renderer.render("consent", lang: .en, path: "/", helpURL: "/help").contains(renderer.text("approve", .en)))
     }
