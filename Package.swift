@@ -50,7 +50,7 @@ let package = Package(
         // The SAML 2.0 identity provider with the SPID profile: messages, rules, metadata. No HTTP, no storage.
         .target(name: "SAML", dependencies: ["HexEncoding", "XMLSecurity", "KeyMaterial", "LoginOutcome", "ItalianIdentity", "CodedErrors", "CZlib"]),
         // The OpenID Connect provider with the SPID/CIE profile: JOSE, requests, tokens. No HTTP, no storage.
-        .target(name: "OIDC", dependencies: ["HexEncoding", "LoginOutcome", "ItalianIdentity", "CodedErrors", "COpenSSL", .product(name: "Crypto", package: "swift-crypto"),
+        .target(name: "OIDC", dependencies: ["HexEncoding", "JSONText", "LoginOutcome", "ItalianIdentity", "CodedErrors", "COpenSSL", .product(name: "Crypto", package: "swift-crypto"),
                                              .product(name: "_CryptoExtras", package: "swift-crypto")]),
         // OpenID Federation 1.0 as the SPID/CIE OIDC profile uses it: entity statements, trust chains to pinned anchors,
         // metadata policies, trust marks, the gateway's own Entity Configuration. Fetches through OutboundHTTP's protocol.
@@ -64,6 +64,8 @@ let package = Package(
         .target(name: "CodedErrors"),
         // Hexadecimal of bytes (fingerprints, serials, hashes), without Foundation's formatter.
         .target(name: "HexEncoding"),
+        // JSON strings written over bytes (JWS payloads, the audit log's canonical payloads).
+        .target(name: "JSONText"),
         .target(
             name: "ItalianIdentity",
             dependencies: ["CodedErrors"],
@@ -100,7 +102,7 @@ let package = Package(
         .target(name: "GatewayKeys", dependencies: ["GatewayStorage", "KeyMaterial", "HexEncoding"]),
         // The trust store of the CAs an admin trusts, from storage (for the card listener and the admin commands).
         .target(name: "GatewayTrust", dependencies: ["CNSValidation", "GatewayStorage", "KeyMaterial"]),
-        .target(name: "GatewayAudit", dependencies: ["HexEncoding", "GatewayStorage", "CodedErrors", .product(name: "Crypto", package: "swift-crypto")]),
+        .target(name: "GatewayAudit", dependencies: ["HexEncoding", "JSONText", "GatewayStorage", "CodedErrors", .product(name: "Crypto", package: "swift-crypto")]),
         // The protocol-agnostic login (pending login, level policy, consent), shared by the SAML and OIDC front ends.
         .target(name: "GatewayLogin", dependencies: ["HexEncoding", "LoginOutcome", "ItalianIdentity", "GatewayStorage", "CodedErrors", .product(name: "Crypto", package: "swift-crypto")]),
         // `cnsgw serve`'s settings: defaults, Config/gateway.yaml, CNSGW_* environment variables.

@@ -3,6 +3,7 @@ import CodedErrors
 import Foundation
 import GatewayStorage
 import HexEncoding
+import JSONText
 import Synchronization
 
 /// The append-only, hash-chained audit log: every login attempt and every admin change.
@@ -43,32 +44,12 @@ public struct AuditLog: Sendable {
         out.append(UInt8(ascii: "{"))
         for (index, entry) in fields.sorted(by: { $0.key.utf8.lexicographicallyPrecedes($1.key.utf8) }).enumerated() {
             if index > 0 { out.append(UInt8(ascii: ",")) }
-            appendJSONString(entry.key, to: &out)
+            JSONText.appendString(entry.key, to: &out)
             out.append(UInt8(ascii: ":"))
-            appendJSONString(entry.value, to: &out)
+            JSONText.appendString(entry.value, to: &out)
         }
         out.append(UInt8(ascii: "}"))
         return Data(out)
-    }
-
-    private static let hex = Array("0123456789abcdef".utf8)
-
-    private static func appendJSONString(_ string: String, to out: inout [UInt8]) {
-        out.append(UInt8(ascii: "\""))
-        for byte in string.utf8 {
-            switch byte {
-            case UInt8(ascii: "\""): out += [UInt8(ascii: "\\"), UInt8(ascii: "\"")]
-            case UInt8(ascii: "\\"): out += [UInt8(ascii: "\\"), UInt8(ascii: "\\")]
-            case 0x0A: out += [UInt8(ascii: "\\"), UInt8(ascii: "n")]
-            case 0x0D: out += [UInt8(ascii: "\\"), UInt8(ascii: "r")]
-            case 0x09: out += [UInt8(ascii: "\\"), UInt8(ascii: "t")]
-            case 0x08: out += [UInt8(ascii: "\\"), UInt8(ascii: "b")]
-            case 0x0C: out += [UInt8(ascii: "\\"), UInt8(ascii: "f")]
-            case 0x00..<0x20: out += [UInt8(ascii: "\\"), UInt8(ascii: "u"), UInt8(ascii: "0"), UInt8(ascii: "0"), hex[Int(byte >> 4)], hex[Int(byte & 0xF)]]
-            default: out.append(byte)
-            }
-        }
-        out.append(UInt8(ascii: "\""))
     }
 
     public static func hash(previous: String, sequence: Int64, time: Date, kind: String, payload: Data) -> String {

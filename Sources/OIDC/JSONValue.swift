@@ -1,4 +1,5 @@
 import Foundation
+import JSONText
 
 /// A JSON value: JWT claims, JOSE headers and the OIDC `claims` parameter are open-ended JSON objects.
 public enum JSONValue: Sendable, Hashable, Codable {
@@ -36,7 +37,7 @@ public enum JSONValue: Sendable, Hashable, Codable {
 
     func write(to out: inout [UInt8]) {
         switch self {
-        case .string(let s): JSONValue.writeString(s, to: &out)
+        case .string(let s): JSONText.appendString(s, to: &out)
         case .integer(let i): out += Array(String(i).utf8)
         case .number(let d):
             // Whole numbers as integers (what JSONEncoder writes); others in Swift's shortest round-trip form.
@@ -54,29 +55,12 @@ public enum JSONValue: Sendable, Hashable, Codable {
             out.append(UInt8(ascii: "{"))
             for (i, key) in o.keys.sorted().enumerated() {
                 if i > 0 { out.append(UInt8(ascii: ",")) }
-                JSONValue.writeString(key, to: &out)
+                JSONText.appendString(key, to: &out)
                 out.append(UInt8(ascii: ":"))
                 o[key]!.write(to: &out)
             }
             out.append(UInt8(ascii: "}"))
         }
-    }
-
-    static func writeString(_ s: String, to out: inout [UInt8]) {
-        let hex = Array("0123456789abcdef".utf8)
-        out.append(UInt8(ascii: "\""))
-        for c in s.utf8 {
-            switch c {
-            case UInt8(ascii: "\""): out += [UInt8(ascii: "\\"), UInt8(ascii: "\"")]
-            case UInt8(ascii: "\\"): out += [UInt8(ascii: "\\"), UInt8(ascii: "\\")]
-            case 0x0A: out += [UInt8(ascii: "\\"), UInt8(ascii: "n")]
-            case 0x0D: out += [UInt8(ascii: "\\"), UInt8(ascii: "r")]
-            case 0x09: out += [UInt8(ascii: "\\"), UInt8(ascii: "t")]
-            case ..<0x20: out += [UInt8(ascii: "\\"), UInt8(ascii: "u"), 0x30, 0x30, hex[Int(c >> 4)], hex[Int(c & 15)]]
-            default: out.append(c)
-            }
-        }
-        out.append(UInt8(ascii: "\""))
     }
 
     public var string: String? { if case .string(let s) = self { return s }; return nil }
