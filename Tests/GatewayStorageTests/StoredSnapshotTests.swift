@@ -68,6 +68,18 @@ import Testing
         #expect(try await snapshot.value() == "4")
     }
 
+    @Test func anAmendmentIsDroppedByTheNextReadEvenWhenStorageIsBackWhereItWas() async throws {
+        // A registration remembered in memory and removed from storage before any read saw it: the records read next
+        // are those of the read before the amendment, and the amended value must not survive them.
+        let source = Source()
+        let snapshot = source.snapshot()
+        #expect(try await snapshot.value() == "1,2")
+        snapshot.amend { $0 += ",remembered" }
+        #expect(try await snapshot.value() == "1,2,remembered")
+        snapshot.invalidate()
+        #expect(try await snapshot.value() == "1,2")
+    }
+
     @Test func anInvalidationDuringARunningReadIsNotLost() async throws {
         let source = Source()
         let snapshot = source.snapshot()
