@@ -15,13 +15,13 @@ public final class StoredSnapshot<Records: Equatable & Sendable, Value: Sendable
     private let state = Mutex(State())
 
     private struct State {
-        var current: (records: Records, value: Value)?
+        /// The value and the records it was built from; no records once it was amended, so the next read rebuilds it
+        /// even from the same records (storage may be back where it was, e.g. a registration this process remembered
+        /// was removed before any read saw it).
+        var current: (records: Records?, value: Value)?
         var checkedAt: ContinuousClock.Instant?
         /// Counts invalidations, so a read that began before one does not mark the value fresh after it.
         var generation = 0
-        /// The value was amended since it was built: the next read rebuilds it even from the same records (storage
-        /// may be back where it was, e.g. a registration this process remembered was removed before any read saw it).
-        var amended = false
     }
 
     /// `build` makes the value from the records; it gets the previous value to reuse what did not change.
@@ -46,8 +46,8 @@ public final class StoredSnapshot<Records: Equatable & Sendable, Value: Sendable
         state.withLock { state in
             guard var current = state.current else { return }
             change(&current.value)
+            current.records = nil
             state.current = current
-            state.amended = true
         }
     }
 
@@ -62,15 +62,14 @@ public final class StoredSnapshot<Records: Equatable & Sendable, Value: Sendable
         let records = try await read()
         // Built outside the lock (it may parse certificates); two callers that read at once may both build, and the
         // later one's value stays — both from the same records, or the later from newer ones.
-        let (previous, amended) = state.withLock { state in (state.current, state.amended) }
-        if let previous, previous.records == records, !amended {
+        let previous = state.withLock { state in state.current }
+        if let previous, previous.records == records {
             state.withLock { state in if state.generation == generation { state.checkedAt = now } }
             return previous.value
         }
         let value = try build(records, previous?.value)
         state.withLock { state in
             state.current = (records, value)
-            state.amended = false
             state.checkedAt = state.generation == generation ? now : nil
         }
         return value
