@@ -18,7 +18,7 @@ extension SQLiteGatewayStorage {
     }
 
     public func session(id: String) async throws -> SessionRecord? {
-        try await read { db in try Row.fetchOne(db.cachedStatement(sql: Self.selectSessionSQL), arguments: [id]).flatMap(Self.session) }
+        try await readSingleStatement { db in try Row.fetchOne(db.cachedStatement(sql: Self.selectSessionSQL), arguments: [id]).flatMap(Self.session) }
     }
 
     public func updateSession(id: String, _ updater: @escaping @Sendable (SessionRecord) throws -> SessionRecord) async throws -> SessionRecord {

@@ -60,6 +60,18 @@ public final class SQLiteGatewayStorage: GatewayStorage {
     /// GRDB's synchronous read (a synchronous context selects it over the asynchronous overload).
     private func readOnCallingThread<T>(_ body: (Database) throws -> T) throws -> T { try pool.read(body) }
 
+    /// A read of exactly one SQL statement (a point lookup by key), on the calling thread and outside a transaction.
+    /// One statement sees one consistent snapshot on its own in SQLite, so the `BEGIN`/`COMMIT` that ``read(_:)``
+    /// wraps around its body for multi-statement consistency buys nothing here; on the card step it was most of the
+    /// pending login's lookup (bench/card-logins.sh, `perf`). Never use it for a body that runs two statements.
+    func readSingleStatement<T: Sendable>(_ body: @escaping @Sendable (Database) throws -> T) async throws -> T {
+        do { return try readSingleStatementOnCallingThread(body) } catch let error as DatabaseError {
+            throw StorageError(.unavailable, "SQLite read failed: \(error)")
+        }
+    }
+
+    private func readSingleStatementOnCallingThread<T>(_ body: (Database) throws -> T) throws -> T { try pool.unsafeRead(body) }
+
     // MARK: trusted CAs
 
     public func addTrustedCA(_ r: TrustedCARecord) async throws {
@@ -134,7 +146,7 @@ public final class SQLiteGatewayStorage: GatewayStorage {
     }
 
     public func pendingLogin(id: String) async throws -> PendingLoginRecord? {
-        try await read { db in try Row.fetchOne(db.cachedStatement(sql: Self.selectPendingLoginSQL), arguments: [id]).map(Self.pendingLogin) }
+        try await readSingleStatement { db in try Row.fetchOne(db.cachedStatement(sql: Self.selectPendingLoginSQL), arguments: [id]).map(Self.pendingLogin) }
     }
 
     public func updatePendingLogin(id: String, _ updater: @escaping @Sendable (PendingLoginRecord) throws -> PendingLoginRecord) async throws -> PendingLoginRecord {

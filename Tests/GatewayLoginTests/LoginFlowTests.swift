@@ -99,6 +99,15 @@ import Testing
     let t0 = LoginFlowTests.t0
     let request = LoginRequest(requester: "https://sp.example.it", level: .spidL2, attributes: ["fiscalNumber"], returnPath: "/oidc/continue")
 
+    @Test("a secret is 256 bits as 64 lowercase hex digits, and no two of 2,000 are alike")
+    func secrets() {
+        let secrets = (0..<2_000).map { _ in LoginBinding.newSecret() }
+        #expect(Set(secrets).count == secrets.count)
+        #expect(secrets.allSatisfy { $0.utf8.count == 64 && $0.utf8.allSatisfy { (48...57).contains($0) || (97...102).contains($0) } })
+        // Every hex digit shows up at every position across 2,000 secrets (a constant or short-range byte would not).
+        for position in [0, 31, 63] { #expect(Set(secrets.map { $0.utf8[$0.utf8.index($0.utf8.startIndex, offsetBy: position)] }).count == 16) }
+    }
+
     @Test("only the browser that started a login, holding the consenting browser's continuation secret, may finish it")
     func continuation() async throws {
         let flow = try LoginFlowTests().flow()
