@@ -83,11 +83,23 @@ public struct LoginFlow: Sendable {
     /// Records the card decision; on success the login waits for consent. The login is read, checked and updated in one
     /// write (the card step is the busiest step of a login, and a separate read before it was a second round trip).
     public func recordCard(_ id: String, decision: CardDecision) async throws -> Result<PendingLoginRecord, LoginFailure> {
+        try await recordCard(id, decision: decision) { updater in try await storage.updatePendingLogin(id: id, updater) }
+    }
+
+    /// ``recordCard(_:decision:)`` for a login the caller has just read (`login`): while it is still stored as read,
+    /// the update does not read it again.
+    public func recordCard(_ login: PendingLoginRecord, decision: CardDecision) async throws -> Result<PendingLoginRecord, LoginFailure> {
+        try await recordCard(login.id, decision: decision) { updater in try await storage.updatePendingLogin(from: login, updater) }
+    }
+
+    private func recordCard(_ id: String, decision: CardDecision,
+                            update: (@escaping @Sendable (PendingLoginRecord) throws -> PendingLoginRecord) async throws -> PendingLoginRecord)
+        async throws -> Result<PendingLoginRecord, LoginFailure> {
         let card = CardOutcomeRecord(decision)
         let at = now()
         let updated: PendingLoginRecord
         do {
-            updated = try await storage.updatePendingLogin(id: id) { current in
+            updated = try await update { current in
                 guard current.expiresAt > at else { throw LoginFailure.expired }
                 // The card step again with the card already recorded (a reload, or the language switch on the consent
                 // page): it is decided anew and the consent page shown again. Another card, or a login past consent, is

@@ -73,7 +73,7 @@ struct CardLoginController: Sendable {
         // The decision's audit record and the login's update are written together (two transactions queued at once on
         // the database's writer, one wait instead of two); the page that lets the login go on is shown only after both.
         async let audited = audit.append(kind: "login", fields: auditFields)
-        let recorded = try await flow.recordCard(pending.id, decision: decision)
+        let recorded = try await flow.recordCard(pending, decision: decision)
         _ = try await audited
         switch recorded {
         case .failure(let failure): return try await consentSteps.refuse(failure, loginID: pending.id, pages: pages, client: client)

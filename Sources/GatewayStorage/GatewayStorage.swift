@@ -24,6 +24,11 @@ public protocol GatewayStorage: Sendable {
     /// updated it in between (`.conflict`). A login's `createdAt` and `expiresAt` are fixed when it starts: an update
     /// keeps them as stored.
     func updatePendingLogin(id: String, _ updater: @escaping @Sendable (PendingLoginRecord) throws -> PendingLoginRecord) async throws -> PendingLoginRecord
+    /// ``updatePendingLogin(id:_:)`` starting from `read`, a record the caller has just read: while the stored record
+    /// still has `read.version`, it is replaced by `updater(read)` in one statement, without being read again; when it
+    /// has moved on (or `updater(read)` throws), the stored record is read and updated as ``updatePendingLogin(id:_:)``
+    /// does, so the outcome is the same either way. A backend without the shortcut takes that path every time.
+    func updatePendingLogin(from read: PendingLoginRecord, _ updater: @escaping @Sendable (PendingLoginRecord) throws -> PendingLoginRecord) async throws -> PendingLoginRecord
     func deletePendingLogin(id: String) async throws
 
     // MARK: replay cache
@@ -108,6 +113,11 @@ public protocol GatewayStorage: Sendable {
 }
 
 extension GatewayStorage {
+    /// Without a shortcut of its own, a backend reads the record again and updates it.
+    public func updatePendingLogin(from read: PendingLoginRecord, _ updater: @escaping @Sendable (PendingLoginRecord) throws -> PendingLoginRecord) async throws -> PendingLoginRecord {
+        try await updatePendingLogin(id: read.id, updater)
+    }
+
     /// Adds a registration, or replaces the JSON of the one with the same kind and ID.
     public func storeRegistration(kind: String, id: String, json: Data, now: Date) async throws {
         do {

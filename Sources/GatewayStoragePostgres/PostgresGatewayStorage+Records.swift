@@ -96,6 +96,24 @@ extension PostgresGatewayStorage {
                          })
     }
 
+    public func updatePendingLogin(from read: PendingLoginRecord, _ updater: @escaping @Sendable (PendingLoginRecord) throws -> PendingLoginRecord) async throws -> PendingLoginRecord {
+        // One statement instead of a transaction of four (BEGIN, SELECT … FOR UPDATE, UPDATE, COMMIT) while `read` is
+        // the stored version; `updater(read)` throwing may come from `read` being out of date, so the full path decides.
+        if var next = try? updater(read), next.id == read.id {
+            next.version = read.version + 1
+            next.createdAt = read.createdAt
+            next.expiresAt = read.expiresAt
+            let fixed: Set<String> = ["id", "created_at", "expires_at"]
+            let values = PostgresSQL.changingValues(next, keeping: fixed)
+            let sql = PostgresSQL.update(PendingLoginRecord.self, keeping: fixed, where: { "id = $\($0) AND version = $\($0 + 1)" }) + " RETURNING 1"
+            let replaced = try await autocommit("update pending login \(read.id)") { [next] conn in
+                try await conn.count(sql, values + [.text(read.id), .integer(Int64(read.version))]) == 1
+            }
+            if replaced { return next }
+        }
+        return try await updatePendingLogin(id: read.id, updater)
+    }
+
     public func deletePendingLogin(id: String) async throws {
         try await autocommit("delete pending login") { conn in
             guard try await conn.count("DELETE FROM pending_login WHERE id = $1 RETURNING 1", [.text(id)]) == 1 else {

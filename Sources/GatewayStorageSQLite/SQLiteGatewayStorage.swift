@@ -150,22 +150,43 @@ public final class SQLiteGatewayStorage: GatewayStorage {
     }
 
     public func updatePendingLogin(id: String, _ updater: @escaping @Sendable (PendingLoginRecord) throws -> PendingLoginRecord) async throws -> PendingLoginRecord {
+        try await write { db in try Self.readAndUpdatePendingLogin(id: id, db, updater) }
+    }
+
+    public func updatePendingLogin(from read: PendingLoginRecord, _ updater: @escaping @Sendable (PendingLoginRecord) throws -> PendingLoginRecord) async throws -> PendingLoginRecord {
         try await write { db in
-            guard let current = try Row.fetchOne(db.cachedStatement(sql: Self.selectPendingLoginSQL), arguments: [id]).map(Self.pendingLogin) else {
-                throw StorageError(.notFound, "no pending login with id \(id)")
-            }
-            var next = try updater(current)
-            guard next.id == id else { throw StorageError(.conflict, "an update cannot change a pending login's id") }
-            next.version = current.version + 1
-            next.createdAt = current.createdAt
-            next.expiresAt = current.expiresAt
-            let values: [(any DatabaseValueConvertible)?] = [next.requester, next.requestedLevel, next.comparison, Self.join(next.attributes), next.forceFresh,
-                                                             next.returnPath, next.state.rawValue, next.version,
-                                                             next.browserBinding, next.consentToken, next.continuationHash]
-            try db.cachedStatement(sql: Self.updatePendingLoginSQL).execute(arguments: StatementArguments(values + Self.cardValues(next.card) + [id, current.version]))
-            if db.changesCount == 0 { throw StorageError(.conflict, "pending login \(id) changed concurrently") }
-            return next
+            // `updater(read)` throwing may come from `read` being out of date: the path that reads decides then.
+            if let next = try? Self.nextPendingLogin(updater(read), current: read), try Self.storePendingLogin(next, replacing: read, db) { return next }
+            return try Self.readAndUpdatePendingLogin(id: read.id, db, updater)
         }
+    }
+
+    static func readAndUpdatePendingLogin(id: String, _ db: Database, _ updater: (PendingLoginRecord) throws -> PendingLoginRecord) throws -> PendingLoginRecord {
+        guard let current = try Row.fetchOne(db.cachedStatement(sql: selectPendingLoginSQL), arguments: [id]).map(pendingLogin) else {
+            throw StorageError(.notFound, "no pending login with id \(id)")
+        }
+        let next = try nextPendingLogin(updater(current), current: current)
+        if try !storePendingLogin(next, replacing: current, db) { throw StorageError(.conflict, "pending login \(id) changed concurrently") }
+        return next
+    }
+
+    /// `updated` as stored after `current`: the next version, with the fields that never change kept.
+    static func nextPendingLogin(_ updated: PendingLoginRecord, current: PendingLoginRecord) throws -> PendingLoginRecord {
+        guard updated.id == current.id else { throw StorageError(.conflict, "an update cannot change a pending login's id") }
+        var next = updated
+        next.version = current.version + 1
+        next.createdAt = current.createdAt
+        next.expiresAt = current.expiresAt
+        return next
+    }
+
+    /// Writes `next` over the stored record if that is still at `current.version`; false when it is not.
+    static func storePendingLogin(_ next: PendingLoginRecord, replacing current: PendingLoginRecord, _ db: Database) throws -> Bool {
+        let values: [(any DatabaseValueConvertible)?] = [next.requester, next.requestedLevel, next.comparison, join(next.attributes), next.forceFresh,
+                                                         next.returnPath, next.state.rawValue, next.version,
+                                                         next.browserBinding, next.consentToken, next.continuationHash]
+        try db.cachedStatement(sql: updatePendingLoginSQL).execute(arguments: StatementArguments(values + cardValues(next.card) + [current.id, current.version]))
+        return db.changesCount == 1
     }
 
     public func deletePendingLogin(id: String) async throws {

@@ -132,6 +132,9 @@ public struct SealedKeyStorage: GatewayStorage {
     public func updatePendingLogin(id: String, _ updater: @escaping @Sendable (PendingLoginRecord) throws -> PendingLoginRecord) async throws -> PendingLoginRecord {
         try await base.updatePendingLogin(id: id, updater)
     }
+    public func updatePendingLogin(from read: PendingLoginRecord, _ updater: @escaping @Sendable (PendingLoginRecord) throws -> PendingLoginRecord) async throws -> PendingLoginRecord {
+        try await base.updatePendingLogin(from: read, updater)
+    }
     public func deletePendingLogin(id: String) async throws { try await base.deletePendingLogin(id: id) }
     public func rememberOnce(namespace: String, key: String, now: Date, expiresAt: Date) async throws -> Bool {
         try await base.rememberOnce(namespace: namespace, key: key, now: now, expiresAt: expiresAt)

@@ -73,8 +73,42 @@ public enum StorageConformance {
         #expect(moved.createdAt == t0 && moved.expiresAt == t0 + 600 && moved.returnPath == "/moved" && moved.version == 2)
         #expect(try await s.pendingLogin(id: "p1") == moved)
         await #expect(throws: StorageError(.notFound, "")) { _ = try await s.updatePendingLogin(id: "p2") { $0 } }
+        try await updatesFromARead(s, stale: updated, current: moved)
         try await s.deletePendingLogin(id: "p1")
         #expect(try await s.pendingLogin(id: "p1") == nil)
+        await #expect(throws: StorageError(.notFound, "")) { _ = try await s.updatePendingLogin(from: moved) { $0 } }
+    }
+
+    struct NotAwaitingConsent: Error {}
+
+    /// `updatePendingLogin(from:_:)` gives what `updatePendingLogin(id:_:)` gives, whether the read is current or stale.
+    static func updatesFromARead(_ s: any GatewayStorage, stale: PendingLoginRecord, current: PendingLoginRecord) async throws {
+        // Current: applied to the read, the fixed fields kept as stored.
+        let fresh = try await s.updatePendingLogin(from: current) { var r = $0; r.returnPath += "/a"; r.expiresAt = t0 + 1; return r }
+        #expect(fresh.version == current.version + 1 && fresh.returnPath == current.returnPath + "/a" && fresh.expiresAt == current.expiresAt)
+        #expect(try await s.pendingLogin(id: current.id) == fresh)
+        // Stale: applied to the stored record, not to the read (whose returnPath is older).
+        let afterStale = try await s.updatePendingLogin(from: stale) { var r = $0; r.returnPath += "/b"; return r }
+        #expect(afterStale.version == fresh.version + 1 && afterStale.returnPath == fresh.returnPath + "/b")
+        #expect(try await s.pendingLogin(id: current.id) == afterStale)
+        // An updater that refuses the stale read but accepts the stored record succeeds; one that refuses the stored
+        // record fails with its own error and changes nothing.
+        var waiting = stale
+        waiting.state = .awaitingCard
+        let accepted = try await s.updatePendingLogin(from: waiting) { r in
+            guard r.state == .awaitingConsent else { throw NotAwaitingConsent() }
+            var next = r; next.state = .failed; return next
+        }
+        #expect(accepted.state == .failed && accepted.version == afterStale.version + 1)
+        await #expect(throws: NotAwaitingConsent.self) {
+            _ = try await s.updatePendingLogin(from: accepted) { r in
+                guard r.state == .awaitingConsent else { throw NotAwaitingConsent() }
+                return r
+            }
+        }
+        #expect(try await s.pendingLogin(id: current.id) == accepted)
+        await #expect(throws: StorageError(.conflict, "")) { _ = try await s.updatePendingLogin(from: accepted) { var r = $0; r.id = "other"; return r } }
+        #expect(try await s.pendingLogin(id: current.id) == accepted)
     }
 
     static func replayCache(_ s: any GatewayStorage) async throws {
