@@ -56,10 +56,13 @@ public enum LoginFailure: Error, Sendable, Hashable {
 public struct LoginFlow: Sendable {
     public let storage: any GatewayStorage
     public let now: @Sendable () -> Date
+    /// Where ``start(_:)`` leaves the logins it starts for their card step (``pendingForCard(_:)``); nil: nowhere.
+    public let awaitingCard: LoginsAwaitingCard?
 
-    public init(storage: any GatewayStorage, now: @escaping @Sendable () -> Date = { Date() }) {
+    public init(storage: any GatewayStorage, now: @escaping @Sendable () -> Date = { Date() }, awaitingCard: LoginsAwaitingCard? = nil) {
         self.storage = storage
         self.now = now
+        self.awaitingCard = awaitingCard
     }
 
     public func start(_ request: LoginRequest) async throws -> PendingLoginRecord {
@@ -70,14 +73,25 @@ public struct LoginFlow: Sendable {
                                         returnPath: request.returnPath, createdAt: now(), expiresAt: now() + request.lifetime,
                                         browserBinding: request.browserBinding.map(LoginBinding.digest))
         try await storage.createPendingLogin(record)
+        awaitingCard?.hold(record)
         return record
     }
 
     /// The login, if it exists and has not expired.
     public func pending(_ id: String) async throws -> Result<PendingLoginRecord, LoginFailure> {
         guard let record = try await storage.pendingLogin(id: id) else { return .failure(.unknownLogin) }
-        guard record.expiresAt > now() else { return .failure(.expired) }
-        return .success(record)
+        return unexpired(record)
+    }
+
+    /// ``pending(_:)`` for the card step, which records the card with ``recordCard(_:decision:)-(PendingLoginRecord,_)``:
+    /// the login as this process started it when it still holds it (``LoginsAwaitingCard``), else as stored.
+    public func pendingForCard(_ id: String) async throws -> Result<PendingLoginRecord, LoginFailure> {
+        if let held = awaitingCard?.take(id) { return unexpired(held) }
+        return try await pending(id)
+    }
+
+    private func unexpired(_ record: PendingLoginRecord) -> Result<PendingLoginRecord, LoginFailure> {
+        record.expiresAt > now() ? .success(record) : .failure(.expired)
     }
 
     /// Records the card decision; on success the login waits for consent. The login is read, checked and updated in one

@@ -14,7 +14,7 @@ extension GatewayApplication {
         let secret = LoginBinding.newSecret()
         var bound = request
         bound.browserBinding = secret
-        let login = try await LoginFlow(storage: storage).start(bound)
+        let login = try await LoginFlow(storage: storage, awaitingCard: loginsAwaitingCard).start(bound)
         // Secure and HttpOnly; Lax, so it comes with the top-level redirect from the card listener (another host name
         // in production) but never with a cross-site sub-request; scoped to the one continuation path.
         // The cookie outlives the login by as long as the login is kept, so a browser that comes back late is told it timed out.

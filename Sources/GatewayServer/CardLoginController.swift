@@ -17,7 +17,7 @@ import NIOCore
 struct CardLoginController: Sendable {
     let application: GatewayApplication
     var audit: AuditLog { application.audit }
-    var flow: LoginFlow { LoginFlow(storage: application.storage) }
+    var flow: LoginFlow { LoginFlow(storage: application.storage, awaitingCard: application.loginsAwaitingCard) }
     var consentSteps: ConsentController { ConsentController(application: application) }
 
     /// The codice fiscale as the audit log keeps it: the code, or its keyed hash when the admin configured one.
@@ -36,7 +36,7 @@ struct CardLoginController: Sendable {
         let loginID = request.uri.queryParameters.get("login")
         var pending: PendingLoginRecord?
         if let loginID {
-            switch try await flow.pending(loginID) {
+            switch try await flow.pendingForCard(loginID) {
             case .failure(let failure): return try await consentSteps.refuse(failure, loginID: loginID, pages: pages, client: client)
             case .success(let record): pending = record
             }

@@ -39,6 +39,8 @@ public struct GatewayApplication: Sendable {
     let samlKeys: SAMLKeyring
     /// Parsed card certificates (see ``CertificateCache``).
     public let certificates: CertificateCache
+    /// The logins the front ends just started, for their card step (see ``LoginsAwaitingCard``).
+    let loginsAwaitingCard = LoginsAwaitingCard()
     /// Registered OIDC clients, the OIDC signing keys and the pairwise-subject key.
     public let oidcClients: OIDCClientDirectory
     let oidcKeys: OIDCKeyring

@@ -58,6 +58,45 @@ import Testing
         #expect(try await flow.consent("nope", approve: true, certificateFingerprint: "aa", token: token) == .failure(.unknownLogin))
     }
 
+    @Test("the card step starts from the login as this process started it, once; a held record out of date is decided on the stored one")
+    func heldForTheCardStep() async throws {
+        let storage = InMemoryGatewayStorage()
+        let held = LoginsAwaitingCard(capacity: 2)
+        let flow = LoginFlow(storage: storage, now: { Self.t0 }, awaitingCard: held)
+        let login = try await flow.start(request)
+        #expect(held.count == 1)
+        // Held: the card step gets it without storage (removed behind the flow's back here), and only once.
+        try await storage.deletePendingLogin(id: login.id)
+        let taken = try await flow.pendingForCard(login.id).get()
+        #expect(taken.id == login.id && taken.version == login.version && taken.createdAt == login.createdAt && held.count == 0)
+        #expect(try await flow.pendingForCard(login.id) == .failure(.unknownLogin))
+        // The update does not trust it: the login is gone, so the card is not recorded.
+        #expect(try await flow.recordCard(taken, decision: decision()) == .failure(.unknownLogin))
+
+        // Out of date: another instance refused a card for it meanwhile; the held record still says awaitingCard.
+        let other = try await flow.start(request)
+        _ = try await LoginFlow(storage: storage, now: { Self.t0 }).recordCard(other.id, decision: decision(valid: false))
+        let stale = try await flow.pendingForCard(other.id).get()
+        #expect(stale.state == .awaitingCard)
+        #expect(try await flow.recordCard(stale, decision: decision()) == .failure(.wrongState(.failed)))
+        #expect(try await storage.pendingLogin(id: other.id)?.state == .failed)
+
+        // Current: the card is recorded as from a read.
+        let third = try await flow.start(request)
+        let carded = try await flow.recordCard(try await flow.pendingForCard(third.id).get(), decision: decision()).get()
+        #expect(carded.state == .awaitingConsent && carded.version == third.version + 1 && carded.consentToken != nil)
+        #expect(try await storage.pendingLogin(id: third.id) == carded)
+
+        // Held records give way oldest first, and an expired one is refused as a stored one is.
+        let a = try await flow.start(request), b = try await flow.start(request), c = try await flow.start(request)
+        #expect(held.count == 2)
+        try await storage.deletePendingLogin(id: a.id)
+        #expect(try await flow.pendingForCard(a.id) == .failure(.unknownLogin))   // not held any more: read, and gone
+        let late = LoginFlow(storage: storage, now: { Self.t0 + 601 }, awaitingCard: held)
+        #expect(try await late.pendingForCard(b.id) == .failure(.expired))
+        #expect(try await flow.pendingForCard(c.id).map(\.id) == .success(c.id))
+    }
+
     @Test("a refused card, a level too low, a denial and an expired login each end the login with their reason")
     func failures() async throws {
         let flow = try flow()
