@@ -65,7 +65,7 @@ let package = Package(
         // Hexadecimal of bytes (fingerprints, serials, hashes), without Foundation's formatter.
         .target(name: "HexEncoding"),
         // JSON strings written over bytes (JWS payloads, the audit log's canonical payloads).
-        .target(name: "JSONText"),
+        .target(name: "JSONText", dependencies: ["HexEncoding"]),
         .target(
             name: "ItalianIdentity",
             dependencies: ["CodedErrors"],

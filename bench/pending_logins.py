@@ -29,6 +29,11 @@ def authn_request():
     return redirect_query(public, entity, sp_key, force_authn=False)
 
 
+def shares(n, k):
+    """`n` split into `k` near-equal parts."""
+    return [n // k + (1 if i < n % k else 0) for i in range(k)]
+
+
 def start(n):
     """Starts `n` logins from this process's threads; returns their card steps and how many could not be started."""
     steps, failures, lock = [], [0], threading.Lock()
@@ -45,7 +50,7 @@ def start(n):
                 else:
                     failures[0] += 1
 
-    workers = [threading.Thread(target=worker, args=(n // threads + (1 if i < n % threads else 0),)) for i in range(threads)]
+    workers = [threading.Thread(target=worker, args=(k,)) for k in shares(n, threads)]
     for t in workers:
         t.start()
     for t in workers:
@@ -55,9 +60,8 @@ def start(n):
 
 if __name__ == "__main__":
     processes = max(1, min(os.cpu_count() or 1, count // 50 or 1))
-    shares = [count // processes + (1 if i < count % processes else 0) for i in range(processes)]
     with multiprocessing.Pool(processes) as pool:
-        results = pool.map(start, shares)
+        results = pool.map(start, shares(count, processes))
     steps = [step for part, _ in results for step in part]
     failed = sum(f for _, f in results)
     if failed:

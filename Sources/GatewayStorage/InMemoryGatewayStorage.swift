@@ -62,11 +62,7 @@ public actor InMemoryGatewayStorage: GatewayStorage {
     public func pendingLogin(id: String) -> PendingLoginRecord? { pending[id] }
     public func updatePendingLogin(id: String, _ updater: @escaping @Sendable (PendingLoginRecord) throws -> PendingLoginRecord) throws -> PendingLoginRecord {
         guard let current = pending[id] else { throw StorageError(.notFound, "no pending login with id \(id)") }
-        var next = try updater(current)
-        guard next.id == id else { throw StorageError(.conflict, "an update cannot change a pending login's id") }
-        next.version = current.version + 1
-        next.createdAt = current.createdAt
-        next.expiresAt = current.expiresAt
+        let next = try updater(current).stored(over: current)
         pending[id] = next
         return next
     }

@@ -27,6 +27,17 @@ public struct PendingLoginRecord: Sendable, Hashable, Codable {
     /// When housekeeping may remove this login: ``keptAfterExpiry`` after it expires.
     public var keptUntil: Date { expiresAt + Self.keptAfterExpiry }
 
+    /// This record as an update stores it over `current`: the next version, with the start and expiry kept as stored.
+    /// An update that would change the ID is a `.conflict`.
+    public func stored(over current: PendingLoginRecord) throws -> PendingLoginRecord {
+        guard id == current.id else { throw StorageError(.conflict, "an update cannot change a pending login's id") }
+        var next = self
+        next.version = current.version + 1
+        next.createdAt = current.createdAt
+        next.expiresAt = current.expiresAt
+        return next
+    }
+
     public enum State: String, Sendable, Hashable, Codable {
         case awaitingCard = "awaiting_card"
         case awaitingConsent = "awaiting_consent"

@@ -99,10 +99,7 @@ extension PostgresGatewayStorage {
     public func updatePendingLogin(from read: PendingLoginRecord, _ updater: @escaping @Sendable (PendingLoginRecord) throws -> PendingLoginRecord) async throws -> PendingLoginRecord {
         // One statement instead of a transaction of four (BEGIN, SELECT … FOR UPDATE, UPDATE, COMMIT) while `read` is
         // the stored version; `updater(read)` throwing may come from `read` being out of date, so the full path decides.
-        if var next = try? updater(read), next.id == read.id {
-            next.version = read.version + 1
-            next.createdAt = read.createdAt
-            next.expiresAt = read.expiresAt
+        if let next = try? updater(read).stored(over: read) {
             let fixed: Set<String> = ["id", "created_at", "expires_at"]
             let values = PostgresSQL.changingValues(next, keeping: fixed)
             let sql = PostgresSQL.update(PendingLoginRecord.self, keeping: fixed, where: { "id = $\($0) AND version = $\($0 + 1)" }) + " RETURNING 1"

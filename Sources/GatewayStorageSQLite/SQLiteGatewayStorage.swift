@@ -156,7 +156,7 @@ public final class SQLiteGatewayStorage: GatewayStorage {
     public func updatePendingLogin(from read: PendingLoginRecord, _ updater: @escaping @Sendable (PendingLoginRecord) throws -> PendingLoginRecord) async throws -> PendingLoginRecord {
         try await write { db in
             // `updater(read)` throwing may come from `read` being out of date: the path that reads decides then.
-            if let next = try? Self.nextPendingLogin(updater(read), current: read), try Self.storePendingLogin(next, replacing: read, db) { return next }
+            if let next = try? updater(read).stored(over: read), try Self.storePendingLogin(next, replacing: read, db) { return next }
             return try Self.readAndUpdatePendingLogin(id: read.id, db, updater)
         }
     }
@@ -165,18 +165,8 @@ public final class SQLiteGatewayStorage: GatewayStorage {
         guard let current = try Row.fetchOne(db.cachedStatement(sql: selectPendingLoginSQL), arguments: [id]).map(pendingLogin) else {
             throw StorageError(.notFound, "no pending login with id \(id)")
         }
-        let next = try nextPendingLogin(updater(current), current: current)
+        let next = try updater(current).stored(over: current)
         if try !storePendingLogin(next, replacing: current, db) { throw StorageError(.conflict, "pending login \(id) changed concurrently") }
-        return next
-    }
-
-    /// `updated` as stored after `current`: the next version, with the fields that never change kept.
-    static func nextPendingLogin(_ updated: PendingLoginRecord, current: PendingLoginRecord) throws -> PendingLoginRecord {
-        guard updated.id == current.id else { throw StorageError(.conflict, "an update cannot change a pending login's id") }
-        var next = updated
-        next.version = current.version + 1
-        next.createdAt = current.createdAt
-        next.expiresAt = current.expiresAt
         return next
     }
 

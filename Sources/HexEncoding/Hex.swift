@@ -5,13 +5,16 @@ public enum Hex {
     private static let upper = Array("0123456789ABCDEF".utf8)
 
     public static func encode<Bytes: Sequence>(_ bytes: Bytes, uppercase: Bool = false) -> String where Bytes.Element == UInt8 {
-        let digits = uppercase ? upper : lower
         var out: [UInt8] = []
         out.reserveCapacity(bytes.underestimatedCount * 2)
-        for byte in bytes {
-            out.append(digits[Int(byte >> 4)])
-            out.append(digits[Int(byte & 0x0F)])
-        }
+        for byte in bytes { append(byte, to: &out, uppercase: uppercase) }
         return String(decoding: out, as: UTF8.self)
+    }
+
+    /// Appends the two hex digits of `byte` to `out` (for writers that escape byte by byte: `%XX`, `\u00xx`).
+    public static func append(_ byte: UInt8, to out: inout [UInt8], uppercase: Bool = false) {
+        let digits = uppercase ? upper : lower
+        out.append(digits[Int(byte >> 4)])
+        out.append(digits[Int(byte & 0x0F)])
     }
 }

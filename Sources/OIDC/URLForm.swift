@@ -1,3 +1,5 @@
+import HexEncoding
+
 /// `application/x-www-form-urlencoded` values, and query values in links.
 public enum URLForm {
     /// `value` with every byte of its UTF-8 outside RFC 3986's unreserved set (ASCII letters, digits, `-._~`)
@@ -15,11 +17,10 @@ public enum URLForm {
                  UInt8(ascii: "-"), UInt8(ascii: "."), UInt8(ascii: "_"), UInt8(ascii: "~"):
                 out.append(byte)
             default:
-                out += [UInt8(ascii: "%"), hex[Int(byte >> 4)], hex[Int(byte & 0x0F)]]
+                out.append(UInt8(ascii: "%"))
+                Hex.append(byte, to: &out, uppercase: true)
             }
         }
         return String(decoding: out, as: UTF8.self)
     }
-
-    private static let hex = Array("0123456789ABCDEF".utf8)
 }
