@@ -6,6 +6,8 @@ import GRDB
 public final class SQLiteGatewayStorage: GatewayStorage {
     // Sendable: GRDB's DatabasePool serialises writers and is safe to share.
     private let pool: DatabasePool
+    /// Every write goes through it: concurrent writes share a transaction (``SQLiteGroupCommit``).
+    private let writes: SQLiteGroupCommit
     public let path: String
 
     /// Opens (or creates) the database at `path` and applies pending migrations. A file that is not a cnsgw
@@ -17,6 +19,7 @@ public final class SQLiteGatewayStorage: GatewayStorage {
         do {
             pool = try DatabasePool(path: path, configuration: configuration)
             try pool.write { db in try Self.migrate(db) }
+            writes = SQLiteGroupCommit(pool: pool)
         } catch let error as DatabaseError where [.SQLITE_NOTADB, .SQLITE_CORRUPT].contains(error.resultCode) {
             throw StorageError(.corrupted, "\(path) is not a readable cnsgw database (\(error.message ?? "\(error.resultCode)")); nothing was changed: move it away or restore a backup")
         } catch let error as StorageError {
@@ -43,7 +46,7 @@ public final class SQLiteGatewayStorage: GatewayStorage {
 
     func write<T: Sendable>(_ body: @escaping @Sendable (Database) throws -> T) async throws -> T {
         // Database errors become StorageError; anything an updater closure throws reaches the caller as it is.
-        do { return try await pool.write(body) } catch let error as DatabaseError {
+        do { return try await writes.write(body) } catch let error as DatabaseError {
             throw StorageError(.unavailable, "SQLite write failed: \(error)")
         }
     }

@@ -1,0 +1,128 @@
+import GRDB
+import Synchronization
+
+/// Group commit for SQLite writes: the writes that wait while a transaction runs are stored together in the next one,
+/// each in its own savepoint, in arrival order. A write's caller resumes only once the transaction that holds it has
+/// committed (with `synchronous = FULL`, once the WAL is on disk), so nothing acknowledged can be lost; what one write
+/// throws rolls back that write alone and reaches its caller as before. Under load one `BEGIN`/`COMMIT`, one set of
+/// WAL frames and one `fsync` carry several writes (a card step's login update and its audit record, or the card
+/// steps of several citizens); alone, a write is stored in a transaction of its own at once.
+///
+/// Written here because GRDB serialises writers but commits each one on its own; the audit log's own grouping
+/// (`GatewayAudit`) groups only audit records, and only per backend-neutral append.
+final class SQLiteGroupCommit: Sendable {
+    /// One write as the writer's queue sees it: run in the transaction, then told how the transaction ended.
+    private protocol QueuedWrite: AnyObject, Sendable {
+        func run(_ db: Database, alone: Bool)
+        /// Whether the write threw (after ``run(_:alone:)``).
+        var failed: Bool { get }
+        func finish(transactionError: (any Error)?)
+    }
+
+    private final class Write<T: Sendable>: QueuedWrite, @unchecked Sendable {
+        // @unchecked Sendable: `result` is set and read only on the database's writer queue, before `finish`.
+        let body: @Sendable (Database) throws -> T
+        let continuation: CheckedContinuation<T, any Error>
+        var result: Result<T, any Error>?
+
+        init(body: @escaping @Sendable (Database) throws -> T, continuation: CheckedContinuation<T, any Error>) {
+            self.body = body
+            self.continuation = continuation
+        }
+
+        func run(_ db: Database, alone: Bool) {
+            guard !alone else {
+                // The transaction is this write's own: its error rolls the transaction back (``commit(_:_:)``).
+                result = Result { try body(db) }
+                return
+            }
+            result = Result {
+                var value: T?
+                try db.inSavepoint {
+                    value = try body(db)
+                    return .commit
+                }
+                return value!
+            }
+        }
+
+        var failed: Bool {
+            if case .failure = result { return true }
+            return false
+        }
+
+        func finish(transactionError: (any Error)?) {
+            switch (result, transactionError) {
+            case (.failure(let error)?, _): continuation.resume(throwing: error)
+            case (.success(let value)?, nil): continuation.resume(returning: value)
+            case (_, let error?): continuation.resume(throwing: error)
+            case (nil, nil): continuation.resume(throwing: DatabaseError(resultCode: .SQLITE_ABORT, message: "the write did not run"))
+            }
+        }
+    }
+
+    private struct State {
+        var queue: [any QueuedWrite] = []
+        var draining = false
+    }
+
+    private let pool: DatabasePool
+    private let state = Mutex(State())
+    /// Writes per transaction at most: bounds how long one transaction holds the writer under a burst.
+    private let batchLimit: Int
+
+    init(pool: DatabasePool, batchLimit: Int = 64) {
+        self.pool = pool
+        self.batchLimit = batchLimit
+    }
+
+    /// Runs `body` in a write transaction (shared with the writes queued beside it) and returns once it is committed.
+    func write<T: Sendable>(_ body: @escaping @Sendable (Database) throws -> T) async throws -> T {
+        try await withCheckedThrowingContinuation { (continuation: CheckedContinuation<T, any Error>) in
+            let startDrain = state.withLock { state in
+                state.queue.append(Write(body: body, continuation: continuation))
+                defer { state.draining = true }
+                return !state.draining
+            }
+            if startDrain { pool.asyncWriteWithoutTransaction { [self] db in drain(db) } }
+        }
+    }
+
+    /// On the writer's queue: transactions of what is queued, until nothing is.
+    private func drain(_ db: Database) {
+        while true {
+            let batch: [any QueuedWrite]? = state.withLock { state in
+                guard !state.queue.isEmpty else {
+                    state.draining = false
+                    return nil
+                }
+                let batch = Array(state.queue.prefix(batchLimit))
+                state.queue.removeFirst(batch.count)
+                return batch
+            }
+            guard let batch else { return }
+            let transactionError = Self.commit(batch, db)
+            for write in batch { write.finish(transactionError: transactionError) }
+        }
+    }
+
+    /// One transaction for `batch`; the error that stopped it from committing, if any.
+    private static func commit(_ batch: [any QueuedWrite], _ db: Database) -> (any Error)? {
+        let alone = batch.count == 1
+        do {
+            try db.inTransaction {
+                for write in batch {
+                    // SQLite rolls a whole transaction back on some errors (a full disk, an I/O error): what follows
+                    // must not run outside it, and the commit below then reports the error to every write.
+                    guard db.isInsideTransaction else { break }
+                    write.run(db, alone: alone)
+                }
+                if alone, batch[0].failed { return .rollback }
+                return .commit
+            }
+            return nil
+        } catch {
+            return error
+        }
+    }
+}

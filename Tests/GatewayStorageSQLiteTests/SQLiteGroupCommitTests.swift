@@ -1,0 +1,106 @@
+import Foundation
+import GRDB
+@testable import GatewayStorageSQLite
+import Synchronization
+import Testing
+
+/// Group commit on the SQLite writer: several writes per transaction, each keeping its own result and its own failure.
+@Suite struct SQLiteGroupCommitTests {
+    /// Counts the transactions that commit and those that roll back.
+    final class TransactionCounter: TransactionObserver, @unchecked Sendable {
+        // @unchecked Sendable: GRDB calls it on the writer's queue only; tests read it after the writes returned.
+        var commits = 0
+        var rollbacks = 0
+        func observes(eventsOfKind eventKind: DatabaseEventKind) -> Bool { true }
+        func databaseDidChange(with event: DatabaseEvent) {}
+        func databaseDidCommit(_ db: Database) { commits += 1 }
+        func databaseDidRollback(_ db: Database) { rollbacks += 1 }
+    }
+
+    struct Refused: Error, Equatable { let n: Int }
+
+    static func pool() throws -> (DatabasePool, TransactionCounter) {
+        let pool = try DatabasePool(path: NSTemporaryDirectory() + "cnsgw-group-\(UUID().uuidString).sqlite")
+        try pool.write { db in try db.execute(sql: "CREATE TABLE t (n INTEGER PRIMARY KEY)") }
+        let counter = TransactionCounter()
+        pool.add(transactionObserver: counter, extent: .databaseLifetime)
+        return (pool, counter)
+    }
+
+    /// Inserts `n`; a multiple of 5 is then refused by the write itself (after its insert, which must not stay).
+    static func insert(_ n: Int) -> @Sendable (Database) throws -> Int {
+        { db in
+            try db.execute(sql: "INSERT INTO t (n) VALUES (?)", arguments: [n])
+            if n % 5 == 0 { throw Refused(n: n) }
+            return n * 2
+        }
+    }
+
+    @Test("writes queued behind a running one commit in one transaction; each gets its own result, a refused one leaves nothing")
+    func queuedWritesShareATransaction() async throws {
+        let (pool, counter) = try Self.pool()
+        let commit = SQLiteGroupCommit(pool: pool)
+        let started = Atomic<Bool>(false)
+        // The first write holds the writer until the others are queued behind it.
+        async let first: Int = commit.write { db in
+            started.store(true, ordering: .sequentiallyConsistent)
+            Thread.sleep(forTimeInterval: 0.3)
+            try db.execute(sql: "INSERT INTO t (n) VALUES (1000)")
+            return 1
+        }
+        while !started.load(ordering: .sequentiallyConsistent) { try await Task.sleep(for: .milliseconds(2)) }
+        let results = await withTaskGroup(of: (Int, Result<Int, Refused>).self) { group in
+            for n in 1...40 {
+                group.addTask {
+                    do { return (n, .success(try await commit.write(Self.insert(n)))) } catch let error as Refused { return (n, .failure(error)) } catch {
+                        Issue.record("write \(n) failed with \(error)")
+                        return (n, .failure(Refused(n: -1)))
+                    }
+                }
+            }
+            var all: [Int: Result<Int, Refused>] = [:]
+            for await (n, result) in group { all[n] = result }
+            return all
+        }
+        #expect(try await first == 1)
+        for n in 1...40 {
+            #expect(results[n] == (n % 5 == 0 ? .failure(Refused(n: n)) : .success(n * 2)), "write \(n)")
+        }
+        let stored = try await pool.read { db in try Int.fetchAll(db, sql: "SELECT n FROM t ORDER BY n") }
+        #expect(stored == (1...40).filter { $0 % 5 != 0 } + [1000])
+        // The held write's transaction, then one for the 40 queued behind it (fewer than the 64 a batch may hold).
+        #expect(counter.commits == 2)
+        #expect(counter.rollbacks == 0)
+    }
+
+    @Test("a write alone that is refused rolls its transaction back; a database error reaches its caller")
+    func aloneRefusedAndFailing() async throws {
+        let (pool, counter) = try Self.pool()
+        let commit = SQLiteGroupCommit(pool: pool)
+        await #expect(throws: Refused(n: 5)) { try await commit.write(Self.insert(5)) }
+        #expect(try await commit.write(Self.insert(6)) == 12)
+        await #expect(throws: DatabaseError.self) { try await commit.write(Self.insert(6)) }
+        let stored = try await pool.read { db in try Int.fetchAll(db, sql: "SELECT n FROM t ORDER BY n") }
+        #expect(stored == [6])
+        #expect(counter.commits == 1)
+        #expect(counter.rollbacks == 2)
+    }
+
+    @Test("many concurrent writers: every acknowledged write is stored, in fewer transactions than writes")
+    func concurrentWriters() async throws {
+        let (pool, counter) = try Self.pool()
+        let commit = SQLiteGroupCommit(pool: pool, batchLimit: 8)
+        let acknowledged = try await withThrowingTaskGroup(of: Int?.self) { group in
+            for n in 1...300 { group.addTask { try? await commit.write(Self.insert(n)) } }
+            var count = 0
+            for try await value in group where value != nil { count += 1 }
+            return count
+        }
+        #expect(acknowledged == 240)
+        let stored = try await pool.read { db in try Int.fetchOne(db, sql: "SELECT count(*) FROM t") }
+        #expect(stored == 240)
+        // Refused writes alone in their transaction roll it back: count both ends.
+        #expect(counter.commits + counter.rollbacks < 300)
+        #expect(counter.commits + counter.rollbacks >= 300 / 8)
+    }
+}
