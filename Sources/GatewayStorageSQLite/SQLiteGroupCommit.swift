@@ -78,13 +78,17 @@ final class SQLiteGroupCommit: Sendable {
 
     /// Runs `body` in a write transaction (shared with the writes queued beside it) and returns once it is committed.
     func write<T: Sendable>(_ body: @escaping @Sendable (Database) throws -> T) async throws -> T {
-        try await withCheckedThrowingContinuation { (continuation: CheckedContinuation<T, any Error>) in
-            let startDrain = state.withLock { state in
-                state.queue.append(Write(body: body, continuation: continuation))
-                defer { state.draining = true }
-                return !state.draining
-            }
-            if startDrain { pool.asyncWriteWithoutTransaction { [self] db in drain(db) } }
+        let leads = state.withLock { state in
+            defer { state.draining = true }
+            return !state.draining
+        }
+        // The write that starts a transaction first lets the jobs already waiting on its executor run: a write they
+        // make (a card step's audit record, issued beside its login update) joins this transaction instead of waiting
+        // for one of its own. Later writes queue behind the draining flag set above.
+        if leads { await Task.yield() }
+        return try await withCheckedThrowingContinuation { (continuation: CheckedContinuation<T, any Error>) in
+            state.withLock { state in state.queue.append(Write(body: body, continuation: continuation)) }
+            if leads { pool.asyncWriteWithoutTransaction { [self] db in drain(db) } }
         }
     }
 

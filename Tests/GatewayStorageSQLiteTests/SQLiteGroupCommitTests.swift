@@ -73,6 +73,40 @@ import Testing
         #expect(counter.rollbacks == 0)
     }
 
+    /// One thread for the jobs of the tasks that prefer it, as a NIO event loop is for a request's tasks.
+    final class SerialExecutor: TaskExecutor, @unchecked Sendable {
+        // @unchecked Sendable: the queue is the only state, and DispatchQueue is thread-safe.
+        let queue = DispatchQueue(label: "cnsgw.test.serial-executor")
+        func enqueue(_ job: consuming ExecutorJob) {
+            let job = UnownedJob(job)
+            queue.async { job.runSynchronously(on: self.asUnownedTaskExecutor()) }
+        }
+    }
+
+    @Test("writes issued in the same turn of one executor (a login update and its audit record) share one transaction")
+    func sameTurnWritesShareATransaction() async throws {
+        let (pool, counter) = try Self.pool()
+        let commit = SQLiteGroupCommit(pool: pool)
+        let executor = SerialExecutor()
+        for round in 0..<5 {
+            let before = counter.commits
+            let (a, b) = try await withTaskExecutorPreference(executor) {
+                async let update = commit.write(Self.insert(round * 10 + 1))
+                // The audit record takes a while to build (its hash chain, its JSON) before it is written.
+                async let audit = { () async throws -> Int in
+                    usleep(5_000)
+                    return try await commit.write(Self.insert(round * 10 + 2))
+                }()
+                return try await (update, audit)
+            }
+            #expect((a, b) == ((round * 10 + 1) * 2, (round * 10 + 2) * 2))
+            #expect(counter.commits == before + 1, "round \(round)")
+        }
+        let stored = try await pool.read { db in try Int.fetchAll(db, sql: "SELECT n FROM t ORDER BY n") }
+        let expected: [Int] = (0..<5).flatMap { (round: Int) -> [Int] in [round * 10 + 1, round * 10 + 2] }
+        #expect(stored == expected)
+    }
+
     @Test("a write alone that is refused rolls its transaction back; a database error reaches its caller")
     func aloneRefusedAndFailing() async throws {
         let (pool, counter) = try Self.pool()
