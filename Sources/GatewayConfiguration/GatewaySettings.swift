@@ -131,6 +131,10 @@ public struct GatewaySettings: Sendable, Hashable {
     /// `log.level`: trace, debug, info, notice, warning, error, critical.
     public var logLevel = "info"
 
+    /// `log.format`: `text` (one line per event, `time level label : key=value [source] message`) or `json` (one JSON
+    /// object per line, for log shippers).
+    public var logFormat = "text"
+
     public init() {}
 
     /// A path from the settings, relative paths taken from the data folder.

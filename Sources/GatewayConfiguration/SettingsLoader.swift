@@ -90,6 +90,7 @@ public enum SettingsLoader {
         "metrics.port": { s, v, k in s.metricsPort = try count(v, k, maximum: 65_535) },
         "outbound.allow_private_addresses": { s, v, k in s.outboundAllowPrivateAddresses = try bool(v, k) },
         "log.level": { s, v, k in s.logLevel = try oneOf(v, k, ["trace", "debug", "info", "notice", "warning", "error", "critical"]) },
+        "log.format": { s, v, k in s.logFormat = try oneOf(v, k, ["text", "json"]) },
     ]
 
     /// The known keys, sorted (for documentation and error messages).

@@ -1,5 +1,6 @@
 import ArgumentParser
 import Foundation
+import GatewayServer
 import Logging
 import NIOCore
 import NIOPosix
@@ -17,6 +18,13 @@ struct CNSGW: AsyncParsableCommand {
         subcommands: [VerifyCommand.self, CodiceFiscaleCommand.self, TestPKICommand.self, CACommand.self, AuditCommand.self, CRLCommand.self, SPCommand.self, ClientCommand.self, FederationCommand.self, KeysCommand.self, StorageCommand.self, ServeCommand.self]
     )
 
+    /// Every logger writes through ``GatewayLogHandler`` in `format`; the level of loggers that do not set their own is
+    /// `CNSGW_LOG_LEVEL`, warning by default. Called once per process.
+    static func bootstrapLogging(format: GatewayLogHandler.Format) {
+        let level = ProcessInfo.processInfo.environment["CNSGW_LOG_LEVEL"].flatMap(Logger.Level.init(rawValue:)) ?? .warning
+        LoggingSystem.bootstrap { label in GatewayLogHandler(label: label, format: format, logLevel: level) }
+    }
+
     /// Runs the command and maps every outcome onto the documented exit statuses (ArgumentParser's own
     /// usage errors would otherwise exit 64).
     static func main() async {
@@ -24,11 +32,9 @@ struct CNSGW: AsyncParsableCommand {
             // The server's async handlers then run on SwiftNIO's event-loop threads, not on a second pool of threads
             // that every request would hop to and back from (SwiftNIO's documented take-over; main thread, first thing).
             _ = NIOSingletons.unsafeTryInstallSingletonPosixEventLoopGroupAsConcurrencyGlobalExecutor()
-        }
-        LoggingSystem.bootstrap { label in
-            var handler = StreamLogHandler.standardError(label: label)
-            handler.logLevel = ProcessInfo.processInfo.environment["CNSGW_LOG_LEVEL"].flatMap(Logger.Level.init(rawValue:)) ?? .warning
-            return handler
+        } else {
+            // `serve` sets up logging itself once its settings (`log.format`) are read.
+            bootstrapLogging(format: .text)
         }
         do {
             var command = try parseAsRoot()

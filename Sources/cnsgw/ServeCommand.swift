@@ -81,6 +81,7 @@ struct ServeCommand: AsyncParsableCommand {
 
     func run() async throws {
         let settings = try settings()
+        CNSGW.bootstrapLogging(format: GatewayLogHandler.Format(rawValue: settings.logFormat) ?? .text)
         var logger = Logger(label: "cnsgw.serve")
         logger.logLevel = Logger.Level(rawValue: settings.logLevel) ?? .info
         var data = self.data
