@@ -21,7 +21,7 @@ import ServiceLifecycle
 
 /// The two listeners of the gateway as services: the public one (pages, health, protocol endpoints) and the card
 /// listener that asks for the client certificate and runs the CNS decision.
-public struct GatewayApplication: Sendable {
+public final class GatewayApplication: Sendable {
     public let configuration: GatewayServerConfiguration
     public let storage: any GatewayStorage
     public let trust: TrustStoreProvider
@@ -210,7 +210,7 @@ public struct GatewayApplication: Sendable {
         router.add(middleware: RequestGuard(proxies: configuration.proxies, limiter: requestLimiter, limitedPaths: Self.limitedPaths, refusals: refusals))
         router.add(middleware: StorageOutageGuard(application: self))
         router.get("/healthz") { _, _ in "ok\n" }
-        router.get("/readyz") { _, _ -> Response in
+        router.get("/readyz") { [self] _, _ -> Response in
             do {
                 let store = try await trust.trustStore()
                 guard !store.anchors.isEmpty else {
@@ -233,10 +233,10 @@ public struct GatewayApplication: Sendable {
         if let metrics, configuration.metricsPort == nil {
             router.get("/metrics") { _, _ -> Response in Self.metricsResponse(metrics) }
         }
-        router.get("/") { request, _ -> Response in
+        router.get("/") { [self] request, _ -> Response in
             html(pages(for: request).index(cardURL: "\(configuration.cardURL)/login/card"), status: .ok)
         }
-        router.get("/help") { request, _ -> Response in html(pages(for: request).help(), status: .ok) }
+        router.get("/help") { [self] request, _ -> Response in html(pages(for: request).help(), status: .ok) }
         let saml = SAMLController(engine: samlEngine, application: self)
         router.get("/saml/metadata") { request, _ in try await saml.metadata(request) }
         router.get("/saml/sso") { request, context in try await saml.singleSignOn(request, context) }
