@@ -3,10 +3,10 @@ import Synchronization
 
 /// Group commit for SQLite writes: the writes that wait while a transaction runs are stored together in the next one,
 /// each in its own savepoint, in arrival order. A write's caller resumes only once the transaction that holds it has
-/// committed (with `synchronous = FULL`, once the WAL is on disk), so nothing acknowledged can be lost; what one write
-/// throws rolls back that write alone and reaches its caller as before. Under load one `BEGIN`/`COMMIT`, one set of
-/// WAL frames and one `fsync` carry several writes (a card step's login update and its audit record, or the card
-/// steps of several citizens); alone, a write is stored in a transaction of its own at once.
+/// committed, so nothing acknowledged is lost with the process (against a power loss, the connection's `synchronous`
+/// setting decides, as before); what one write throws rolls back that write alone and reaches its caller as before.
+/// Under load one `BEGIN`/`COMMIT` and one set of WAL frames carry several writes (a card step's login update and its
+/// audit record, or the card steps of several citizens); alone, a write is stored in a transaction of its own at once.
 ///
 /// Written here because GRDB serialises writers but commits each one on its own; the audit log's own grouping
 /// (`GatewayAudit`) groups only audit records, and only per backend-neutral append.
@@ -81,16 +81,24 @@ final class SQLiteGroupCommit: Sendable {
     /// Runs `body` in a write transaction (shared with the writes queued beside it) and returns once it is committed.
     func write<T: Sendable>(_ body: @escaping @Sendable (Database) throws -> T) async throws -> T {
         let leads = state.withLock { state in
-            defer { state.draining = true }
-            return !state.draining
+            guard !state.draining else { return false }
+            state.draining = true
+            return true
         }
         // The write that starts a transaction first lets the jobs already waiting on its executor run: a write they
         // make (a card step's audit record, issued beside its login update) joins this transaction instead of waiting
         // for one of its own. Later writes queue behind the draining flag set above.
         if leads { await Task.yield() }
         return try await withCheckedThrowingContinuation { (continuation: CheckedContinuation<T, any Error>) in
-            state.withLock { state in state.queue.append(Write(body: body, continuation: continuation)) }
-            if leads { pool.asyncWriteWithoutTransaction { [self] db in drain(db) } }
+            let startDrain = state.withLock { state in
+                state.queue.append(Write(body: body, continuation: continuation))
+                if leads { return true }
+                // The drain this write saw may have found its queue empty and ended since: then this write starts one.
+                guard !state.draining else { return false }
+                state.draining = true
+                return true
+            }
+            if startDrain { pool.asyncWriteWithoutTransaction { [self] db in drain(db) } }
         }
     }
 

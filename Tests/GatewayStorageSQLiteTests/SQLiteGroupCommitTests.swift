@@ -120,6 +120,27 @@ import Testing
         #expect(counter.rollbacks == 2)
     }
 
+    @Test("writers that keep finding the writer just idle or just busy never wait forever (a drain that ends as a write queues)",
+          .timeLimit(.minutes(1)))
+    func noWriteIsLeftBehind() async throws {
+        let (pool, _) = try Self.pool()
+        let commit = SQLiteGroupCommit(pool: pool)
+        // Four writers one write at a time: the queue empties and refills all the time, so drains end and start
+        // around every write. A write that queued behind a drain that had just ended would never return.
+        try await withThrowingTaskGroup(of: Void.self) { group in
+            for writer in 0..<4 {
+                group.addTask {
+                    for n in 0..<500 where (writer * 1000 + n) % 5 != 0 {
+                        _ = try await commit.write(Self.insert(writer * 1000 + n + 1_000_000))
+                    }
+                }
+            }
+            try await group.waitForAll()
+        }
+        let stored = try await pool.read { db in try Int.fetchOne(db, sql: "SELECT count(*) FROM t") }
+        #expect(stored == 4 * 400)
+    }
+
     @Test("many concurrent writers: every acknowledged write is stored, in fewer transactions than writes")
     func concurrentWriters() async throws {
         let (pool, counter) = try Self.pool()
