@@ -70,8 +70,9 @@ struct CardLoginController: Sendable {
             guard let refusal = decision.refusal else { return application.html(pages.recognised(decision), status: .ok) }
             return application.html(pages.refused(refusal), status: .forbidden)
         }
-        // The decision's audit record and the login's update are written together (two transactions queued at once on
-        // the database's writer, one wait instead of two); the page that lets the login go on is shown only after both.
+        // The decision's audit record and the login's update are issued together: on SQLite they share one transaction
+        // (SQLiteGroupCommit), elsewhere two writes run at once; the page that lets the login go on is shown only after
+        // both are stored.
         async let audited = audit.append(kind: "login", fields: auditFields)
         let recorded = try await flow.recordCard(pending, decision: decision)
         _ = try await audited
