@@ -180,6 +180,7 @@ let package = Package(
                                                              .product(name: "_CryptoExtras", package: "swift-crypto"),
                                                              .product(name: "Mustache", package: "swift-mustache")]),
         .testTarget(name: "GatewayAuditTests", dependencies: ["GatewayAudit"]),
+        .testTarget(name: "HexEncodingTests", dependencies: ["HexEncoding", .product(name: "Crypto", package: "swift-crypto")]),
         .testTarget(name: "GatewayStorageTests", dependencies: ["GatewayStorage", "StorageConformance"]),
         .testTarget(name: "GatewayStoragePostgresTests", dependencies: ["GatewayStoragePostgres", "StorageConformance", "GatewayAudit", "CNSTestSupport"]),
         .testTarget(name: "KeyProtectionTests", dependencies: ["KeyProtection", "GatewayStorageSQLite", "StorageConformance"]),

@@ -37,6 +37,10 @@ public final class GatewayApplication: Sendable {
     /// Registered SAML service providers and the SAML signing key.
     public let serviceProviders: ServiceProviderDirectory
     let samlKeys: SAMLKeyring
+    /// The card step's metric handles (see ``MetricHandles``).
+    let metricHandles = MetricHandles()
+    /// The hosts of requesters that have no display name (see ``RequesterHostNames``).
+    let hostNames = RequesterHostNames()
     /// Parsed card certificates (see ``CertificateCache``).
     public let certificates: CertificateCache
     /// The logins the front ends just started, for their card step (see ``LoginsAwaitingCard``).
@@ -294,7 +298,7 @@ public final class GatewayApplication: Sendable {
             return name
         }
         if let name = try? await oidcClients.snapshot()[requester]?.serviceName { return name }
-        return URLComponents(string: requester)?.host ?? requester
+        return hostNames.name(of: requester)
     }
 
     /// `pages` naming the service of `record`.

@@ -12,14 +12,14 @@ public final class StoredSnapshot<Records: Equatable & Sendable, Value: Sendable
     public let maximumAge: Duration
     private let read: @Sendable () async throws -> Records
     private let build: @Sendable (Records, Value?) throws -> Value
-    private let state = Mutex(State())
+    @usableFromInline let state = Mutex(State())
 
-    private struct State {
+    @usableFromInline struct State {
         /// The value and the records it was built from; no records once it was amended, so the next read rebuilds it
         /// even from the same records (storage may be back where it was, e.g. a registration this process remembered
         /// was removed before any read saw it).
-        var current: (records: Records?, value: Value)?
-        var checkedAt: ContinuousClock.Instant?
+        @usableFromInline var current: (records: Records?, value: Value)?
+        @usableFromInline var checkedAt: ContinuousClock.Instant?
         /// Counts invalidations, so a read that began before one does not mark the value fresh after it.
         var generation = 0
     }
@@ -52,13 +52,25 @@ public final class StoredSnapshot<Records: Equatable & Sendable, Value: Sendable
     }
 
     /// The value as of at most `maximumAge` ago.
+    ///
+    /// The fresh path is inlinable so that it is compiled for the caller's record and value types: unspecialised, its
+    /// lock and optional tuple looked up generic type metadata on every call, several times per login.
+    @inlinable
     public func value() async throws -> Value {
         let now = ContinuousClock.now
-        let (fresh, generation) = state.withLock { state -> (Value?, Int) in
-            guard let current = state.current, let checkedAt = state.checkedAt, now - checkedAt < maximumAge else { return (nil, state.generation) }
-            return (current.value, state.generation)
+        let fresh = state.withLock { state -> Value? in
+            guard let current = state.current, let checkedAt = state.checkedAt, now - checkedAt < maximumAge else { return nil }
+            return current.value
         }
         if let fresh { return fresh }
+        return try await reread(at: now)
+    }
+
+    /// Reads the records and rebuilds the value unless they are the ones it was built from.
+    @usableFromInline
+    func reread(at now: ContinuousClock.Instant) async throws -> Value {
+        // Taken before the read: an invalidation while it runs leaves the value stale for the next caller.
+        let generation = state.withLock { $0.generation }
         let records = try await read()
         // Built outside the lock (it may parse certificates); two callers that read at once may both build, and the
         // later one's value stays — both from the same records, or the later from newer ones.

@@ -42,6 +42,8 @@ public final class X509Certificate: @unchecked Sendable, Hashable, CustomStringC
     public let publicKeyBits: Int
     /// OpenSSL's long name of the signature algorithm, e.g. `sha1WithRSAEncryption`.
     public let signatureAlgorithm: String
+    /// Whether the signature uses SHA-1 (decided once here: the card step asks for every certificate of every chain).
+    public let usesSHA1Signature: Bool
     /// Whether the serial is encoded as a negative number (forbidden by RFC 5280 §4.1.2.2).
     public let serialIsNegative: Bool
     /// Criticality of extensions the RFC 5280 supplement checks, by name: absent keys mean absent extensions.
@@ -117,6 +119,7 @@ public final class X509Certificate: @unchecked Sendable, Hashable, CustomStringC
             publicKeyAlgorithm = "unknown"
         }
         signatureAlgorithm = String(cString: OBJ_nid2ln(X509_get_signature_nid(x509)))
+        usesSHA1Signature = signatureAlgorithm.lowercased().contains("sha1")
         serialIsNegative = cnsgw_serial_is_negative(x509) == 1
         var crit: [String: Bool] = [:]
         for (name, nid) in [("nameConstraints", NID_name_constraints), ("policyConstraints", NID_policy_constraints),
@@ -139,9 +142,6 @@ public final class X509Certificate: @unchecked Sendable, Hashable, CustomStringC
 
     /// Whether subject and issuer are the same name.
     public var isSelfIssued: Bool { X509_NAME_cmp(X509_get_subject_name(ref), X509_get_issuer_name(ref)) == 0 }
-
-    /// Whether the signature uses SHA-1.
-    public var usesSHA1Signature: Bool { signatureAlgorithm.lowercased().contains("sha1") }
 
     /// The value of a subject attribute by OID, first occurrence.
     public func subjectAttribute(_ oid: String) -> String? { subjectAttributes.first { $0.oid == oid }?.value }
