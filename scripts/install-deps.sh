@@ -3,7 +3,7 @@
 # default), when missing (Debian 12; Swift itself must be on PATH).
 set -euo pipefail
 mode=${1:-test}
-packages=(libssl-dev libxml2-dev libxmlsec1-dev libxmlsec1-openssl libsqlite3-dev zlib1g-dev pkg-config openssl ca-certificates)
+packages=(libssl-dev libxml2-dev libxmlsec1-dev libxmlsec1-openssl libsqlite3-dev libjemalloc-dev zlib1g-dev pkg-config openssl ca-certificates)
 if [ "$mode" = test ]; then
   # xmlsec1 signs test trusted lists; xmllint checks SAML messages against the XSDs; chromium, its driver and NSS tools run the browser test; curl, sqlite3 and
   # python3 drive the server tests; nginx and apache2 stand in front of the gateway as the README configures them;

@@ -100,6 +100,7 @@ struct ServeCommand: AsyncParsableCommand {
                                       (settings.inDataDirectory(settings.auditPseudonymKeyFile, default: "audit-pseudonym.key"), "audit.pseudonym_key_file")])
         let (storage, changes) = try await data.openSharedStorage(keyFile: kekPath, key: settings.keyEncryptionKey)
         logger.info("storage", metadata: ["database": "\(settings.storageURL.map(PostgresStorageSettings.redacted) ?? data.databasePath)"])
+        logger.info("allocator", metadata: ["malloc": "\(Allocator.description)"])
         if settings.tlsCertificate == nil && settings.tlsPrivateKey == nil {
             try ensureServerCertificate(certificatePath: certificatePath, keyPath: keyPath)
         } else {

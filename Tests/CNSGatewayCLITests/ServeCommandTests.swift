@@ -48,6 +48,11 @@ import Testing
         defer { server.process.stop() }
         let health = try runCommand("curl", ["-sk", "https://127.0.0.1:\(server.publicPort)/healthz"])
         #expect(health.stdout == "ok\n")
+        // The gateway allocates through jemalloc (linked on Linux, see Package.swift) unless built with the C library's.
+        if ProcessInfo.processInfo.environment["CNSGW_SYSTEM_MALLOC"] != "1" {
+            let maps = try String(contentsOfFile: "/proc/\(server.process.pid)/maps", encoding: .utf8)
+            #expect(maps.contains("libjemalloc"), "cnsgw serve does not run on jemalloc")
+        }
         let ready = try runCommand("curl", ["-sk", "https://127.0.0.1:\(server.publicPort)/readyz"])
         #expect(ready.stdout.contains("ready: 1 trusted CAs"), "\(ready.stdout)")
 
