@@ -7,7 +7,7 @@ import PackageDescription
 
 // The `cnsgw` executable allocates through jemalloc on Linux (Debian's libjemalloc-dev to build, libjemalloc2 to run):
 // a card step allocates on the event-loop threads and frees on the database writer's thread and back, and with glibc's
-// malloc it cost 15–20% more CPU (README, "Allocator"). CNSGW_SYSTEM_MALLOC=1 at build time keeps the C library's malloc.
+// malloc it cost 8–20% more CPU (README, "Allocator"). CNSGW_SYSTEM_MALLOC=1 at build time keeps the C library's malloc.
 let gatewayAllocator: [LinkerSetting] = ProcessInfo.processInfo.environment["CNSGW_SYSTEM_MALLOC"] == "1"
     ? [] : [.linkedLibrary("jemalloc", .when(platforms: [.linux]))]
 let package = Package(
