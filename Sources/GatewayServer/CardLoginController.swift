@@ -89,7 +89,7 @@ struct CardLoginController: Sendable {
         let fingerprint = Self.fingerprint(leafDER)
         if let resumed = try await flow.resumeFromSession(pending.id, cookieValue: cookie, presentedFingerprint: fingerprint, policy: application.configuration.sessions),
            let decision = LoginFlow.decision(of: resumed) {
-            application.metricHandles.counter("cnsgw_logins_total", [("result", "session"), ("reason", "none"), ("level", decision.level?.rawValue ?? "none")]).increment()
+            Counter(label: "cnsgw_logins_total", dimensions: [("result", "session"), ("reason", "none"), ("level", decision.level?.rawValue ?? "none")]).increment()
             try await audit.append(kind: "login", fields: ["result": "session", "login": pending.id, "requester": pending.requester, "client": client,
                                                            "session": decision.sessionID ?? "",
                                                            "codiceFiscale": decision.citizen.map { auditedCodiceFiscale($0.codiceFiscale) } ?? ""])
@@ -123,13 +123,12 @@ struct CardLoginController: Sendable {
                                    identityMapper: application.identityMapper, logger: application.logger)
         let started = DispatchTime.now().uptimeNanoseconds
         let report = await verifier.verify(leaf: leaf, intermediates: intermediates, at: Date())
-        let metrics = application.metricHandles
-        metrics.timer("cnsgw_card_validation_duration_seconds").recordNanoseconds(Int64(DispatchTime.now().uptimeNanoseconds - started))
-        metrics.counter("cnsgw_logins_total", [("result", report.valid ? "valid" : "refused"), ("reason", report.reason?.rawValue ?? "none"),
-                                               ("level", report.level?.rawValue ?? "none")]).increment()
-        metrics.counter("cnsgw_certificate_decisions_total", [("result", report.valid ? "valid" : "invalid"),
-                                                              ("reason", report.reason?.rawValue ?? "none")]).increment()
-        for kind in report.legacyCrypto { metrics.counter("cnsgw_legacy_crypto_certificates_total", [("kind", kind)]).increment() }
+        Timer(label: "cnsgw_card_validation_duration_seconds").recordNanoseconds(Int64(DispatchTime.now().uptimeNanoseconds - started))
+        Counter(label: "cnsgw_logins_total", dimensions: [("result", report.valid ? "valid" : "refused"), ("reason", report.reason?.rawValue ?? "none"),
+                                                           ("level", report.level?.rawValue ?? "none")]).increment()
+        Counter(label: "cnsgw_certificate_decisions_total", dimensions: [("result", report.valid ? "valid" : "invalid"),
+                                                                           ("reason", report.reason?.rawValue ?? "none")]).increment()
+        for kind in report.legacyCrypto { Counter(label: "cnsgw_legacy_crypto_certificates_total", dimensions: [("kind", kind)]).increment() }
         var fields: [String: String] = ["result": report.valid ? "valid" : "refused", "serial": leaf.serialHex, "issuer": leaf.issuer,
                                         "reason": report.reason?.rawValue ?? "", "level": report.level?.rawValue ?? "",
                                         "codiceFiscale": report.identity.map { auditedCodiceFiscale($0.codiceFiscale) } ?? "",

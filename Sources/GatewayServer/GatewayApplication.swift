@@ -37,8 +37,6 @@ public final class GatewayApplication: Sendable {
     /// Registered SAML service providers and the SAML signing key.
     public let serviceProviders: ServiceProviderDirectory
     let samlKeys: SAMLKeyring
-    /// The card step's metric handles (see ``MetricHandles``).
-    let metricHandles = MetricHandles()
     /// The hosts of requesters that have no display name (see ``RequesterHostNames``).
     let hostNames = RequesterHostNames()
     /// Parsed card certificates (see ``CertificateCache``).

@@ -1,5 +1,4 @@
 import Foundation
-import NIOConcurrencyHelpers
 
 /// The host of a requester's entity or client ID, the name its citizens see when it has no display name.
 ///
@@ -7,22 +6,15 @@ import NIOConcurrencyHelpers
 /// the rest of the consent page's lookups on every card step of such a requester. The IDs come from registrations, so
 /// few are ever seen; the memory is bounded all the same.
 final class RequesterHostNames: Sendable {
-    private let names = NIOLockedValueBox<[String: String]>([:])
-    let capacity: Int
+    private let names: BoundedMemo<String, String>
 
-    init(capacity: Int = 256) { self.capacity = capacity }
+    init(capacity: Int = 256) { names = BoundedMemo(capacity: capacity) }
 
     /// The host of `requester`, or `requester` itself when it is not a URL with a host.
     func name(of requester: String) -> String {
-        if let known = names.withLockedValue({ $0[requester] }) { return known }
-        let name = URLComponents(string: requester)?.host ?? requester
-        names.withLockedValue { names in
-            if names.count >= capacity { names.removeAll(keepingCapacity: true) }
-            names[requester] = name
-        }
-        return name
+        names.value(for: requester) { URLComponents(string: requester)?.host ?? requester }
     }
 
     /// How many names are remembered now.
-    var remembered: Int { names.withLockedValue { $0.count } }
+    var remembered: Int { names.count }
 }

@@ -90,7 +90,7 @@ struct ServeCommand: AsyncParsableCommand {
         if let file = settings.storagePasswordFile { data.storagePasswordFile = file }
         // The process-wide metrics backend, set once here at the top: libraries only emit through swift-metrics.
         let registry = PrometheusCollectorRegistry()
-        MetricsSystem.bootstrap(PrometheusMetricsFactory(registry: registry))
+        MetricsSystem.bootstrap(MetricHandlerCache(PrometheusMetricsFactory(registry: registry)))
         let certificatePath = settings.inDataDirectory(settings.tlsCertificate, default: "server.pem")
         let keyPath = settings.inDataDirectory(settings.tlsPrivateKey, default: "server.key")
         let kekPath = settings.inDataDirectory(settings.keyEncryptionKeyFile, default: "keys.kek")

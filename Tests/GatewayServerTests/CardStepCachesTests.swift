@@ -1,9 +1,34 @@
+import CoreMetrics
 import Foundation
 @testable import GatewayServer
+import Prometheus
 import Testing
 
-/// The per-process memories of the card step: requester host names and metric handles.
+/// The per-process memories the card step relies on: the bounded memo under them, requester host names, and the
+/// metrics backend that hands out each series' handler once.
 @Suite struct CardStepCachesTests {
+    struct Refused: Error {}
+
+    @Test func aMemoMakesEachValueOnceAndStaysBounded() throws {
+        let memo = BoundedMemo<Int, String>(capacity: 4)
+        var made = 0
+        #expect(memo.value(for: 1) { made += 1; return "one" } == "one")
+        #expect(memo.value(for: 1) { made += 1; return "other" } == "one")
+        #expect(made == 1)
+        for n in 2..<40 { #expect(memo.value(for: n) { "\(n)" } == "\(n)") }
+        #expect(memo.count <= 4)
+        // What `make` throws reaches the caller, and nothing is remembered for it.
+        #expect(throws: Refused.self) { try memo.value(for: 99) { throw Refused() } }
+        #expect(memo.value(for: 99) { "made" } == "made")
+        memo.forget { $0 == "made" }
+        #expect(memo.value(for: 99) { "again" } == "again")
+        // Capacity 0 remembers nothing.
+        let off = BoundedMemo<Int, Int>(capacity: 0)
+        var calls = 0
+        for _ in 0..<3 { _ = off.value(for: 1) { calls += 1; return calls } }
+        #expect(calls == 3 && off.count == 0)
+    }
+
     @Test func hostNamesAreTheRequestersHostsAndStayBounded() {
         let names = RequesterHostNames(capacity: 4)
         #expect(names.name(of: "https://sp.comune.example.it/saml/metadata") == "sp.comune.example.it")
@@ -14,16 +39,25 @@ import Testing
         #expect(names.remembered <= 4)
     }
 
-    @Test func metricHandlesAreKeptPerLabelAndDimensions() {
-        let handles = MetricHandles(capacity: 3)
-        let a = handles.counter("cnsgw_logins_total", [("result", "valid"), ("reason", "none")])
-        #expect(handles.counter("cnsgw_logins_total", [("result", "valid"), ("reason", "none")]) === a)
-        #expect(handles.counter("cnsgw_logins_total", [("result", "refused"), ("reason", "revoked")]) !== a)
-        let b = handles.counter("x", [("a", "b"), ("c", "d")])
-        #expect(handles.counter("x", [("a", "b"), ("c", "d")]) === b)
-        // Past the capacity a handle is made each time and not kept.
-        let extra = handles.counter("y", [])
-        #expect(handles.counter("y", []) !== extra)
-        #expect(handles.timer("t") === handles.timer("t"))
+    @Test func theMetricsBackendHandsOutOneHandlerPerSeries() {
+        let registry = PrometheusCollectorRegistry()
+        let factory = MetricHandlerCache(PrometheusMetricsFactory(registry: registry))
+        let valid = factory.makeCounter(label: "cnsgw_logins_total", dimensions: [("result", "valid"), ("reason", "none")])
+        #expect(factory.makeCounter(label: "cnsgw_logins_total", dimensions: [("result", "valid"), ("reason", "none")]) === valid)
+        let refused = factory.makeCounter(label: "cnsgw_logins_total", dimensions: [("result", "refused"), ("reason", "revoked")])
+        #expect(refused !== valid)
+        valid.increment(by: 2)
+        refused.increment(by: 1)
+        let timer = factory.makeTimer(label: "cnsgw_card_validation_duration_seconds", dimensions: [])
+        #expect(factory.makeTimer(label: "cnsgw_card_validation_duration_seconds", dimensions: []) === timer)
+        timer.recordNanoseconds(1_000_000)
+        // The counts reach the backend's series as before.
+        let text = registry.emitToString()
+        #expect(text.contains(#"cnsgw_logins_total{result="valid",reason="none"} 2"#), "\(text)")
+        #expect(text.contains(#"cnsgw_logins_total{result="refused",reason="revoked"} 1"#), "\(text)")
+        #expect(text.contains("cnsgw_card_validation_duration_seconds_count 1"), "\(text)")
+        // A destroyed handler is forgotten: the next one is made anew.
+        factory.destroyCounter(refused)
+        #expect(factory.makeCounter(label: "cnsgw_logins_total", dimensions: [("result", "refused"), ("reason", "revoked")]) !== refused)
     }
 }
