@@ -29,6 +29,19 @@ import Testing
         #expect(calls == 3 && off.count == 0)
     }
 
+    @Test func certificateKeysAreTheWholeDER() {
+        let der: [UInt8] = (0..<1500).map { UInt8(truncatingIfNeeded: $0 &* 7) }
+        var changedAtEnd = der
+        changedAtEnd[der.count - 1] ^= 1
+        var memo: [DERKey: Int] = [DERKey(bytes: der): 1, DERKey(bytes: changedAtEnd): 2, DERKey(bytes: Array(der.dropLast())): 3]
+        #expect(memo.count == 3)
+        #expect(memo[DERKey(bytes: Array(der))] == 1)
+        #expect(memo[DERKey(bytes: changedAtEnd)] == 2)
+        #expect(DERKey(bytes: der).hashValue == DERKey(bytes: Array(der)).hashValue)
+        memo[DERKey(bytes: der)] = nil
+        #expect(memo[DERKey(bytes: der)] == nil && memo.count == 2)
+    }
+
     @Test func hostNamesAreTheRequestersHostsAndStayBounded() {
         let names = RequesterHostNames(capacity: 4)
         #expect(names.name(of: "https://sp.comune.example.it/saml/metadata") == "sp.comune.example.it")
