@@ -1,6 +1,7 @@
 import CoreMetrics
 import Foundation
 @testable import GatewayServer
+import KeyMaterial
 import Prometheus
 import Testing
 
@@ -40,6 +41,39 @@ import Testing
         #expect(DERKey(bytes: der).hashValue == DERKey(bytes: Array(der)).hashValue)
         memo[DERKey(bytes: der)] = nil
         #expect(memo[DERKey(bytes: der)] == nil && memo.count == 2)
+    }
+
+    /// A self-signed certificate made now with the system's openssl, as DER.
+    static func certificateDER(_ name: String, in folder: URL) throws -> [UInt8] {
+        let out = folder.appendingPathComponent("\(name).der")
+        let process = Process()
+        process.executableURL = URL(fileURLWithPath: "/usr/bin/openssl")
+        process.arguments = ["req", "-x509", "-newkey", "rsa:2048", "-nodes", "-keyout", folder.appendingPathComponent("\(name).key").path,
+                             "-subj", "/CN=\(name)", "-days", "2", "-outform", "DER", "-out", out.path]
+        process.standardError = FileHandle.nullDevice
+        try process.run()
+        process.waitUntilExit()
+        return Array(try Data(contentsOf: out))
+    }
+
+    @Test func theCertificateCacheParsesEachCardOnceAndRemembersNoFailure() throws {
+        let folder = FileManager.default.temporaryDirectory.appendingPathComponent("cnsgw-cert-cache-\(UUID().uuidString)")
+        try FileManager.default.createDirectory(at: folder, withIntermediateDirectories: true)
+        defer { try? FileManager.default.removeItem(at: folder) }
+        let first = try Self.certificateDER("card one", in: folder), second = try Self.certificateDER("card two", in: folder)
+
+        let cache = CertificateCache(capacity: 8)
+        let parsed = try cache.certificate(first)
+        #expect(try cache.certificate(Array(first)) === parsed)
+        #expect(try cache.certificate(second) !== parsed)
+        #expect(try cache.certificate(second).subject.contains("card two"))
+        var truncated = first
+        truncated.removeLast(10)
+        #expect(throws: (any Error).self) { try cache.certificate(truncated) }
+        #expect(throws: (any Error).self) { try cache.certificate(truncated) }
+
+        let off = CertificateCache(capacity: 0)
+        #expect(try off.certificate(first) !== off.certificate(first))
     }
 
     @Test func hostNamesAreTheRequestersHostsAndStayBounded() {
