@@ -36,7 +36,8 @@ else
 fi
 set -e
 # One plain closing line for CI (swift-testing's own summary is the line above it).
-passed=$(grep -cE '^.{0,12}✔ Test "' "$log" || true)
-failed=$(grep -cE '^.{0,12}✘ Test "[^"]*" failed' "$log" || true)
+# A test is named by its display name ("…") or by its function (name()); the run's own summary line is not a test.
+passed=$(grep -E '^.{0,12}✔ Test .+ passed after' "$log" | grep -cv '✔ Test run with' || true)
+failed=$(grep -E '^.{0,12}✘ Test .+ failed after' "$log" | grep -cv '✘ Test run with' || true)
 echo "swift-testing: $passed passed, $failed failed"
 exit "$status"
