@@ -1,6 +1,7 @@
 import CoreMetrics
 
-/// A metrics backend that makes each series' handler once and hands the same one out again.
+/// A metrics backend that makes each counter, timer and recorder series' handler once and hands the same one out
+/// again (meters and floating-point counters, which the gateway does not use, go straight to the base).
 ///
 /// swift-metrics asks its factory for a handler every time a `Counter`, `Timer` or `Recorder` is created, and the
 /// gateway creates them where it counts (per request). The Prometheus backend then validates the name and labels and
