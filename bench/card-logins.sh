@@ -15,6 +15,7 @@
 #    warm-up, in five rounds (each starts its pending logins first, then measures the targets back to back, in
 #    alternating order); p50/p99, and the server CPU per request of each (utime+stime from /proc). With BASELINE_REF,
 #    that version's card step too, in the same rounds ("baseline card step"), and the ratio this version / baseline.
+#    Before and after the rounds, the host's pace (`cnsgw-bench rsa-sign`), which tells a run on a busy host.
 # Usage: bench/card-logins.sh [SECONDS] [BASELINE_REF]   (needs nginx: apt-get install nginx-light)
 #        CARD_BENCH=pending bench/card-logins.sh [SECONDS] [BASELINE_REF]   runs the card-step part only
 set -euo pipefail
@@ -147,6 +148,12 @@ if [ -n "$baseline" ]; then
   done
   [ "$warm" = 200 ] || { echo "the baseline does not accept the demo card (HTTP $warm); see $work/serve-pending-base.log" >&2; exit 1; }
 fi
+# The host's pace, before the rounds and again after them: BoringSSL's and OpenSSL's RSA-2048 signatures, a figure the
+# gateway's code cannot move. The card step loses more to other tenants' load than nginx does (it touches far more
+# memory), so a run whose two figures differ, or are slower than the machine's usual, ran on a busy host.
+swift build -c release --product cnsgw-bench >/dev/null
+host_control() { "$(swift build -c release --show-bin-path)/cnsgw-bench" rsa-sign - | sed "s/^rsa-sign:/host control $1 (rsa-sign):/"; }
+host_control "before the rounds"
 nginx_workers() { pgrep -P "$(cat "$work/nginx.pid")" | tr '\n' ' '; }
 cpu_ticks() { local t=0 p; for p in "$@"; do t=$((t + $(awk '{print $14 + $15}' "/proc/$p/stat"))); done; echo $t; }
 echo
@@ -226,6 +233,6 @@ for c in sorted({r["clients"] for r in runs}):
         print(f"{c} client(s), {target}: rate / {against} median {statistics.median(rates):.2f} (rounds {', '.join(f'{x:.2f}' for x in sorted(rates))}); "
               f"CPU per request / {against} median {statistics.median(cpus):.2f}")
 PY
-# The handshake's own signature: BoringSSL (swift-nio-ssl's) against OpenSSL 3 (nginx's, and the gateway's RSA key's).
-swift build -c release --product cnsgw-bench >/dev/null
-"$(swift build -c release --show-bin-path)/cnsgw-bench" rsa-sign -
+# The handshake's own signature, BoringSSL (swift-nio-ssl's) against OpenSSL 3 (nginx's, and the gateway's RSA key's),
+# which is also the host's pace after the rounds.
+host_control "after the rounds"
