@@ -149,8 +149,8 @@ if [ -n "$baseline" ]; then
   [ "$warm" = 200 ] || { echo "the baseline does not accept the demo card (HTTP $warm); see $work/serve-pending-base.log" >&2; exit 1; }
 fi
 # The host's pace, before the rounds and again after them: BoringSSL's and OpenSSL's RSA-2048 signatures, a figure the
-# gateway's code cannot move. The card step loses more to other tenants' load than nginx does (it touches far more
-# memory), so a run whose two figures differ, or are slower than the machine's usual, ran on a busy host.
+# gateway's code cannot move. The card step loses more to other tenants' load than nginx does (most likely because it
+# touches more memory), so a run whose two figures differ, or are slower than the machine's usual, ran on a busy host.
 swift build -c release --product cnsgw-bench >/dev/null
 host_control() { "$(swift build -c release --show-bin-path)/cnsgw-bench" rsa-sign - | sed "s/^rsa-sign:/host control $1 (rsa-sign):/"; }
 host_control "before the rounds"
