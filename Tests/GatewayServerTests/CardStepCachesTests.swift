@@ -9,8 +9,6 @@ import Testing
 /// metrics backend that hands out each series' handler once.
 @Suite struct CardStepCachesTests {
     struct Refused: Error {}
-    /// `openssl req` could not make a test certificate (is the openssl command installed?).
-    struct OpenSSLFailed: Error { let status: Int32 }
 
     @Test func aMemoMakesEachValueOnceAndStaysBounded() throws {
         let memo = BoundedMemo<Int, String>(capacity: 4)
@@ -45,25 +43,15 @@ import Testing
         #expect(memo[DERKey(bytes: der)] == nil && memo.count == 2)
     }
 
-    /// A self-signed certificate made now with the system's openssl, as DER.
-    static func certificateDER(_ name: String, in folder: URL) throws -> [UInt8] {
-        let out = folder.appendingPathComponent("\(name).der")
-        let process = Process()
-        process.executableURL = URL(fileURLWithPath: "/usr/bin/openssl")
-        process.arguments = ["req", "-x509", "-newkey", "rsa:2048", "-nodes", "-keyout", folder.appendingPathComponent("\(name).key").path,
-                             "-subj", "/CN=\(name)", "-days", "2", "-outform", "DER", "-out", out.path]
-        process.standardError = FileHandle.nullDevice
-        try process.run()
-        process.waitUntilExit()
-        guard process.terminationStatus == 0 else { throw OpenSSLFailed(status: process.terminationStatus) }
-        return Array(try Data(contentsOf: out))
+    /// A self-signed certificate made now, as DER.
+    static func certificateDER(_ name: String) throws -> [UInt8] {
+        let key = try PrivateKey(.p256)
+        return try CertificateBuilder(subject: [("CN", name)], serial: CertificateBuilder.randomSerial(), notBefore: Date() - 60,
+                                      notAfter: Date() + 86_400, extensions: []).build(key: key, issuer: nil, issuerKey: key).derBytes
     }
 
     @Test func theCertificateCacheParsesEachCardOnceAndRefusesATruncatedOne() throws {
-        let folder = FileManager.default.temporaryDirectory.appendingPathComponent("cnsgw-cert-cache-\(UUID().uuidString)")
-        try FileManager.default.createDirectory(at: folder, withIntermediateDirectories: true)
-        defer { try? FileManager.default.removeItem(at: folder) }
-        let first = try Self.certificateDER("card one", in: folder), second = try Self.certificateDER("card two", in: folder)
+        let first = try Self.certificateDER("card one"), second = try Self.certificateDER("card two")
 
         let cache = CertificateCache(capacity: 8)
         let parsed = try cache.certificate(first)
