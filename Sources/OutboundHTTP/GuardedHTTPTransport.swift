@@ -21,9 +21,11 @@ import Glibc
 public struct GuardedHTTPTransport: HTTPTransport {
     static let client: HTTPClient = {
         var configuration = HTTPClient.Configuration(redirectConfiguration: .disallow)
-        configuration.timeout = .init(connect: .seconds(5), read: .seconds(10))
+        configuration.timeout = .init(connect: .seconds(connectSeconds), read: .seconds(readSeconds))
         return HTTPClient(eventLoopGroupProvider: .singleton, configuration: configuration)
     }()
+    /// How long connecting may take, and how long an answer may pause, whatever the caller's deadline.
+    static let connectSeconds: Int64 = 5, readSeconds: Int64 = 10
     var client: HTTPClient { Self.client }
     let allowPrivateAddresses: Bool
 
@@ -86,8 +88,12 @@ public struct GuardedHTTPTransport: HTTPTransport {
             return (response.status.code, response.headers, buffer.readBytes(length: buffer.readableBytes) ?? [])
         } catch let error as HTTPTransportError {
             throw error
-        } catch let error as HTTPClientError where error == .deadlineExceeded || error == .readTimeout || error == .connectTimeout {
+        } catch let error as HTTPClientError where error == .deadlineExceeded {
             throw HTTPTransportError("\(url) did not answer within \(timeout) s")
+        } catch let error as HTTPClientError where error == .readTimeout {
+            throw HTTPTransportError("\(url) did not answer: it sent nothing for \(Self.readSeconds) s")
+        } catch let error as HTTPClientError where error == .connectTimeout {
+            throw HTTPTransportError("\(url) could not be reached within \(Self.connectSeconds) s")
         } catch {
             throw HTTPTransportError("\(url): \(error)")
         }

@@ -56,6 +56,18 @@ import Testing
         #expect(service.log.contains("GET /redirect") && !internalService.log.contains("internal-admin"), "the redirect was followed: \(internalService.log)")
     }
 
+    @Test("a server that accepts and then says nothing: the error names the pause, not the caller's deadline")
+    func silentServer() async throws {
+        let port = LocalService.freePort()
+        let silent = try LocalService.silentServer(port: port)
+        defer { silent.stop() }
+        let started = Date()
+        await #expect { _ = try await GuardedHTTPTransport(allowPrivateAddresses: true).get(url: "http://127.0.0.1:\(port)/crl", ifNoneMatch: nil,
+                                                                                         ifModifiedSince: nil, timeout: 60, maximumBytes: 1000) }
+            throws: { "\($0)".contains("did not answer: it sent nothing for 10 s") }
+        #expect(Date().timeIntervalSince(started) < 30)
+    }
+
     /// Generous: the whole suite runs in parallel on two cores, and what is checked here is where requests go and how
     /// much is read, not how fast a single-threaded Python server answers.
     static let deadline: TimeInterval = 30
